@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+
+#include "commands.h"
+#include "load.h"
+#include "log.h"
+
+static void plan_help(void) {
+        printf("usage: usi-init plan [--config FILE]... [--root DIR] [--cmdline STRING | --cmdline-file FILE] [--json]\n"
+               "       usi-init plan --print-defaults\n"
+               "Print the boot plan: what a boot with this configuration and kernel\n"
+               "command line would find, unlock, mount, overlay, bind and exec.\n"
+               "Nothing on the system is touched. Exit 2 on a bad configuration.\n");
+}
+
+int cmd_plan(int argc, char **argv) {
+        enum { ARG_CMDLINE_FILE = 0x100, ARG_PRINT_DEFAULTS };
+        static const struct option opts[] = {
+                { "config",         required_argument, NULL, 'c' },
+                { "root",           required_argument, NULL, 'r' },
+                { "cmdline",        required_argument, NULL, 'k' },
+                { "cmdline-file",   required_argument, NULL, ARG_CMDLINE_FILE },
+                { "json",           no_argument,       NULL, 'j' },
+                { "print-defaults", no_argument,       NULL, ARG_PRINT_DEFAULTS },
+                { "help",           no_argument,       NULL, 'h' },
+                {}
+        };
+        struct load_options lo = {};
+        _cleanup_free_ char *cmdline_buf = NULL;
+        bool json = false;
+        struct cmdline cl;
+        struct plan p;
+        strv errors = {};
+        int c, r, ret;
+
+        while ((c = getopt_long(argc, argv, "c:r:k:jh", opts, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        if (strv_push(&lo.config_files, optarg) < 0)
+                                return log_error("out of memory"), 1;
+                        break;
+                case 'r':
+                        lo.root = optarg;
+                        break;
+                case 'k':
+                        lo.cmdline = optarg;
+                        break;
+                case ARG_CMDLINE_FILE:
+                        r = cmdline_read_file(optarg, &cmdline_buf);
+                        if (r < 0) {
+                                log_error_errno(r, "cannot read kernel command line from %s: %s", optarg, strerror(-r));
+                                strv_clear(&lo.config_files);
+                                return EXIT_USAGE;
+                        }
+                        lo.cmdline = cmdline_buf;
+                        break;
+                case 'j':
+                        json = true;
+                        break;
+                case ARG_PRINT_DEFAULTS:
+                        fputs(config_defaults_yaml, stdout);
+                        strv_clear(&lo.config_files);
+                        return 0;
+                case 'h':
+                        plan_help();
+                        strv_clear(&lo.config_files);
+                        return 0;
+                default:
+                        strv_clear(&lo.config_files);
+                        return EXIT_USAGE;
+                }
+        if (optind < argc) {
+                log_error("plan: unexpected argument '%s'", argv[optind]);
+                strv_clear(&lo.config_files);
+                return EXIT_USAGE;
+        }
+
+        cmdline_init(&cl);
+        r = plan_load(&lo, &cl, &p, &errors);
+        if (r < 0) {
+                for (size_t i = 0; i < errors.n; i++)
+                        fprintf(stderr, "%s\n", errors.v[i]);
+                if (errors.n == 0)
+                        log_error_errno(r, "cannot build the plan: %s", strerror(-r));
+                ret = r == -EINVAL ? EXIT_USAGE : 1;
+        } else {
+                for (size_t i = 0; i < p.notes.n; i++)
+                        log_warn("%s", p.notes.v[i]);
+                r = json ? plan_print_json(&p, stdout) : plan_print_text(&p, stdout);
+                ret = r < 0 ? 1 : 0;
+                plan_done(&p);
+        }
+        cmdline_done(&cl);
+        strv_clear(&errors);
+        strv_clear(&lo.config_files);
+        return ret;
+}

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Each subcommand lives in its own src/cmd-*.c. Exit codes: 0 success,
+ * 1 the operation failed, 2 bad usage or bad configuration. */
+#define EXIT_USAGE 2
+
+int cmd_plan(int argc, char **argv);

@@ -1,0 +1,977 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#include "config.h"
+
+#define BUILTIN_NAME "(built-in defaults)"
+/* Config files are small; anything larger is a mistake or an attack. */
+#define CONFIG_MAX_BYTES (1024 * 1024)
+
+static const char *const match_keys[_MATCH_MAX] = {
+        [MATCH_UUID] = "uuid",
+        [MATCH_PARTUUID] = "partuuid",
+        [MATCH_LUKS_LABEL] = "luks_label",
+        [MATCH_FS_LABEL] = "fs_label",
+        [MATCH_PARTLABEL] = "partlabel",
+};
+static const char *const match_words[_MATCH_MAX] = {
+        [MATCH_UUID] = "UUID",
+        [MATCH_PARTUUID] = "PARTUUID",
+        [MATCH_LUKS_LABEL] = "LUKS label",
+        [MATCH_FS_LABEL] = "filesystem label",
+        [MATCH_PARTLABEL] = "GPT partition name",
+};
+static const char *const unlock_names[_UNLOCK_MAX] = {
+        [UNLOCK_TPM2] = "tpm2",
+        [UNLOCK_RECOVERY_KEY] = "recovery-key",
+        [UNLOCK_PASSPHRASE] = "passphrase",
+        [UNLOCK_KEYFILE] = "keyfile",
+};
+static const char *const seed_names[] = {
+        [SEED_MISSING] = "missing",
+        [SEED_NEWER] = "newer",
+};
+static const char *const encryption_names[] = {
+        [ENCRYPTION_AUTO] = "auto",
+        [ENCRYPTION_YES] = "yes",
+        [ENCRYPTION_NO] = "no",
+};
+
+const char *match_kind_to_key(enum match_kind k) { return k < _MATCH_MAX ? match_keys[k] : NULL; }
+const char *match_kind_to_string(enum match_kind k) { return k < _MATCH_MAX ? match_words[k] : NULL; }
+const char *unlock_method_to_string(enum unlock_method m) { return m < _UNLOCK_MAX ? unlock_names[m] : NULL; }
+const char *seed_policy_to_string(enum seed_policy s) {
+        return s > SEED_UNSET && (size_t) s < ELEMENTSOF(seed_names) ? seed_names[s] : NULL;
+}
+const char *encryption_to_string(enum encryption e) {
+        return e > ENCRYPTION_UNSET && (size_t) e < ELEMENTSOF(encryption_names) ? encryption_names[e] : NULL;
+}
+
+/* ---- paths --------------------------------------------------------------- */
+
+bool path_startswith(const char *path, const char *prefix) {
+        size_t n = strlen(prefix);
+
+        if (streq(prefix, "/"))
+                return path[0] == '/';
+        return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+int path_normalize(const char *in, enum path_kind kind, char **ret, const char **why) {
+        static const char *const api[] = { "/proc", "/sys", "/dev" };
+        _cleanup_free_ char *out = NULL;
+        size_t o = 0;
+
+        if (!in || in[0] != '/') {
+                *why = "relative path; expected an absolute path starting with /";
+                return -EINVAL;
+        }
+        if (strlen(in) >= PATH_MAX) {
+                *why = "path too long";
+                return -EINVAL;
+        }
+        for (const char *p = in; *p; p++)
+                if (iscntrl((unsigned char) *p) || (kind == PATH_MOUNTPOINT && isspace((unsigned char) *p))) {
+                        *why = kind == PATH_MOUNTPOINT ?
+                                "path contains white space or control characters; expected a plain absolute path" :
+                                "path contains control characters; expected a plain absolute path";
+                        return -EINVAL;
+                }
+
+        out = malloc(strlen(in) + 1);
+        if (!out)
+                return -ENOMEM;
+        for (const char *p = in; *p;) {
+                size_t len;
+
+                while (*p == '/')
+                        p++;
+                len = strcspn(p, "/");
+                if (len == 0)
+                        break;
+                if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.')) {
+                        *why = "path has a '.' or '..' component; expected a path without them";
+                        return -EINVAL;
+                }
+                out[o++] = '/';
+                memcpy(out + o, p, len);
+                o += len;
+                p += len;
+        }
+        if (o == 0)
+                out[o++] = '/';
+        out[o] = '\0';
+
+        if (kind == PATH_MOUNTPOINT) {
+                if (streq(out, "/")) {
+                        *why = "the root directory cannot be mounted over; expected a directory below /";
+                        return -EINVAL;
+                }
+                for (size_t i = 0; i < ELEMENTSOF(api); i++)
+                        if (path_startswith(out, api[i])) {
+                                *why = "path is under /proc, /sys or /dev, which belong to the kernel; expected another directory";
+                                return -EINVAL;
+                        }
+        }
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+/* ---- errors -------------------------------------------------------------- */
+
+int config_error(strv *errors, const struct mark *m, const char *fmt, ...) {
+        char msg[1024], line[1400];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        if (m && m->file && m->line > 0)
+                snprintf(line, sizeof line, "%s:%u:%u: %s", m->file, m->line, m->column, msg);
+        else if (m && m->file)
+                snprintf(line, sizeof line, "%s: %s", m->file, msg);
+        else
+                snprintf(line, sizeof line, "%s", msg);
+        if (strv_push(errors, line) < 0)
+                return -ENOMEM;
+        return -EINVAL;
+}
+
+/* ---- the walker ---------------------------------------------------------- */
+
+struct ctx {
+        struct config *c;
+        yaml_document_t *doc;
+        const char *file;       /* interned in c->files */
+        strv *errors;
+        int failed;             /* errors appended by this file */
+        struct config_volume *volume;  /* the volume being filled */
+};
+
+typedef int (*field_fn)(struct ctx *x, yaml_node_t *n, void *target);
+
+struct field {
+        const char *key;
+        field_fn fn;
+        size_t offset;
+};
+
+static struct mark mark_of(const struct ctx *x, const yaml_node_t *n) {
+        return (struct mark) { x->file, (unsigned) n->start_mark.line + 1, (unsigned) n->start_mark.column + 1 };
+}
+
+_printf_(3, 4) static int fail(struct ctx *x, const yaml_node_t *n, const char *fmt, ...) {
+        char msg[1024];
+        struct mark m = mark_of(x, n);
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        x->failed++;
+        return config_error(x->errors, &m, "%s", msg);
+}
+
+static const char *type_word(const yaml_node_t *n) {
+        switch (n->type) {
+        case YAML_SCALAR_NODE: return "a scalar";
+        case YAML_SEQUENCE_NODE: return "a list";
+        case YAML_MAPPING_NODE: return "a mapping";
+        default: return "nothing";
+        }
+}
+
+static const char *scalar(const yaml_node_t *n) {
+        return n->type == YAML_SCALAR_NODE ? (const char *) n->data.scalar.value : NULL;
+}
+
+static bool is_null(const yaml_node_t *n) {
+        const char *s = scalar(n);
+
+        if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+                return false;
+        return !*s || streq(s, "~") || streq(s, "null") || streq(s, "Null") || streq(s, "NULL");
+}
+
+/* A scalar string, non-empty, no NUL bytes inside. */
+static int want_string(struct ctx *x, yaml_node_t *n, const char *expect, const char **ret) {
+        const char *s = scalar(n);
+
+        if (!s || is_null(n))
+                return fail(x, n, "found %s; expected %s", is_null(n) ? "an empty value" : type_word(n), expect);
+        if (strlen(s) != n->data.scalar.length)
+                return fail(x, n, "value contains a NUL byte; expected %s", expect);
+        *ret = s;
+        return 0;
+}
+
+static int lookup_word(struct ctx *x, yaml_node_t *n, const char *const *names, size_t count,
+                       const char *what, int *ret) {
+        const char *s;
+        char expect[256] = "";
+        int r = want_string(x, n, what, &s);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < count; i++)
+                if (names[i] && streq(s, names[i])) {
+                        *ret = (int) i;
+                        return 0;
+                }
+        for (size_t i = 0; i < count; i++)
+                if (names[i]) {
+                        if (*expect)
+                                strncat(expect, ", ", sizeof expect - strlen(expect) - 1);
+                        strncat(expect, names[i], sizeof expect - strlen(expect) - 1);
+                }
+        return fail(x, n, "unknown %s '%s'; expected one of: %s", what, s, expect);
+}
+
+static int f_string(struct ctx *x, yaml_node_t *n, void *target) {
+        const char *s;
+        int r = want_string(x, n, "a string", &s);
+
+        return r < 0 ? r : free_and_strdup(target, s);
+}
+
+static int parse_path(struct ctx *x, yaml_node_t *n, enum path_kind kind, struct cpath *out) {
+        const char *s, *why = NULL;
+        char *norm = NULL;
+        int r = want_string(x, n, "an absolute path", &s);
+
+        if (r < 0)
+                return r;
+        r = path_normalize(s, kind, &norm, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return fail(x, n, "'%s': %s", s, why);
+        free(out->path);
+        out->path = norm;
+        out->mark = mark_of(x, n);
+        return 0;
+}
+
+static int f_mountpoint(struct ctx *x, yaml_node_t *n, void *target) {
+        return parse_path(x, n, PATH_MOUNTPOINT, target);
+}
+
+static int f_file(struct ctx *x, yaml_node_t *n, void *target) {
+        return parse_path(x, n, PATH_FILE, target);
+}
+
+static int f_bool(struct ctx *x, yaml_node_t *n, void *target) {
+        static const char *const words[] = { "false", "true", "no", "yes", "off", "on",
+                                             "False", "True", "No", "Yes", "Off", "On",
+                                             "FALSE", "TRUE", "NO", "YES", "OFF", "ON" };
+        const char *s = scalar(n);
+
+        if (s && !is_null(n))
+                for (size_t i = 0; i < ELEMENTSOF(words); i++)
+                        if (streq(s, words[i])) {
+                                *(int *) target = (int) (i % 2);
+                                return 0;
+                        }
+        return fail(x, n, "found %s%s%s; expected a boolean (true or false)",
+                    s ? "'" : type_word(n), s ? s : "", s ? "'" : "");
+}
+
+static int f_seconds(struct ctx *x, yaml_node_t *n, void *target) {
+        const char *s = scalar(n);
+        unsigned u;
+
+        if (!s || is_null(n) || safe_atou(s, &u) < 0 || u > 3600)
+                return fail(x, n, "found %s%s%s; expected a number of seconds from 0 to 3600",
+                            s ? "'" : type_word(n), s ? s : "", s ? "'" : "");
+        *(int *) target = (int) u;
+        return 0;
+}
+
+static int f_on_failure(struct ctx *x, yaml_node_t *n, void *target) {
+        static const char *const names[] = { NULL, "halt", "reboot", "shell" };
+        int v, r = lookup_word(x, n, names, ELEMENTSOF(names), "on_failure action", &v);
+
+        if (r == 0)
+                *(enum on_failure *) target = (enum on_failure) v;
+        return r;
+}
+
+static int f_seed(struct ctx *x, yaml_node_t *n, void *target) {
+        int v, r = lookup_word(x, n, seed_names, ELEMENTSOF(seed_names), "seed policy", &v);
+
+        if (r == 0)
+                *(enum seed_policy *) target = (enum seed_policy) v;
+        return r;
+}
+
+static int f_encrypted(struct ctx *x, yaml_node_t *n, void *target) {
+        const char *s = scalar(n);
+        int b = -1;
+
+        if (s && streq(s, "auto")) {
+                *(enum encryption *) target = ENCRYPTION_AUTO;
+                return 0;
+        }
+        if (s && !is_null(n)) {
+                /* reuse the boolean words, quietly */
+                static const char *const yes[] = { "true", "yes", "on", "True", "Yes", "On" };
+                static const char *const no[] = { "false", "no", "off", "False", "No", "Off" };
+                for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                        if (streq(s, yes[i]))
+                                b = 1;
+                        if (streq(s, no[i]))
+                                b = 0;
+                }
+        }
+        if (b < 0)
+                return fail(x, n, "found %s%s%s; expected true, false or auto",
+                            s ? "'" : type_word(n), s ? s : "", s ? "'" : "");
+        *(enum encryption *) target = b ? ENCRYPTION_YES : ENCRYPTION_NO;
+        return 0;
+}
+
+bool tmpfs_size_valid(const char *s) {
+        char *p;
+        unsigned long v;
+
+        if (!s || !isdigit((unsigned char) *s))
+                return false;
+        errno = 0;
+        v = strtoul(s, &p, 10);
+        if (errno != 0 || v == 0)
+                return false;
+        if (*p == '%')
+                return p[1] == '\0' && v <= 100;
+        return *p == '\0' || (strchr("kKmMgG", *p) && p[1] == '\0');
+}
+
+static int f_size(struct ctx *x, yaml_node_t *n, void *target) {
+        const char *s = scalar(n);
+
+        if (!s || is_null(n) || !tmpfs_size_valid(s))
+                return fail(x, n, "found %s%s%s; expected a tmpfs size such as 25%% or 512M",
+                            s ? "'" : type_word(n), s ? s : "", s ? "'" : "");
+        return free_and_strdup(target, s);
+}
+
+static int want_sequence(struct ctx *x, yaml_node_t *n, const char *expect) {
+        if (n->type != YAML_SEQUENCE_NODE)
+                return fail(x, n, "found %s; expected %s", is_null(n) ? "an empty value" : type_word(n), expect);
+        return 0;
+}
+
+#define FOREACH_ITEM(x, n, item)                                                       \
+        for (yaml_node_item_t *_i = (n)->data.sequence.items.start; _i < (n)->data.sequence.items.top; _i++) \
+                for (yaml_node_t *item = yaml_document_get_node((x)->doc, *_i); item; item = NULL)
+
+static void cpath_list_clear(struct cpath_list *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i].path);
+        free(l->v);
+        *l = (struct cpath_list) {};
+}
+
+static int cpath_list_push(struct cpath_list *l, char *path, struct mark m) {
+        struct cpath *nv = realloc(l->v, (l->n + 1) * sizeof *nv);
+
+        if (!nv) {
+                free(path);
+                return -ENOMEM;
+        }
+        l->v = nv;
+        l->v[l->n++] = (struct cpath) { path, m };
+        return 0;
+}
+
+/* A list of paths: replaces (replace=true) or extends the target. */
+static int parse_path_list(struct ctx *x, yaml_node_t *n, enum path_kind kind, struct cpath_list *l, bool replace) {
+        struct cpath_list nl = {};
+        int r = want_sequence(x, n, "a list of absolute paths");
+
+        if (r < 0)
+                return r;
+        FOREACH_ITEM(x, n, item) {
+                struct cpath p = {};
+                r = parse_path(x, item, kind, &p);
+                if (r == -ENOMEM) {
+                        cpath_list_clear(&nl);
+                        return r;
+                }
+                if (r < 0)
+                        continue;
+                r = cpath_list_push(&nl, p.path, p.mark);
+                if (r < 0) {
+                        cpath_list_clear(&nl);
+                        return r;
+                }
+        }
+        if (replace) {
+                cpath_list_clear(l);
+                *l = nl;
+        } else {
+                for (size_t i = 0; i < nl.n; i++) {
+                        r = cpath_list_push(l, TAKE_PTR(nl.v[i].path), nl.v[i].mark);
+                        if (r < 0) {
+                                cpath_list_clear(&nl);
+                                return r;
+                        }
+                }
+                cpath_list_clear(&nl);
+        }
+        l->set = true;
+        return 0;
+}
+
+static int f_mountpoint_list(struct ctx *x, yaml_node_t *n, void *target) {
+        return parse_path_list(x, n, PATH_MOUNTPOINT, target, true);
+}
+
+static int f_file_list(struct ctx *x, yaml_node_t *n, void *target) {
+        return parse_path_list(x, n, PATH_FILE, target, true);
+}
+
+static int f_unlock(struct ctx *x, yaml_node_t *n, void *target) {
+        struct config_volume *v = x->volume;
+        enum unlock_method m[_UNLOCK_MAX];
+        size_t count = 0;
+        int r = want_sequence(x, n, "a list of unlock methods (tpm2, recovery-key, passphrase, keyfile)");
+
+        if (r < 0)
+                return r;
+        FOREACH_ITEM(x, n, item) {
+                int w;
+                bool dup = false;
+
+                if (lookup_word(x, item, unlock_names, _UNLOCK_MAX, "unlock method", &w) < 0)
+                        continue;
+                for (size_t i = 0; i < count; i++)
+                        dup = dup || m[i] == (enum unlock_method) w;
+                if (dup) {
+                        fail(x, item, "unlock method '%s' is listed twice; expected each method at most once",
+                             unlock_names[w]);
+                        continue;
+                }
+                m[count++] = (enum unlock_method) w;
+        }
+        if (count == 0 && x->failed == 0)
+                return fail(x, n, "empty list; expected at least one unlock method");
+        memcpy(v->unlock, m, sizeof m);
+        v->n_unlock = count;
+        v->unlock_mark = mark_of(x, n);
+        (void) target;
+        return 0;
+}
+
+static int parse_map(struct ctx *x, yaml_node_t *n, const struct field *fields, size_t nfields,
+                     void *base, const char *what);
+
+static const struct field match_fields[] = {
+        { "uuid",       f_string, offsetof(struct config_volume, match[MATCH_UUID]) },
+        { "partuuid",   f_string, offsetof(struct config_volume, match[MATCH_PARTUUID]) },
+        { "luks_label", f_string, offsetof(struct config_volume, match[MATCH_LUKS_LABEL]) },
+        { "fs_label",   f_string, offsetof(struct config_volume, match[MATCH_FS_LABEL]) },
+        { "partlabel",  f_string, offsetof(struct config_volume, match[MATCH_PARTLABEL]) },
+};
+
+static int f_match(struct ctx *x, yaml_node_t *n, void *target) {
+        struct config_volume *v = x->volume;
+        struct config_volume tmp = {};
+        int before = x->failed, r;
+
+        /* A match block is one unit: a later file's block replaces the whole set. */
+        r = parse_map(x, n, match_fields, ELEMENTSOF(match_fields), &tmp, "match");
+        if (r == -ENOMEM || x->failed > before) {
+                for (size_t k = 0; k < _MATCH_MAX; k++)
+                        free(tmp.match[k]);
+                return r < 0 ? r : -EINVAL;
+        }
+        if (n->type == YAML_MAPPING_NODE && n->data.mapping.pairs.top == n->data.mapping.pairs.start)
+                return fail(x, n, "empty match; expected at least one of uuid, partuuid, luks_label, fs_label, partlabel");
+        for (size_t k = 0; k < _MATCH_MAX; k++) {
+                free(v->match[k]);
+                v->match[k] = tmp.match[k];
+                v->match_mark[k] = mark_of(x, n);
+        }
+        (void) target;
+        return 0;
+}
+
+static const struct field volume_fields[] = {
+        { "name",      NULL,         0 },  /* handled by f_volumes */
+        { "enabled",   f_bool,       offsetof(struct config_volume, enabled) },
+        { "match",     f_match,      0 },
+        { "mount",     f_mountpoint, offsetof(struct config_volume, mount) },
+        { "fstype",    f_string,     offsetof(struct config_volume, fstype) },
+        { "options",   f_string,     offsetof(struct config_volume, options) },
+        { "required",  f_bool,       offsetof(struct config_volume, required) },
+        { "timeout",   f_seconds,    offsetof(struct config_volume, timeout_sec) },
+        { "encrypted", f_encrypted,  offsetof(struct config_volume, encrypted) },
+        { "unlock",    f_unlock,     0 },
+        { "keyfile",   f_file,       offsetof(struct config_volume, keyfile) },
+};
+
+static bool valid_volume_name(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 64 || s[0] == '.' || s[0] == '-')
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char) *s) && !strchr("_.-", *s))
+                        return false;
+        return true;
+}
+
+static yaml_node_t *map_get(struct ctx *x, yaml_node_t *n, const char *key) {
+        if (n->type != YAML_MAPPING_NODE)
+                return NULL;
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+                yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
+                const char *s = k ? scalar(k) : NULL;
+                if (s && streq(s, key))
+                        return yaml_document_get_node(x->doc, p->value);
+        }
+        return NULL;
+}
+
+static struct config_volume *volume_get(struct config *c, const char *name) {
+        for (size_t i = 0; i < c->n_volumes; i++)
+                if (streq(c->volumes[i].name, name))
+                        return &c->volumes[i];
+        return NULL;
+}
+
+static struct config_volume *volume_add(struct config *c, const char *name) {
+        struct config_volume *nv = realloc(c->volumes, (c->n_volumes + 1) * sizeof *nv);
+
+        if (!nv)
+                return NULL;
+        c->volumes = nv;
+        nv = &c->volumes[c->n_volumes];
+        *nv = (struct config_volume) {
+                .required = TRI_UNSET,
+                .timeout_sec = -1,
+                .enabled = TRI_UNSET,
+        };
+        nv->name = strdup(name);
+        if (!nv->name)
+                return NULL;
+        c->n_volumes++;
+        return nv;
+}
+
+static int f_volumes(struct ctx *x, yaml_node_t *n, void *target) {
+        int r = want_sequence(x, n, "a list of volumes");
+
+        if (r < 0)
+                return r;
+        FOREACH_ITEM(x, n, item) {
+                yaml_node_t *name_node;
+                const char *name;
+                struct config_volume *v;
+
+                if (item->type != YAML_MAPPING_NODE) {
+                        fail(x, item, "found %s; expected a volume (a mapping with name, match, mount, ...)",
+                             type_word(item));
+                        continue;
+                }
+                name_node = map_get(x, item, "name");
+                if (!name_node) {
+                        fail(x, item, "volume without a name; expected 'name: IDENTIFIER'");
+                        continue;
+                }
+                if (want_string(x, name_node, "a volume name", &name) < 0)
+                        continue;
+                if (!valid_volume_name(name)) {
+                        fail(x, name_node, "volume name '%s' is not valid; expected 1-64 letters, digits, '_', '.' or '-'", name);
+                        continue;
+                }
+                v = volume_get(x->c, name);
+                if (!v) {
+                        v = volume_add(x->c, name);
+                        if (!v)
+                                return -ENOMEM;
+                        v->mark = mark_of(x, item);
+                }
+                x->volume = v;
+                r = parse_map(x, item, volume_fields, ELEMENTSOF(volume_fields), v, "volume");
+                x->volume = NULL;
+                if (r == -ENOMEM)
+                        return r;
+        }
+        (void) target;
+        return 0;
+}
+
+static const struct field tpm_fields[] = {
+        { "device",         f_string,    offsetof(struct config, tpm_device) },
+        { "signatures",     f_file_list, offsetof(struct config, tpm_signatures) },
+        { "measure_phases", f_bool,      offsetof(struct config, tpm_measure_phases) },
+};
+
+static int f_overlay_size(struct ctx *x, yaml_node_t *n, void *target) {
+        int r = f_size(x, n, &x->c->overlay_size);
+        if (r == 0)
+                x->c->overlay_size_mark = mark_of(x, n);
+        (void) target;
+        return r;
+}
+
+static int f_extra_list(struct ctx *x, yaml_node_t *n, void *target) {
+        return parse_path_list(x, n, PATH_MOUNTPOINT, target, false);
+}
+
+static const struct field overlay_fields[] = {
+        { "size",        f_overlay_size,    0 },
+        { "paths",       f_mountpoint_list, offsetof(struct config, overlay_paths) },
+        { "extra_paths", f_extra_list,      offsetof(struct config, overlay_extra_paths) },
+};
+
+static const struct field binds_fields[] = {
+        { "state_dir",   f_mountpoint,      offsetof(struct config, state_dir) },
+        { "seed",        f_seed,            offsetof(struct config, seed) },
+        { "paths",       f_mountpoint_list, offsetof(struct config, bind_paths) },
+        { "extra_paths", f_extra_list,      offsetof(struct config, bind_extra_paths) },
+};
+
+static const struct field root_fields[] = {
+        { "relocate",  f_bool, offsetof(struct config, root_relocate) },
+        { "read_only", f_bool, offsetof(struct config, root_read_only) },
+};
+
+static int f_tpm(struct ctx *x, yaml_node_t *n, void *t) {
+        return parse_map(x, n, tpm_fields, ELEMENTSOF(tpm_fields), x->c, "tpm");
+}
+static int f_overlay(struct ctx *x, yaml_node_t *n, void *t) {
+        return parse_map(x, n, overlay_fields, ELEMENTSOF(overlay_fields), x->c, "overlay");
+}
+static int f_binds(struct ctx *x, yaml_node_t *n, void *t) {
+        return parse_map(x, n, binds_fields, ELEMENTSOF(binds_fields), x->c, "binds");
+}
+static int f_root(struct ctx *x, yaml_node_t *n, void *t) {
+        return parse_map(x, n, root_fields, ELEMENTSOF(root_fields), x->c, "root");
+}
+
+static const struct field top_fields[] = {
+        { "volumes",      f_volumes,    0 },
+        { "tpm",          f_tpm,        0 },
+        { "overlay",      f_overlay,    0 },
+        { "binds",        f_binds,      0 },
+        { "root",         f_root,       0 },
+        { "init",         f_file_list,  offsetof(struct config, init) },
+        { "on_failure",   f_on_failure, offsetof(struct config, on_failure) },
+        { "allow_shell",  f_bool,       offsetof(struct config, allow_shell) },
+        { "reboot_delay", f_seconds,    offsetof(struct config, reboot_delay_sec) },
+        { "timeout",      f_seconds,    offsetof(struct config, default_timeout_sec) },
+};
+
+static int parse_map(struct ctx *x, yaml_node_t *n, const struct field *fields, size_t nfields,
+                     void *base, const char *what) {
+        if (n->type != YAML_MAPPING_NODE)
+                return fail(x, n, "found %s; expected a mapping (%s)", is_null(n) ? "an empty value" : type_word(n), what);
+
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+                yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
+                yaml_node_t *v = yaml_document_get_node(x->doc, p->value);
+                const char *key = k ? scalar(k) : NULL;
+                const struct field *f = NULL;
+                char expect[512] = "";
+
+                if (!k || !v)
+                        continue;
+                if (!key) {
+                        fail(x, k, "found %s as a key; expected a plain key in %s", type_word(k), what);
+                        continue;
+                }
+                /* A key given twice in one mapping is almost always a paste error. */
+                for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+                        yaml_node_t *qk = yaml_document_get_node(x->doc, q->key);
+                        if (qk && scalar(qk) && streq(scalar(qk), key)) {
+                                fail(x, k, "key '%s' appears twice in %s; expected it once", key, what);
+                                key = NULL;
+                                break;
+                        }
+                }
+                if (!key)
+                        continue;
+                for (size_t i = 0; i < nfields; i++)
+                        if (streq(fields[i].key, key))
+                                f = &fields[i];
+                if (!f) {
+                        for (size_t i = 0; i < nfields; i++) {
+                                if (*expect)
+                                        strncat(expect, ", ", sizeof expect - strlen(expect) - 1);
+                                strncat(expect, fields[i].key, sizeof expect - strlen(expect) - 1);
+                        }
+                        fail(x, k, "unknown key '%s' in %s; expected one of: %s", key, what, expect);
+                        continue;
+                }
+                if (!f->fn)
+                        continue;
+                int r = f->fn(x, v, (char *) base + f->offset);
+                if (r == -ENOMEM)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- documents ----------------------------------------------------------- */
+
+typedef int (*root_fn)(struct ctx *x, yaml_node_t *root);
+
+static int root_usi(struct ctx *x, yaml_node_t *root) {
+        return parse_map(x, root, top_fields, ELEMENTSOF(top_fields), x->c, "the configuration");
+}
+
+/* Kairos cloud-configs carry far more than usi-init reads; only the three
+ * install.* keys matter, and only their types are checked. */
+static int kairos_list(struct ctx *x, yaml_node_t *n, const char *key, struct cpath_list *l, bool labels) {
+        if (is_null(n))
+                return 0;
+        if (!labels)
+                return parse_path_list(x, n, PATH_MOUNTPOINT, l, false);
+
+        int r = want_sequence(x, n, "a list of partition labels");
+        if (r < 0)
+                return r;
+        FOREACH_ITEM(x, n, item) {
+                const char *s;
+                if (want_string(x, item, "a partition label", &s) < 0)
+                        continue;
+                char *d = strdup(s);
+                if (!d || cpath_list_push(l, d, mark_of(x, item)) < 0)
+                        return -ENOMEM;
+        }
+        l->set = true;
+        (void) key;
+        return 0;
+}
+
+static int root_kairos(struct ctx *x, yaml_node_t *root) {
+        yaml_node_t *install, *n;
+        int r;
+
+        if (root->type != YAML_MAPPING_NODE)
+                return 0;
+        install = map_get(x, root, "install");
+        if (!install || is_null(install))
+                return 0;
+        if (install->type != YAML_MAPPING_NODE)
+                return fail(x, install, "found %s; expected a mapping (install)", type_word(install));
+        if ((n = map_get(x, install, "bind_mounts")) &&
+            (r = kairos_list(x, n, "bind_mounts", &x->c->bind_extra_paths, false)) == -ENOMEM)
+                return r;
+        if ((n = map_get(x, install, "ephemeral_mounts")) &&
+            (r = kairos_list(x, n, "ephemeral_mounts", &x->c->overlay_extra_paths, false)) == -ENOMEM)
+                return r;
+        if ((n = map_get(x, install, "encrypted_partitions")) &&
+            (r = kairos_list(x, n, "encrypted_partitions", &x->c->encrypted_labels, true)) == -ENOMEM)
+                return r;
+        return 0;
+}
+
+static const char *intern_file(struct config *c, const char *name) {
+        for (size_t i = 0; i < c->files.n; i++)
+                if (streq(c->files.v[i], name))
+                        return c->files.v[i];
+        if (strv_push(&c->files, name) < 0)
+                return NULL;
+        return c->files.v[c->files.n - 1];
+}
+
+static int load_string(struct config *c, const char *name, const char *text, size_t len,
+                       strv *errors, root_fn fn) {
+        yaml_parser_t parser;
+        yaml_document_t doc;
+        struct ctx x = { .c = c, .errors = errors, .doc = &doc };
+        yaml_node_t *root;
+        int r = 0;
+
+        x.file = intern_file(c, name);
+        if (!x.file)
+                return -ENOMEM;
+        if (len > CONFIG_MAX_BYTES)
+                return config_error(errors, &(struct mark) { x.file, 0, 0 },
+                                    "file is larger than 1 MiB; expected a small YAML file");
+
+        if (!yaml_parser_initialize(&parser))
+                return -ENOMEM;
+        yaml_parser_set_input_string(&parser, (const unsigned char *) text, len);
+        if (!yaml_parser_load(&parser, &doc)) {
+                struct mark m = { x.file, (unsigned) parser.problem_mark.line + 1,
+                                  (unsigned) parser.problem_mark.column + 1 };
+                r = config_error(errors, &m, "YAML syntax error: %s%s%s; expected well-formed YAML",
+                                 strempty(parser.problem), parser.context ? " " : "", strempty(parser.context));
+                yaml_parser_delete(&parser);
+                return r;
+        }
+
+        root = yaml_document_get_root_node(&doc);
+        if (root && !(root->type == YAML_SCALAR_NODE && is_null(root))) {
+                r = fn(&x, root);
+                if (r >= 0 && x.failed)
+                        r = -EINVAL;
+        }
+        yaml_document_delete(&doc);
+
+        /* One document per file: a second one would be silently ignored otherwise. */
+        if (r >= 0 && fn == root_usi) {
+                yaml_document_t next;
+                if (yaml_parser_load(&parser, &next)) {
+                        yaml_node_t *nroot = yaml_document_get_root_node(&next);
+                        if (nroot) {
+                                struct mark m = mark_of(&x, nroot);
+                                r = config_error(errors, &m, "a second YAML document; expected one document per file");
+                        }
+                        yaml_document_delete(&next);
+                }
+        }
+        yaml_parser_delete(&parser);
+        return r;
+}
+
+int config_load_string(struct config *c, const char *name, const char *text, size_t len, strv *errors) {
+        return load_string(c, name, text, len, errors, root_usi);
+}
+
+int config_load_kairos_string(struct config *c, const char *name, const char *text, size_t len, strv *errors) {
+        return load_string(c, name, text, len, errors, root_kairos);
+}
+
+static int read_file(const char *path, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t len = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (st.st_size > CONFIG_MAX_BYTES)
+                return -EFBIG;
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (len < (size_t) st.st_size) {
+                ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        buf[len] = '\0';
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+static int load_file(struct config *c, const char *path, strv *errors, root_fn fn) {
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r = read_file(path, &text, &len);
+
+        if (r == -ENOENT)
+                return r;
+        if (r < 0) {
+                const char *fname = intern_file(c, path);
+                if (!fname)
+                        return -ENOMEM;
+                config_error(errors, &(struct mark) { fname, 0, 0 }, "cannot read: %s",
+                             r == -EBADFD ? "not a regular file" : r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+                return r;
+        }
+        return load_string(c, path, text, len, errors, fn);
+}
+
+int config_load_file(struct config *c, const char *path, strv *errors) {
+        return load_file(c, path, errors, root_usi);
+}
+
+int config_load_kairos_file(struct config *c, const char *path, strv *errors) {
+        return load_file(c, path, errors, root_kairos);
+}
+
+int config_load_defaults(struct config *c, strv *errors) {
+        return config_load_string(c, BUILTIN_NAME, config_defaults_yaml, strlen(config_defaults_yaml), errors);
+}
+
+static int yaml_name_filter(const struct dirent *d) {
+        size_t n = strlen(d->d_name);
+        return d->d_name[0] != '.' && n > 5 && streq(d->d_name + n - 5, ".yaml");
+}
+
+int config_load_system(struct config *c, const char *root, strv *errors) {
+        _cleanup_free_ char *file = path_join(root, "/etc/usi-init/config.yaml");
+        _cleanup_free_ char *dir = path_join(root, "/etc/usi-init/config.d");
+        struct dirent **names = NULL;
+        int n, r, ret = 0;
+
+        if (!file || !dir)
+                return -ENOMEM;
+        r = config_load_file(c, file, errors);
+        if (r < 0 && r != -ENOENT)
+                ret = r;
+
+        n = scandir(dir, &names, yaml_name_filter, alphasort);
+        if (n < 0)
+                return errno == ENOENT ? ret : (ret < 0 ? ret : -errno);
+        for (int i = 0; i < n; i++) {
+                _cleanup_free_ char *f = path_join(dir, names[i]->d_name);
+                r = f ? config_load_file(c, f, errors) : -ENOMEM;
+                if (r < 0 && r != -ENOENT && ret == 0)
+                        ret = r;
+                free(names[i]);
+        }
+        free(names);
+        return ret;
+}
+
+/* ---- lifetime ------------------------------------------------------------ */
+
+void config_init(struct config *c) {
+        *c = (struct config) {
+                .tpm_measure_phases = TRI_UNSET,
+                .root_relocate = TRI_UNSET,
+                .root_read_only = TRI_UNSET,
+                .allow_shell = TRI_UNSET,
+                .reboot_delay_sec = -1,
+                .default_timeout_sec = -1,
+        };
+}
+
+void config_done(struct config *c) {
+        for (size_t i = 0; i < c->n_volumes; i++) {
+                struct config_volume *v = &c->volumes[i];
+                free(v->name);
+                for (size_t k = 0; k < _MATCH_MAX; k++)
+                        free(v->match[k]);
+                free(v->mount.path);
+                free(v->fstype);
+                free(v->options);
+                free(v->keyfile.path);
+        }
+        free(c->volumes);
+        free(c->tpm_device);
+        cpath_list_clear(&c->tpm_signatures);
+        free(c->overlay_size);
+        cpath_list_clear(&c->overlay_paths);
+        cpath_list_clear(&c->overlay_extra_paths);
+        free(c->state_dir.path);
+        cpath_list_clear(&c->bind_paths);
+        cpath_list_clear(&c->bind_extra_paths);
+        cpath_list_clear(&c->init);
+        cpath_list_clear(&c->encrypted_labels);
+        strv_clear(&c->files);
+        config_init(c);
+}

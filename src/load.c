@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+
+#include "load.h"
+
+static int yaml_filter(const struct dirent *d) {
+        size_t n = strlen(d->d_name);
+        return d->d_name[0] != '.' && n > 5 && streq(d->d_name + n - 5, ".yaml");
+}
+
+/* The node's own config on /oem: usi-init's file, then the install.* keys of
+ * the Kairos cloud-configs beside it, in lexical order. */
+static int load_oem(struct config *c, const char *root, strv *errors) {
+        _cleanup_free_ char *dir = path_join(root, "/oem");
+        _cleanup_free_ char *path = dir ? path_join(dir, "usi-init.yaml") : NULL;
+        struct dirent **names = NULL;
+        int n, r, ret = 0;
+
+        if (!path)
+                return -ENOMEM;
+        r = config_load_file(c, path, errors);
+        if (r < 0 && r != -ENOENT)
+                ret = r;
+
+        n = scandir(dir, &names, yaml_filter, alphasort);
+        if (n < 0)
+                return ret;
+        for (int i = 0; i < n; i++) {
+                if (!streq(names[i]->d_name, "usi-init.yaml")) {
+                        _cleanup_free_ char *f = path_join(dir, names[i]->d_name);
+                        r = f ? config_load_kairos_file(c, f, errors) : -ENOMEM;
+                        if (r < 0 && r != -ENOENT && ret == 0)
+                                ret = r;
+                }
+                free(names[i]);
+        }
+        free(names);
+        return ret;
+}
+
+int plan_load(const struct load_options *o, struct cmdline *cl, struct plan *p, strv *errors) {
+        struct config c;
+        const char *root = o->root ? o->root : "";
+        size_t before = errors->n;
+        int r;
+
+        r = cmdline_parse(o->cmdline, cl);
+        if (r < 0)
+                return r;
+
+        config_init(&c);
+        r = config_load_defaults(&c, errors);
+        if (r < 0)
+                goto out;
+
+        if (o->config_files.n > 0) {
+                for (size_t i = 0; i < o->config_files.n; i++) {
+                        r = config_load_file(&c, o->config_files.v[i], errors);
+                        if (r == -ENOENT)
+                                config_error(errors, &(struct mark) { o->config_files.v[i], 0, 0 },
+                                             "cannot read: no such file");
+                        if (r == -ENOMEM)
+                                goto out;
+                }
+        } else {
+                r = config_load_system(&c, root, errors);
+                if (r == -ENOMEM)
+                        goto out;
+        }
+
+        if (cl->config) {
+                _cleanup_free_ char *path = path_join(root, cl->config);
+                r = path ? config_load_file(&c, path, errors) : -ENOMEM;
+                if (r == -ENOENT)
+                        config_error(errors, &(struct mark) { cl->config, 0, 0 },
+                                     "rd.usi.config: cannot read: no such file");
+                if (r == -ENOMEM)
+                        goto out;
+        }
+
+        if (o->oem && (r = load_oem(&c, root, errors)) == -ENOMEM)
+                goto out;
+
+        if (errors->n > before) {
+                r = -EINVAL;
+                goto out;
+        }
+        r = plan_build(&c, cl, p, errors);
+out:
+        config_done(&c);
+        if (r >= 0 && errors->n > before)
+                r = -EINVAL;
+        return r;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cmdline.h"
+#include "config.h"
+
+/* The stages of a boot, in order. rd.usi.break=STAGE names one of them. */
+enum stage {
+        STAGE_EARLY,
+        STAGE_MODULES,
+        STAGE_DEVICES,
+        STAGE_UNLOCK,
+        STAGE_MOUNTS,
+        STAGE_OVERLAYS,
+        STAGE_BINDS,
+        STAGE_HANDOFF,
+        _STAGE_MAX,
+};
+const char *stage_to_string(enum stage s);
+int stage_from_string(const char *s);  /* -EINVAL when unknown */
+
+struct plan_match {
+        enum match_kind kind;
+        char *value;
+};
+
+struct plan_volume {
+        char *name;                       /* also the device-mapper name */
+        struct plan_match matches[_MATCH_MAX]; /* in the order they are tried */
+        size_t n_matches;
+        bool pinned;                      /* matched by UUID or PARTUUID */
+        char *mount;                      /* NULL: unlock only */
+        char *fstype;
+        char *options;
+        bool required;
+        unsigned timeout_ms;
+        enum encryption encrypted;
+        enum unlock_method unlock[_UNLOCK_MAX];
+        size_t n_unlock;
+        char *keyfile;
+};
+
+struct plan_bind {
+        char *path;        /* where it appears in the final OS */
+        char *state;       /* <state_dir>/<Kairos name>.bind */
+};
+
+#define PLAN_OVERLAY_BASE "/run/usi-init/overlay"
+
+/* Everything the boot will do, decided before anything is touched. Built once
+ * (and rebuilt once after /oem), never patched, never written by a stage. */
+struct plan {
+        struct plan_volume *volumes;      /* /oem first, then config order */
+        size_t n_volumes;
+
+        char *tpm_device;
+        strv signatures;                  /* search order */
+        bool measure_phases;
+
+        char *overlay_size;
+        strv overlay_paths;               /* apply order: parents first */
+
+        char *state_dir;
+        enum seed_policy seed;
+        struct plan_bind *binds;          /* apply order: parents first */
+        size_t n_binds;
+
+        bool root_relocate;
+        bool root_read_only;
+
+        strv init;                        /* candidates, first existing wins */
+        strv init_args;
+
+        enum on_failure on_failure;       /* effective action */
+        bool shell_allowed;
+        unsigned reboot_delay_sec;
+        int break_stage;                  /* -1: none */
+        bool debug;
+        bool usi_mode;                    /* a UKI boot (rd.immucore.uki) */
+
+        strv notes;                       /* cmdline warnings and plan decisions to show */
+};
+
+void plan_done(struct plan *p);
+
+/* config (defaults already loaded, then files) + command line -> *p.
+ * Semantic problems (duplicate mount points, state dir inside a bound path,
+ * colliding state names, ...) are appended to errors with the mark of the
+ * value at fault; the plan is then not usable and -EINVAL is returned. */
+int plan_build(const struct config *c, const struct cmdline *cl, struct plan *p, strv *errors);
+
+/* Kairos' state directory name for a persistent path: "/etc/ssh" -> "etc-ssh.bind". */
+int plan_state_name(const char *path, char **ret);
+
+/* Human text or JSON (stable keys, see usi-init(8)). */
+int plan_print_text(const struct plan *p, FILE *f);
+int plan_print_json(const struct plan *p, FILE *f);
+/* The JSON object, for callers that embed it (state.json). Caller puts it. */
+struct json_object *plan_to_json(const struct plan *p);

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <limits.h>
+
+#include "util.h"
+
+int free_and_strdup(char **dst, const char *src) {
+        char *n = NULL;
+
+        if (src) {
+                n = strdup(src);
+                if (!n)
+                        return -ENOMEM;
+        }
+        free(*dst);
+        *dst = n;
+        return 0;
+}
+
+int strv_push(strv *s, const char *str) {
+        char **nv = realloc(s->v, (s->n + 2) * sizeof(char *));
+        if (!nv)
+                return -ENOMEM;
+        s->v = nv;
+        s->v[s->n] = strdup(str);
+        if (!s->v[s->n]) {
+                s->v[s->n] = NULL;
+                return -ENOMEM;
+        }
+        s->n++;
+        s->v[s->n] = NULL;
+        return 0;
+}
+
+void strv_clear(strv *s) {
+        for (size_t i = 0; i < s->n; i++)
+                free(s->v[i]);
+        free(s->v);
+        s->v = NULL;
+        s->n = 0;
+}
+
+bool strv_contains(const strv *s, const char *str) {
+        for (size_t i = 0; i < s->n; i++)
+                if (streq(s->v[i], str))
+                        return true;
+        return false;
+}
+
+int strv_copy(strv *dst, const strv *src) {
+        strv n = {};
+
+        for (size_t i = 0; i < src->n; i++) {
+                int r = strv_push(&n, src->v[i]);
+                if (r < 0) {
+                        strv_clear(&n);
+                        return r;
+                }
+        }
+        strv_clear(dst);
+        *dst = n;
+        return 0;
+}
+
+int safe_atou(const char *s, unsigned *ret) {
+        char *end;
+        unsigned long v;
+
+        if (!s || *s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno == ERANGE || v > UINT_MAX)
+                return -ERANGE;
+        if (*end)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+char *path_join(const char *a, const char *b) {
+        char *s;
+
+        a = a ? a : "";
+        while (*b == '/' && *a && a[strlen(a) - 1] == '/')
+                b++;
+        if (asprintf(&s, "%s%s%s", a, (*a && a[strlen(a) - 1] != '/' && *b != '/') ? "/" : "", b) < 0)
+                return NULL;
+        return s;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Small helpers shared by every file: cleanup attributes so early returns
+ * never leak, and string predicates used all over the parsers. */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+#define _unused_ __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void closep(int *fd) { if (*fd >= 0) { int e = errno; close(*fd); errno = e; } }
+static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
+
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Hand ownership out of a cleanup variable. */
+#define TAKE_PTR(p) ({ __typeof__(p) _t = (p); (p) = NULL; _t; })
+#define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })
+
+static inline bool streq(const char *a, const char *b) { return strcmp(a, b) == 0; }
+static inline bool streq_ptr(const char *a, const char *b) {
+        return a == b || (a && b && strcmp(a, b) == 0);
+}
+static inline const char *startswith(const char *s, const char *prefix) {
+        size_t n = strlen(prefix);
+        return strncmp(s, prefix, n) == 0 ? s + n : NULL;
+}
+static inline const char *strempty(const char *s) { return s ? s : ""; }
+
+/* Replace *dst with a copy of src (NULL allowed). Returns 0 or -ENOMEM. */
+int free_and_strdup(char **dst, const char *src);
+
+/* A growable, NULL-terminated array of owned strings. */
+typedef struct strv {
+        char **v;
+        size_t n;
+} strv;
+
+int strv_push(strv *s, const char *str);
+void strv_clear(strv *s);
+bool strv_contains(const strv *s, const char *str);
+int strv_copy(strv *dst, const strv *src);
+
+/* a + b (b may start with '/'), malloc'ed; NULL on OOM. */
+char *path_join(const char *a, const char *b);
+
+/* Parse a decimal unsigned integer that must use the whole string. */
+int safe_atou(const char *s, unsigned *ret);
