@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* struct boot: what a boot did. The plan says what should happen and is
+ * never written; each stage reads the plan, does its one kind of work and
+ * appends facts here. state.json is written from this struct alone.
+ *
+ * Stages share nothing else. A stage returns 0 or a negative errno and, on
+ * failure, has already logged one line naming the device or path and the
+ * reason (boot_fail() records that line for the banner and state.json). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "plan.h"
+
+/* What a device carries, as libblkid sees it. */
+enum content {
+        CONTENT_NONE = 0,       /* nothing recognised */
+        CONTENT_LUKS2,
+        CONTENT_LUKS1,
+        CONTENT_FS,             /* a plain file system: ext4, xfs, ... */
+        CONTENT_OTHER,          /* swap, raid member, a partition table, ... */
+};
+const char *content_to_string(enum content c);
+
+/* One device as probed: the facts every matching rule and message uses. */
+struct probed {
+        char *devnode;          /* /dev/loop0, /dev/vda2 */
+        char *syspath;          /* /sys/devices/... (NULL when probed from a file) */
+        enum content content;
+        char *type;             /* blkid TYPE: "crypto_LUKS", "ext4", ... */
+        char *version;          /* blkid VERSION: "2" for LUKS2 */
+        char *uuid;             /* LUKS UUID for LUKS, else the file system UUID */
+        char *label;            /* LUKS2 label for LUKS, else the file system label */
+        char *partuuid;         /* GPT partition UUID, when a partition */
+        char *partlabel;        /* GPT partition name, when a partition */
+};
+void probed_done(struct probed *p);
+int probed_copy(struct probed *dst, const struct probed *src);
+/* "ext4 label COS_OEM uuid 1234..." for messages. */
+int probed_describe(const struct probed *p, char *buf, size_t size);
+
+/* Per volume of the plan, keyed by the plan volume's name (the plan is rebuilt
+ * after /oem, so indexes and pointers into it do not survive). */
+struct boot_volume {
+        char *name;                     /* plan_volume.name = device-mapper name */
+
+        /* devices stage */
+        bool found;
+        struct probed dev;              /* the raw device found and what is on it */
+        enum match_kind found_by;       /* which match of the plan picked it */
+        uint64_t found_ms;              /* since the boot started */
+
+        /* unlock stage (src/unlock.c): set only after a key from the trust
+         * chain opened the LUKS2 header of dev.devnode. */
+        bool opened;
+        char *mapper;                   /* "/dev/mapper/<name>" */
+        enum unlock_method unlocked_by;
+        char *fs_type;                  /* blkid TYPE inside the mapping */
+
+        /* The device the mounts stage may mount: the mapping once opened, or
+         * dev.devnode for a volume allowed to be plain. NULL: not mountable
+         * (a LUKS volume nobody opened is never mounted raw). */
+        char *mount_device;
+        char *mount_fstype;             /* file system type of mount_device */
+
+        /* mounts stage */
+        bool mounted;
+};
+
+/* A mount this boot made, or found already made (a second run). */
+struct boot_mount {
+        enum stage stage;
+        char *source;                   /* device, "tmpfs", "overlay", state dir */
+        char *target;                   /* path in the final OS (no --root prefix) */
+        char *fstype;                   /* ext4, tmpfs, overlay, bind, ... */
+        char *options;
+        bool existed;                   /* already there: not mounted again */
+};
+
+struct boot_stage_time {
+        bool ran;
+        uint64_t ms;                    /* summed over both passes */
+        int result;                     /* 0 or negative errno */
+};
+
+/* The devices, unlock and mounts stages run twice: first for /oem only (its
+ * config may change the rest of the plan), then, with the rebuilt plan, for
+ * every volume not yet done. */
+enum boot_pass {
+        BOOT_PASS_OEM,
+        BOOT_PASS_REST,
+};
+
+struct boot {
+        /* inputs of the run (not facts) */
+        const char *root;               /* prefix for every path; "" is / */
+        int root_fd;                    /* O_PATH|O_DIRECTORY of root, owned */
+        bool handoff;                   /* false with --no-handoff */
+        bool pid1;
+        enum boot_pass pass;
+        uint64_t start_usec;            /* CLOCK_MONOTONIC at start */
+        uint64_t start_realtime_usec;   /* CLOCK_REALTIME at start, for state.json */
+
+        struct boot_volume *volumes;
+        size_t n_volumes;
+
+        struct boot_mount *mounts;      /* in the order made */
+        size_t n_mounts;
+
+        strv modules_loaded;
+        strv modules_missing;           /* optional ones only: required ones fail */
+        strv warnings;                  /* one sentence each, shown and recorded */
+
+        struct boot_stage_time stages[_STAGE_MAX];
+        bool oem_config;                /* plan rebuilt with the /oem config */
+
+        /* outcome */
+        bool failed;
+        int failed_stage;               /* -1 */
+        char *failure;                  /* the one line that says why */
+};
+
+/* A stage: reads the plan, appends to *b, returns 0 or a negative errno. */
+typedef int (*stage_fn)(const struct plan *p, struct boot *b);
+
+int stage_early(const struct plan *p, struct boot *b);     /* mounts.c: API file systems */
+int stage_modules(const struct plan *p, struct boot *b);   /* modules.c */
+int stage_devices(const struct plan *p, struct boot *b);   /* devices.c */
+int stage_unlock(const struct plan *p, struct boot *b);    /* unlock.c (LUKS2 + TPM2) */
+int stage_mounts(const struct plan *p, struct boot *b);    /* mounts.c: the volumes */
+int stage_overlays(const struct plan *p, struct boot *b);  /* overlays.c */
+int stage_binds(const struct plan *p, struct boot *b);     /* binds.c */
+int stage_handoff(const struct plan *p, struct boot *b);   /* boot.c (exec with pid1.c) */
+
+/* The volume record for a plan volume, created on first use. NULL on OOM. */
+struct boot_volume *boot_volume_get(struct boot *b, const char *name);
+const struct boot_volume *boot_volume_find(const struct boot *b, const char *name);
+
+/* Is this plan volume in scope of the current pass? (/oem in the first,
+ * everything in the second.) */
+bool boot_volume_in_pass(const struct plan *p, const struct boot *b, const struct plan_volume *v);
+
+/* Does the trust chain require a dm-crypt mapping for this volume? True for
+ * encrypted: yes, and for every non-"no" volume in USI mode. */
+bool volume_needs_crypt(const struct plan *p, const struct plan_volume *v);
+
+/* Append a mount record. */
+int boot_add_mount(struct boot *b, enum stage st, const char *source, const char *target,
+                   const char *fstype, const char *options, bool existed);
+_printf_(2, 3) int boot_warn(struct boot *b, const char *fmt, ...);
+
+/* Log the reason at error level and record it as the boot's failure (the
+ * first one wins). Returns -abs(error), for `return boot_fail(b, -EIO, ...)`. */
+_printf_(3, 4) int boot_fail(struct boot *b, int error, const char *fmt, ...);
+
+/* Milliseconds since the boot started. */
+uint64_t boot_elapsed_ms(const struct boot *b);
+
+/* The whole run. */
+struct boot_options {
+        const char *root;               /* NULL or "" for / */
+        bool handoff;
+        bool pid1;
+        strv config_files;
+        const char *cmdline;
+        const char *state_file;         /* NULL: ROOT/run/usi-init/state.json */
+};
+
+int boot_init(struct boot *b, const struct boot_options *o);
+void boot_done(struct boot *b);
+
+/* Builds the plan, runs the stages in order (rebuilding the plan once after
+ * /oem), writes state.json. Returns 0 or the failing stage's negative errno. */
+int boot_run(const struct boot_options *o);
