@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libFuzzer target: a YAML config file, read both as a usi-init config and as
+ * a Kairos cloud-config, then turned into a plan. */
+#include <stdint.h>
+
+#include "plan.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        struct cmdline cl;
+        struct config c;
+        struct plan p;
+        strv errors = {};
+
+        cmdline_init(&cl);
+        config_init(&c);
+        if (config_load_defaults(&c, &errors) == 0) {
+                int r1 = config_load_string(&c, "fuzz.yaml", (const char *) data, size, &errors);
+                int r2 = config_load_kairos_string(&c, "fuzz-kairos.yaml", (const char *) data, size, &errors);
+                if (r1 == 0 && r2 == 0 && plan_build(&c, &cl, &p, &errors) == 0) {
+                        FILE *f = fopen("/dev/null", "w");
+                        if (f) {
+                                plan_print_json(&p, f);
+                                fclose(f);
+                        }
+                        plan_done(&p);
+                }
+        }
+        strv_clear(&errors);
+        config_done(&c);
+        cmdline_done(&cl);
+        return 0;
+}

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <json-c/json.h>
+
+#include "testutil.h"
+
+/* Kairos' default persistent paths (PERSISTENT_STATE_PATHS). */
+static const char *const kairos_paths[] = {
+        "/etc/cni", "/etc/init.d", "/etc/iscsi", "/etc/k0s", "/etc/kubernetes", "/etc/modprobe.d",
+        "/etc/pwx", "/etc/rancher", "/etc/runlevels", "/etc/ssh", "/etc/ssl/certs", "/etc/sysconfig",
+        "/etc/systemd", "/etc/zfs", "/home", "/opt", "/root", "/usr/libexec", "/var/cores",
+        "/var/lib/ca-certificates", "/var/lib/cni", "/var/lib/containerd", "/var/lib/calico",
+        "/var/lib/dbus", "/var/lib/etcd", "/var/lib/extensions", "/var/lib/k0s", "/var/lib/kubelet",
+        "/var/lib/longhorn", "/var/lib/osd", "/var/lib/rancher", "/var/lib/rook", "/var/lib/tailscale",
+        "/var/lib/wicked", "/var/lib/kairos", "/var/log",
+};
+
+static const struct plan_bind *find_bind(const struct plan *p, const char *path) {
+        for (size_t i = 0; i < p->n_binds; i++)
+                if (streq(p->binds[i].path, path))
+                        return &p->binds[i];
+        return NULL;
+}
+
+static void test_defaults_are_kairos(void **state) {
+        strv errors = {};
+        struct plan p;
+
+        assert_int_equal(load_plan(NULL, NULL, &p, &errors), 0);
+        assert_int_equal(errors.n, 0);
+
+        assert_int_equal(p.n_volumes, 2);
+        assert_string_equal(p.volumes[0].name, "oem");
+        assert_string_equal(p.volumes[0].mount, "/oem");
+        assert_int_equal(p.volumes[0].matches[0].kind, MATCH_LUKS_LABEL);
+        assert_string_equal(p.volumes[0].matches[0].value, "COS_OEM");
+        assert_int_equal(p.volumes[0].matches[p.volumes[0].n_matches - 1].kind, MATCH_PARTLABEL);
+        assert_string_equal(p.volumes[0].matches[p.volumes[0].n_matches - 1].value, "oem");
+        assert_int_equal(p.volumes[0].timeout_ms, 5000);
+        assert_string_equal(p.volumes[1].name, "persistent");
+        assert_string_equal(p.volumes[1].mount, "/usr/local");
+        assert_string_equal(p.volumes[1].matches[0].value, "COS_PERSISTENT");
+        assert_string_equal(p.volumes[1].matches[p.volumes[1].n_matches - 1].value, "persistent");
+        for (size_t i = 0; i < 2; i++) {
+                assert_true(p.volumes[i].required);
+                assert_false(p.volumes[i].pinned);
+                assert_int_equal(p.volumes[i].n_unlock, 1);
+                assert_int_equal(p.volumes[i].unlock[0], UNLOCK_TPM2);
+        }
+
+        assert_string_equal(p.overlay_size, "25%");
+        assert_int_equal(p.overlay_paths.n, 3);
+        assert_true(strv_contains(&p.overlay_paths, "/etc"));
+        assert_true(strv_contains(&p.overlay_paths, "/var"));
+        assert_true(strv_contains(&p.overlay_paths, "/srv"));
+
+        assert_string_equal(p.state_dir, "/usr/local/.state");
+        assert_int_equal(p.seed, SEED_MISSING);
+        assert_int_equal(p.n_binds, ELEMENTSOF(kairos_paths));
+        for (size_t i = 0; i < ELEMENTSOF(kairos_paths); i++)
+                assert_non_null(find_bind(&p, kairos_paths[i]));
+        assert_string_equal(find_bind(&p, "/etc/ssh")->state, "/usr/local/.state/etc-ssh.bind");
+        assert_string_equal(find_bind(&p, "/etc/ssl/certs")->state, "/usr/local/.state/etc-ssl-certs.bind");
+        assert_string_equal(find_bind(&p, "/var/lib/kubelet")->state, "/usr/local/.state/var-lib-kubelet.bind");
+
+        assert_string_equal(p.tpm_device, "device:/dev/tpmrm0");
+        assert_string_equal(p.signatures.v[0], "/.extra/tpm2-pcr-signature.json");
+        assert_string_equal(p.signatures.v[1], "/run/systemd/tpm2-pcr-signature.json");
+        assert_string_equal(p.signatures.v[2], "/etc/systemd/tpm2-pcr-signature.json");
+        assert_true(p.measure_phases);
+        assert_int_equal(p.init.n, 2);
+        assert_string_equal(p.init.v[0], "/sbin/init");
+        assert_string_equal(p.init.v[1], "/usr/lib/systemd/systemd");
+        assert_int_equal(p.on_failure, ON_FAILURE_HALT);
+        assert_false(p.shell_allowed);
+        assert_int_equal(p.break_stage, -1);
+        plan_done(&p);
+}
+
+static void test_binds_parents_first(void **state) {
+        strv errors = {};
+        struct plan p;
+        const char *y = "binds:\n  paths: [/var/lib/a/b/c, /var/lib/a, /home/x, /var/lib/a/b, /home, /opt]\n";
+
+        assert_int_equal(load_plan(y, NULL, &p, &errors), 0);
+        assert_int_equal(p.n_binds, 6);
+        /* every bind comes after each bind that is its parent */
+        for (size_t i = 0; i < p.n_binds; i++)
+                for (size_t j = i + 1; j < p.n_binds; j++)
+                        assert_false(path_startswith(p.binds[i].path, p.binds[j].path));
+        assert_string_equal(p.binds[0].path, "/home");
+        assert_string_equal(p.binds[1].path, "/opt");
+        assert_string_equal(p.binds[5].path, "/var/lib/a/b/c");
+        plan_done(&p);
+
+        /* the default list too */
+        assert_int_equal(load_plan(NULL, NULL, &p, &errors), 0);
+        for (size_t i = 0; i < p.n_binds; i++)
+                for (size_t j = i + 1; j < p.n_binds; j++)
+                        assert_false(path_startswith(p.binds[i].path, p.binds[j].path));
+        plan_done(&p);
+
+        /* and the ephemeral paths */
+        assert_int_equal(load_plan("overlay:\n  paths: [/var/lib/x, /var]\n", NULL, &p, &errors), 0);
+        assert_string_equal(p.overlay_paths.v[0], "/var");
+        plan_done(&p);
+        assert_int_equal(errors.n, 0);
+}
+
+static void test_extra_paths(void **state) {
+        strv errors = {};
+        struct plan p;
+
+        /* re-listing a default path is harmless; a new one is added */
+        assert_int_equal(load_plan("binds:\n  extra_paths: [/etc/ssh, /var/lib/foo]\noverlay:\n  extra_paths: [/var/cache]\n",
+                                   NULL, &p, &errors), 0);
+        assert_int_equal(p.n_binds, ELEMENTSOF(kairos_paths) + 1);
+        assert_string_equal(find_bind(&p, "/var/lib/foo")->state, "/usr/local/.state/var-lib-foo.bind");
+        assert_true(strv_contains(&p.overlay_paths, "/var/cache"));
+        plan_done(&p);
+}
+
+static void test_cmdline_overrides(void **state) {
+        strv errors = {};
+        struct plan p;
+
+        assert_int_equal(load_plan(NULL, "rd.immucore.oemlabel=MYOEM rd.immucore.oemtimeout=9 rd.usi.timeout=40 "
+                                         "rd.cos.overlay=tmpfs:10% rd.usi.tpm2_device=swtpm:path=/s init=/bin/sh "
+                                         "rd.usi.break=binds rd.usi.debug rd.immucore.uki -- single",
+                                   &p, &errors), 0);
+        assert_string_equal(p.volumes[0].matches[0].value, "MYOEM");
+        assert_int_equal(p.volumes[0].timeout_ms, 9000);
+        assert_int_equal(p.volumes[1].timeout_ms, 40000);
+        assert_string_equal(p.overlay_size, "10%");
+        assert_string_equal(p.tpm_device, "swtpm:path=/s");
+        assert_string_equal(p.init.v[0], "/bin/sh");
+        assert_int_equal(p.init.n, 3);
+        assert_int_equal(p.break_stage, STAGE_BINDS);
+        assert_true(p.debug);
+        assert_true(p.usi_mode);
+        assert_int_equal(p.init_args.n, 1);
+        assert_string_equal(p.init_args.v[0], "single");
+        plan_done(&p);
+
+        /* bad values become notes, not failures */
+        assert_int_equal(load_plan(NULL, "rd.cos.overlay=block:/dev/sda rd.usi.break=nowhere init=sh rd.usi.nope", &p, &errors), 0);
+        assert_string_equal(p.overlay_size, "25%");
+        assert_int_equal(p.break_stage, -1);
+        assert_int_equal(p.notes.n, 4);
+        plan_done(&p);
+        assert_int_equal(errors.n, 0);
+}
+
+static void test_failure_policy(void **state) {
+        strv errors = {};
+        struct plan p;
+
+        assert_int_equal(load_plan("on_failure: shell\n", NULL, &p, &errors), 0);
+        assert_int_equal(p.on_failure, ON_FAILURE_HALT);  /* not allowed: fail closed */
+        assert_int_equal(p.notes.n, 1);
+        plan_done(&p);
+
+        assert_int_equal(load_plan("on_failure: shell\nallow_shell: true\n", NULL, &p, &errors), 0);
+        assert_int_equal(p.on_failure, ON_FAILURE_SHELL);
+        plan_done(&p);
+
+        assert_int_equal(load_plan(NULL, "rd.usi.shell", &p, &errors), 0);
+        assert_int_equal(p.on_failure, ON_FAILURE_SHELL);
+        assert_true(p.shell_allowed);
+        plan_done(&p);
+
+        assert_int_equal(load_plan(NULL, "rd.immucore.rebootonfailure", &p, &errors), 0);
+        assert_int_equal(p.on_failure, ON_FAILURE_REBOOT);
+        assert_int_equal(p.reboot_delay_sec, 10);
+        plan_done(&p);
+
+        assert_int_equal(load_plan("on_failure: reboot\n", "rd.usi.on_failure=halt", &p, &errors), 0);
+        assert_int_equal(p.on_failure, ON_FAILURE_HALT);
+        plan_done(&p);
+        assert_int_equal(errors.n, 0);
+}
+
+static void test_volumes(void **state) {
+        strv errors = {};
+        struct plan p;
+        const char *y = "volumes:\n"
+                        "  - name: data\n    match: { uuid: 0b5e0f3c-1111-2222-3333-444455556666, luks_label: DATA }\n"
+                        "    mount: /data\n    unlock: [tpm2, passphrase, keyfile]\n    keyfile: /etc/data.key\n"
+                        "    required: false\n"
+                        "  - name: oem\n    enabled: false\n"
+                        "  - name: persistent\n    mount: /persist\n"
+                        "binds:\n  state_dir: /persist/.state\n";
+
+        assert_int_equal(load_plan(y, NULL, &p, &errors), 0);
+        assert_int_equal(p.n_volumes, 2);
+        assert_string_equal(p.volumes[0].name, "persistent");
+        assert_string_equal(p.volumes[0].mount, "/persist");
+        assert_string_equal(p.volumes[1].name, "data");
+        assert_true(p.volumes[1].pinned);
+        assert_int_equal(p.volumes[1].matches[0].kind, MATCH_UUID);
+        assert_int_equal(p.volumes[1].n_unlock, 3);
+        assert_int_equal(p.volumes[1].unlock[1], UNLOCK_PASSPHRASE);
+        assert_string_equal(p.volumes[1].keyfile, "/etc/data.key");
+        assert_false(p.volumes[1].required);
+        assert_string_equal(find_bind(&p, "/etc/ssh")->state, "/persist/.state/etc-ssh.bind");
+        assert_int_equal(p.notes.n, 0);
+        plan_done(&p);
+
+        /* Kairos encrypted_partitions: known labels become encrypted, others unlock-only volumes */
+        struct config c;
+        struct cmdline cl;
+        const char *k = "install:\n  encrypted_partitions: [COS_PERSISTENT, COS_DATA]\n";
+        config_init(&c);
+        cmdline_init(&cl);
+        assert_int_equal(config_load_defaults(&c, &errors), 0);
+        assert_int_equal(config_load_kairos_string(&c, "k.yaml", k, strlen(k), &errors), 0);
+        assert_int_equal(plan_build(&c, &cl, &p, &errors), 0);
+        assert_int_equal(p.n_volumes, 3);
+        assert_int_equal(p.volumes[0].encrypted, ENCRYPTION_AUTO);
+        assert_int_equal(p.volumes[1].encrypted, ENCRYPTION_YES);
+        assert_string_equal(p.volumes[2].name, "COS_DATA");
+        assert_null(p.volumes[2].mount);
+        assert_int_equal(p.volumes[2].encrypted, ENCRYPTION_YES);
+        plan_done(&p);
+        config_done(&c);
+        cmdline_done(&cl);
+        assert_int_equal(errors.n, 0);
+}
+
+static void test_state_dir_not_persistent_note(void **state) {
+        strv errors = {};
+        struct plan p;
+
+        assert_int_equal(load_plan("binds:\n  state_dir: /run/state\n", NULL, &p, &errors), 0);
+        assert_int_equal(p.notes.n, 1);
+        assert_non_null(strstr(p.notes.v[0], "will not persist"));
+        plan_done(&p);
+}
+
+static void test_state_name(void **state) {
+        char *s;
+
+        assert_int_equal(plan_state_name("/etc/ssh", &s), 0);
+        assert_string_equal(s, "etc-ssh.bind");
+        free(s);
+        assert_int_equal(plan_state_name("/var/lib/a-b", &s), 0);
+        assert_string_equal(s, "var-lib-a-b.bind");
+        free(s);
+}
+
+static void test_json(void **state) {
+        strv errors = {};
+        struct plan p;
+        struct json_object *o, *v;
+
+        assert_int_equal(load_plan(NULL, NULL, &p, &errors), 0);
+        o = plan_to_json(&p);
+        assert_non_null(o);
+        assert_true(json_object_object_get_ex(o, "volumes", &v));
+        assert_int_equal(json_object_array_length(v), 2);
+        v = json_object_array_get_idx(v, 1);
+        assert_string_equal(json_object_get_string(json_object_object_get(v, "mount")), "/usr/local");
+        assert_string_equal(json_object_get_string(json_object_object_get(v, "device_mapper")), "/dev/mapper/persistent");
+        assert_true(json_object_object_get_ex(o, "binds", &v));
+        assert_string_equal(json_object_get_string(json_object_object_get(v, "state_dir")), "/usr/local/.state");
+        assert_int_equal(json_object_array_length(json_object_object_get(v, "entries")), ELEMENTSOF(kairos_paths));
+        assert_true(json_object_object_get_ex(o, "actions", &v));
+        /* enter-initrd, 2 x (find, unlock, mount), reload-config, tmpfs, 3 overlays, binds, leave-initrd, exec */
+        assert_int_equal(json_object_array_length(v), 1 + 6 + 1 + 1 + 3 + ELEMENTSOF(kairos_paths) + 2);
+        assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 0), "action")), "measure");
+        for (const char *const *k = (const char *const[]) { "version", "usi_mode", "tpm", "overlay", "root", "init",
+                                                             "on_failure", "break", "notes", NULL }; *k; k++)
+                assert_true(json_object_object_get_ex(o, *k, NULL));
+        json_object_put(o);
+        plan_done(&p);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_defaults_are_kairos),
+                cmocka_unit_test(test_binds_parents_first),
+                cmocka_unit_test(test_extra_paths),
+                cmocka_unit_test(test_cmdline_overrides),
+                cmocka_unit_test(test_failure_policy),
+                cmocka_unit_test(test_volumes),
+                cmocka_unit_test(test_state_dir_not_persistent_note),
+                cmocka_unit_test(test_state_name),
+                cmocka_unit_test(test_json),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
