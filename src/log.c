@@ -30,6 +30,13 @@ int log_open(enum log_target t) {
         return 0;
 }
 
+void log_open_fds(int kmsg, int console) {
+        log_close();
+        target = LOG_TARGET_KMSG;
+        kmsg_fd = kmsg;
+        console_fd = console;
+}
+
 void log_close(void) {
         if (kmsg_fd >= 0)
                 close(kmsg_fd);

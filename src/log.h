@@ -25,6 +25,9 @@ enum log_level log_get_level(void);
 /* Open the targets. KMSG opens /dev/kmsg and /dev/console; when both are
  * missing it falls back to stderr. */
 int log_open(enum log_target target);
+/* The same with descriptors already open (taken over; -1 = none); for tests
+ * and for a PID 1 that opened them itself. */
+void log_open_fds(int kmsg, int console);
 void log_close(void);
 
 /* Returns -abs(error) so callers can write `return log_error_errno(r, ...)`. */

@@ -28,6 +28,29 @@ check "a bad config exits 2" test $? = 2
 check "the error names FILE:LINE:COLUMN" grep -q "^$t/bad.yaml:2:21: '../x': relative path" "$t/err"
 check "a bad config prints no plan" test ! -s "$t/out"
 
+# Every class of bad configuration: exit 2, FILE:LINE:COLUMN, no plan printed.
+bad_case() {
+	name=$1 pos=$2 words=$3
+	printf "$4" > "$t/case.yaml"
+	"$USI_INIT" plan --config "$t/case.yaml" > "$t/out" 2> "$t/err"
+	rc=$?
+	if [ $rc = 2 ] && [ ! -s "$t/out" ] && grep -q "^$t/case.yaml:$pos: .*$words" "$t/err"; then
+		ok "bad config ($name): exit 2 with $t/case.yaml:$pos"
+	else
+		not_ok "bad config ($name): exit $rc"
+		diag "$(cat "$t/err")"
+	fi
+}
+bad_case "syntax error" 3:1 "YAML syntax error" 'overlay:\n  paths: [/etc\n'
+bad_case "wrong type" 2:13 "expected a boolean" 'root:\n  relocate: maybe\n'
+bad_case "unknown key" 1:1 "unknown key 'volume'" 'volume: []\n'
+bad_case "relative path" 2:11 "relative path" 'binds:\n  paths: [etc/ssh]\n'
+bad_case "dot-dot component" 2:11 "'..' component" 'binds:\n  paths: [/etc/../root]\n'
+bad_case "path under /proc" 2:11 "under /proc, /sys or /dev" 'overlay:\n  paths: [/proc/x]\n'
+bad_case "duplicate mount point" 4:12 "duplicate mount point /usr/local" 'volumes:\n  - name: d\n    match: { uuid: 1 }\n    mount: /usr/local\n'
+bad_case "state dir inside a bound path" 2:14 "is inside the persistent path /srv2" 'binds:\n  state_dir: /srv2/state\n  extra_paths: [/srv2]\n'
+bad_case "colliding state names" 2:21 "share the state dir name etc-a-b.bind" 'binds:\n  paths: [/etc/a-b, /etc/a/b]\n'
+
 "$USI_INIT" plan --config "$t/missing.yaml" > /dev/null 2> "$t/err"
 check "a missing --config file exits 2 naming it" sh -c "test $? = 2 && grep -q 'missing.yaml: cannot read' '$t/err'"
 
