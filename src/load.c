@@ -2,6 +2,7 @@
 #include <dirent.h>
 
 #include "load.h"
+#include "log.h"
 
 static int yaml_filter(const struct dirent *d) {
         size_t n = strlen(d->d_name);
@@ -47,6 +48,9 @@ int plan_load(const struct load_options *o, struct cmdline *cl, struct plan *p, 
         r = cmdline_parse(o->cmdline, cl);
         if (r < 0)
                 return r;
+        /* rd.usi.debug (or rd.immucore.debug) raises the level for the whole run. */
+        if (cl->debug)
+                log_set_level(LOG_LEVEL_DEBUG);
 
         config_init(&c);
         r = config_load_defaults(&c, errors);
@@ -81,6 +85,8 @@ int plan_load(const struct load_options *o, struct cmdline *cl, struct plan *p, 
         if (o->oem && (r = load_oem(&c, root, errors)) == -ENOMEM)
                 goto out;
 
+        for (size_t i = 1; i < c.files.n; i++)
+                log_debug("configuration read from %s", c.files.v[i]);
         if (errors->n > before) {
                 r = -EINVAL;
                 goto out;

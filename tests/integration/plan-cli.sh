@@ -74,6 +74,13 @@ p = json.load(open(sys.argv[1]))
 assert p["on_failure"]["reboot_delay_sec"] == 3 and p["debug"] is True
 ' "$t/cl.json"
 
+"$USI_INIT" plan --root "$t/root" --cmdline "rd.usi.debug" > /dev/null 2> "$t/err"
+check "rd.usi.debug raises the log level" grep -q "configuration read from $t/root/etc/usi-init/config.yaml" "$t/err"
+"$USI_INIT" plan --root "$t/root" --cmdline "" > /dev/null 2> "$t/err"
+check "without it, no debug lines" test ! -s "$t/err"
+"$USI_INIT" --debug plan --root "$t/root" > /dev/null 2> "$t/err"
+check "--debug raises the log level" grep -q "configuration read from" "$t/err"
+
 "$USI_INIT" plan --print-defaults > "$t/defaults.yaml"
 "$USI_INIT" plan --config "$t/defaults.yaml" --json > "$t/again.json"
 check "the printed defaults, read back as a config, give the same plan" cmp -s "$t/plan.json" "$t/again.json"
