@@ -1,0 +1,139 @@
+# End-to-end test framework (bash, sourced by tests/e2e/run). A scenario is
+# one file in tests/e2e/scenarios/: NN-NAME.sh defining
+#   describe="one line"
+#   scenario() { ... }   # builds what it needs, boots, judges; calls fail
+# Helpers below build initrds, boot QEMU in the background, wait on console
+# output with deadlines (never a fixed sleep) and read the final OS's report.
+
+# ---- suite-wide fixtures (built once per run, in $E2E_OUT) ----------------
+
+# The kernel and one enrolled disk with its TPM state, shared read-only:
+# scenarios boot it with --disk-snapshot, or copy it when they need writes
+# to persist between boots.
+# Scenarios run in subshells: a marker file says a fixture is built.
+fixture_kernel() {
+        [ -e "$E2E_OUT/fixtures/kernel" ] && return 0
+        "$TOP/initrd/fetch-kernel" --out "$USI_OUT" >>"$E2E_OUT/fixtures.log" 2>&1 ||
+                { log_fixture; fail "initrd/fetch-kernel failed"; return 1; }
+        touch "$E2E_OUT/fixtures/kernel"
+}
+
+# fixture_disk NAME [make-disk args]: $USI_OUT/disk/NAME, made once per run.
+fixture_disk() {
+        _n=$1; shift
+        [ -e "$E2E_OUT/fixtures/disk-$_n" ] && return 0
+        "$TOP/initrd/make-disk" --out "$USI_OUT" --name "$_n" "$@" >>"$E2E_OUT/fixtures.log" 2>&1 ||
+                { log_fixture; fail "initrd/make-disk $_n failed"; return 1; }
+        touch "$E2E_OUT/fixtures/disk-$_n"
+}
+disk_dir() { printf '%s\n' "$USI_OUT/disk/$1"; }
+
+log_fixture() { tail -n 20 "$E2E_OUT/fixtures.log" | sed 's/^/#   /' >&2; }
+
+# ---- per-scenario work ----------------------------------------------------
+
+# build_initrd FILE [build-initramfs args]
+build_initrd() {
+        _img=$1; shift
+        "$TOP/initrd/build-initramfs" --out "$USI_OUT" --usi-init "$USI_INIT" --output "$_img" "$@" \
+                >>"$W/build.log" 2>&1 || { fail "build-initramfs failed: $(tail -n1 "$W/build.log")"; return 1; }
+}
+
+# boot_start NAME [run-qemu args]: boots in the background; console in
+# $W/NAME.console, results disk $W/NAME.results. Sets BOOT (the name).
+# stdin is a FIFO the scenario can type into with `send`.
+boot_start() {
+        BOOT=$1; shift
+        rm -f "$W/$BOOT.in" "$W/$BOOT.pid" "$W/$BOOT.console"
+        mkfifo "$W/$BOOT.in"
+        BOOT_T0=$(date +%s.%N)
+        "$TOP/initrd/run-qemu" --out "$USI_OUT" --log "$W/$BOOT.console" --pidfile "$W/$BOOT.pid" \
+                --results "$W/$BOOT.results" --timeout "$E2E_BOOT_CAP" "$@" \
+                <"$W/$BOOT.in" >"$W/$BOOT.qemu" 2>&1 &
+        BOOT_RUNNER=$!
+        # Opening the write end unblocks QEMU's open of its stdin.
+        exec 9>"$W/$BOOT.in"
+}
+
+# send TEXT: type a line on the serial console.
+send() { printf '%s\r' "$1" >&9; }
+
+boot_running() { kill -0 "$BOOT_RUNNER" 2>/dev/null; }
+
+# wait_console REGEX [SECONDS]: until the console shows REGEX (extended grep),
+# QEMU exits, or the deadline passes. 0 when seen.
+wait_console() {
+        _re=$1 _deadline=$(( $(date +%s) + ${2:-$E2E_BOOT_CAP} ))
+        while :; do
+                grep -Eq -- "$_re" "$W/$BOOT.console" 2>/dev/null && return 0
+                boot_running || { grep -Eq -- "$_re" "$W/$BOOT.console" 2>/dev/null; return; }
+                [ "$(date +%s)" -lt "$_deadline" ] || return 1
+                sleep 0.1  # polling interval of the console log, not a wait for the guest
+        done
+}
+
+# boot_wait: until QEMU exits by itself (power off) or the cap; then read
+# the report. boot_stop: stop it now (a halted node never exits).
+boot_wait() {
+        wait "$BOOT_RUNNER" 2>/dev/null; BOOT_RC=$?
+        boot_finish
+}
+boot_stop() {
+        if boot_running; then
+                [ -s "$W/$BOOT.pid" ] && kill "$(cat "$W/$BOOT.pid")" 2>/dev/null
+                wait "$BOOT_RUNNER" 2>/dev/null
+        fi
+        BOOT_RC=stopped
+        boot_finish
+}
+boot_finish() {
+        exec 9>&-
+        _secs=$(echo "$BOOT_T0 $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
+        echo "# $E2E_SCENARIO: boot $BOOT ${_secs} s (qemu: $BOOT_RC)" >&2
+        echo "$BOOT ${_secs}" >> "$E2E_OUT/timings"
+        rm -rf "$W/$BOOT.res"
+        mkdir -p "$W/$BOOT.res"
+        if [ -s "$W/$BOOT.results" ]; then
+                tar -xf "$W/$BOOT.results" -C "$W/$BOOT.res" 2>/dev/null || true
+        fi
+        # The console copy of the report, for boots without a results disk.
+        if [ ! -f "$W/$BOOT.res/report.txt" ]; then
+                sed -n '/^USI-REPORT-BEGIN/,/^USI-REPORT-END/p' "$W/$BOOT.console" | tr -d '\r' |
+                        sed '1d;$d' > "$W/$BOOT.res/report.txt"
+        fi
+}
+
+# report KEY: the value of "KEY=value" in the last boot's report.
+report() {
+        awk -v k="$1" 'index($0, k "=") == 1 { print substr($0, length(k) + 2); exit }' \
+                "$W/$BOOT.res/report.txt" 2>/dev/null | tr -d '\r'
+}
+have_report() { [ -s "$W/$BOOT.res/report.txt" ]; }
+
+# ---- judging ----------------------------------------------------------------
+# fail REASON: the first reason is the scenario's verdict; later ones are kept
+# in the log for whoever reads it.
+fail() {
+        [ -n "$E2E_FAILED" ] || E2E_FAILED=$1
+        echo "# $E2E_SCENARIO: $1" >&2
+        return 1
+}
+
+expect_eq() {  # expect_eq WHAT ACTUAL EXPECTED
+        [ "$2" = "$3" ] || fail "$1 is '${2:-<none>}', expected '$3'"
+}
+
+expect_console() {  # expect_console REGEX WHAT
+        grep -Eq -- "$1" "$W/$BOOT.console" || fail "console never showed $2"
+}
+
+# json_get FILE EXPR: evaluate a Python expression over the parsed JSON `j`.
+json_get() {
+        python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+v = eval(sys.argv[2])
+print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' "$1" "$2" 2>/dev/null
+}
+
+# The value PCR 11 must have after the phases measured, from make-disk.
+pcr11_expected() { cat "$(disk_dir "$1")/pcr11.$2"; }
