@@ -6,3 +6,5 @@
 #define EXIT_USAGE 2
 
 int cmd_plan(int argc, char **argv);
+int cmd_unlock(int argc, char **argv);
+int cmd_measure(int argc, char **argv);

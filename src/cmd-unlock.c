@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+
+#include "commands.h"
+#include "log.h"
+#include "luks.h"
+
+/* usi-init unlock: the boot's unlock path, run by hand. Each volume gets
+ * exactly one line: how it was unlocked, or why not. */
+
+#define MAX_SIGNATURES 16
+#define PIN_MAX 1024
+#define KEYFILE_MAX (8 * 1024 * 1024)
+
+struct unlock_cli {
+        bool check;
+        const char *name;
+        const char *tcti;
+        const char *signatures[MAX_SIGNATURES + 1];
+        size_t n_signatures;
+        const char *pin_file;
+        const char *key_file;
+};
+
+static void unlock_help(void) {
+        printf("usage: usi-init unlock --check [--tpm2-device=TCTI] [--signature=FILE] [--pin-file=FILE]\n"
+               "                       [--key-file=FILE] IMAGE_OR_DEVICE...\n"
+               "       usi-init unlock --name=NAME [OPTIONS] DEVICE\n"
+               "Unseal the key of each LUKS2 volume through its systemd-tpm2 tokens and\n"
+               "check it against the token's keyslot (--check, no device-mapper needed) or\n"
+               "activate the volume as /dev/mapper/NAME. --key-file is tried only after the\n"
+               "TPM failed for every volume. One line per volume; exit 1 if any failed.\n");
+}
+
+static int parse_args(int argc, char **argv, struct unlock_cli *a) {
+        static const struct option opts[] = {
+                { "check",       no_argument,       NULL, 'c' },
+                { "name",        required_argument, NULL, 'n' },
+                { "tpm2-device", required_argument, NULL, 't' },
+                { "signature",   required_argument, NULL, 's' },
+                { "pin-file",    required_argument, NULL, 'p' },
+                { "key-file",    required_argument, NULL, 'k' },
+                { "help",        no_argument,       NULL, 'h' },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "cn:h", opts, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        a->check = true;
+                        break;
+                case 'n':
+                        a->name = optarg;
+                        break;
+                case 't':
+                        a->tcti = optarg;
+                        break;
+                case 's':
+                        if (a->n_signatures == MAX_SIGNATURES)
+                                return log_error("unlock: at most %d --signature files", MAX_SIGNATURES), -EINVAL;
+                        a->signatures[a->n_signatures++] = optarg;
+                        break;
+                case 'p':
+                        a->pin_file = optarg;
+                        break;
+                case 'k':
+                        a->key_file = optarg;
+                        break;
+                case 'h':
+                        unlock_help();
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        if (optind >= argc)
+                return log_error("unlock: no image or device given"), -EINVAL;
+        if (a->check == !!a->name)
+                return log_error("unlock: give exactly one of --check and --name"), -EINVAL;
+        if (a->name && argc - optind != 1)
+                return log_error("unlock: --name activates exactly one device"), -EINVAL;
+        return 1;
+}
+
+struct volume {
+        const char *path;
+        struct crypt_device *cd;
+        char *why;
+        bool done;
+};
+
+/* TPM first, for every volume; one TPM context for all of them. */
+static void unlock_all_tpm2(struct volume *v, size_t n, const struct unlock_cli *a, const struct secret *pin) {
+        _cleanup_tpm2_ struct tpm2_ctx *tpm = NULL;
+        _cleanup_free_ char *tpm_why = NULL;
+        struct tpm2_unseal_args ua = { .signatures = a->signatures, .pin = pin };
+        bool tried_open = false;
+
+        for (size_t i = 0; i < n; i++) {
+                struct luks_result res;
+
+                if (luks_load(v[i].path, &v[i].cd, &v[i].why) < 0)
+                        continue;
+                if (luks_count_tpm2_tokens(v[i].cd) == 0) {
+                        why_set(&v[i].why, ENOENT, "no systemd-tpm2 token");
+                        continue;
+                }
+                /* Open the TPM only once a volume needs it. */
+                if (!tried_open) {
+                        tried_open = true;
+                        (void) tpm2_open(a->tcti, &tpm, &tpm_why);
+                }
+                if (!tpm) {
+                        why_set(&v[i].why, ENODEV, "%s", strempty(tpm_why));
+                        continue;
+                }
+                if (luks_unlock_tpm2(v[i].cd, tpm, &ua, a->name, &res, &v[i].why) >= 0) {
+                        printf("%s: unlocked by token %d (keyslot %d)\n", v[i].path, res.token, res.keyslot);
+                        v[i].done = true;
+                }
+        }
+        if (tpm) {
+                const struct tpm2_stats *s = tpm2_get_stats(tpm);
+                log_debug("tpm2: %u primary key(s) created, %u persistent parent(s) used, %u salted session(s), "
+                          "%u signature(s) verified, %u ticket(s) reused, %u unsealed",
+                          s->primaries_created, s->srk_used, s->salted_sessions, s->signatures_verified,
+                          s->tickets_reused, s->unsealed);
+        }
+}
+
+static void unlock_all_keyfile(struct volume *v, size_t n, const struct unlock_cli *a) {
+        _cleanup_secret_ struct secret *key = NULL;
+        int r;
+
+        r = secret_read_file(a->key_file, KEYFILE_MAX, false, &key);
+        for (size_t i = 0; i < n; i++) {
+                struct luks_result res;
+                _cleanup_free_ char *why = NULL;
+
+                if (v[i].done || !v[i].cd)
+                        continue;
+                if (r < 0) {
+                        why_prefix(&v[i].why, "key file %s: %s; TPM", a->key_file, strerror(-r));
+                        continue;
+                }
+                if (luks_unlock_secret(v[i].cd, key, a->name, &res, &why) >= 0) {
+                        printf("%s: unlocked by key file (keyslot %d)\n", v[i].path, res.keyslot);
+                        v[i].done = true;
+                } else
+                        why_prefix(&v[i].why, "key file: %s; TPM", strempty(why));
+        }
+}
+
+int cmd_unlock(int argc, char **argv) {
+        struct unlock_cli a = {};
+        _cleanup_secret_ struct secret *pin = NULL;
+        struct volume *v;
+        size_t n;
+        int r, ret = 0;
+
+        r = parse_args(argc, argv, &a);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : 0;
+        if (a.pin_file) {
+                r = secret_read_file(a.pin_file, PIN_MAX, true, &pin);
+                if (r < 0) {
+                        log_error("unlock: cannot read PIN file %s: %s", a.pin_file, strerror(-r));
+                        return 1;
+                }
+        }
+        n = (size_t) (argc - optind);
+        v = calloc(n, sizeof(*v));
+        if (!v)
+                return log_error("out of memory"), 1;
+        for (size_t i = 0; i < n; i++)
+                v[i].path = argv[optind + i];
+
+        unlock_all_tpm2(v, n, &a, pin);
+        if (a.key_file)
+                unlock_all_keyfile(v, n, &a);
+
+        for (size_t i = 0; i < n; i++) {
+                if (!v[i].done) {
+                        log_error("%s: %s", v[i].path, v[i].why ? v[i].why : "not unlocked");
+                        ret = 1;
+                }
+                luks_free(v[i].cd);
+                free(v[i].why);
+        }
+        free(v);
+        return ret;
+}

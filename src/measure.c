@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+
+#include "measure.h"
+
+static const char *const phases[] = {
+        "enter-initrd", "leave-initrd", "sysinit", "ready", "shutdown", "final",
+};
+
+bool measure_phase_known(const char *word) {
+        for (size_t i = 0; i < ELEMENTSOF(phases); i++)
+                if (streq(phases[i], word))
+                        return true;
+        return false;
+}
+
+int measure_phase(struct tpm2_ctx *c, const char *word, char **why) {
+        int r;
+
+        if (!*word)
+                return why_set(why, EINVAL, "empty phase word");
+        r = tpm2_pcr_extend_data(c, MEASURE_PCR_PHASE, word, strlen(word), why);
+        if (r < 0)
+                why_prefix(why, "measure '%s' into PCR %d", word, MEASURE_PCR_PHASE);
+        return r;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <tss2/tss2_tpm2_types.h>
+
+struct json_object;
+
+/* The public key that signs PCR policies, and the signature file that
+ * systemd-measure writes (shared spec systemd-tpm2.md, section 4). */
+struct pcrsig_key {
+        TPM2B_PUBLIC public;     /* as systemd loads it with LoadExternal */
+        TPM2B_NAME name;         /* its TPM name, for the offline PolicyAuthorize */
+        uint8_t fingerprint[32]; /* SHA-256 of the DER PKCS#1 RSAPublicKey */
+};
+
+/* PEM (SubjectPublicKeyInfo, RSA) -> key. */
+int pcrsig_key_from_pem(const char *pem, size_t size, struct pcrsig_key *ret, char **why);
+
+/* The files tried, in order, when the caller names none that exists:
+ * NULL-terminated. */
+extern const char *const pcrsig_default_paths[];
+
+/* Load the first existing file of `paths` (NULL-terminated; may be NULL),
+ * then the default paths. *ret_path points into the list. -ENOENT with a
+ * reason listing what was tried. */
+int pcrsig_load(const char *const *paths, struct json_object **ret, const char **ret_path, char **why);
+int pcrsig_parse(const char *json, struct json_object **ret, char **why);
+
+/* Find the signature for (bank, PCR mask, key, approved policy) with
+ * systemd's rules: first entry of the bank's array whose "pcrs" equal the
+ * mask, "pkfp" the key's fingerprint and "pol" the policy. The signature is
+ * decoded into *ret (TPMT_SIGNATURE, RSASSA with SHA-256). -ENXIO when none
+ * matches: *why then says what was looked for and what the file holds. */
+int pcrsig_find(struct json_object *sig, TPMI_ALG_HASH bank, uint32_t mask,
+                const struct pcrsig_key *key, const uint8_t policy[32],
+                TPMT_SIGNATURE *ret, char **why);

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <tss2/tss2_tpm2_types.h>
+
+/* Offline TPM2 policy digests (SHA-256 sessions, as systemd uses). They let
+ * the unlock path skip trial sessions and say "expected X, TPM has Y" when a
+ * policy does not match. Each function extends digest[32] in place. */
+#define POLICY_DIGEST_SIZE 32
+
+/* PolicyPCR with `values` = the PCRs of `mask` in ascending order, each
+ * `value_size` bytes (the bank's digest size). */
+int policy_pcr(uint8_t digest[POLICY_DIGEST_SIZE], TPMI_ALG_HASH bank, uint32_t mask,
+               const uint8_t *values, size_t value_size);
+/* PolicyAuthorize with an empty policyRef. */
+int policy_authorize(uint8_t digest[POLICY_DIGEST_SIZE], const TPM2B_NAME *key_name);
+int policy_auth_value(uint8_t digest[POLICY_DIGEST_SIZE]);
+
+/* Name of a public area: nameAlg || H(marshalled TPMT_PUBLIC) (SHA-256 only). */
+int policy_public_name(const TPM2B_PUBLIC *pub, TPM2B_NAME *ret);
+
+/* A PCR selection of one bank, in TPM wire order (3 bitmap bytes). */
+void policy_pcr_selection(TPMI_ALG_HASH bank, uint32_t mask, TPML_PCR_SELECTION *ret);
+
+/* Lowercase hex of `size` bytes into out (2*size+1 bytes). */
+char *hex_string(const uint8_t *data, size_t size, char *out);
+/* Parse even-length hex into buf (exactly `size` bytes wanted unless
+ * size_max: then any length up to it, stored in *ret_size). */
+int hex_parse(const char *s, uint8_t *buf, size_t size_max, size_t *ret_size);
+
+/* Digest size of a TPM hash algorithm, 0 when not one of sha1/256/384/512. */
+size_t tpm2_hash_size(TPMI_ALG_HASH alg);
+/* "sha256" <-> TPM2_ALG_SHA256; NULL / 0 when unknown. */
+const char *tpm2_hash_to_string(TPMI_ALG_HASH alg);
+TPMI_ALG_HASH tpm2_hash_from_string(const char *s);
+/* "11" or "7+11" (for messages). */
+char *pcr_mask_to_string(uint32_t mask, char *out, size_t size);

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A key, passphrase or PIN. The pages are mlock'ed so they never reach swap,
+ * and wiped with explicit_bzero before they are freed. Nothing else in the
+ * program may hold a copy of secret bytes. */
+struct secret {
+        uint8_t *data;
+        size_t size;     /* bytes in use */
+        size_t alloc;    /* bytes allocated (and locked) */
+};
+
+/* A zeroed secret of `size` bytes (size may be 0: room for at least 1). */
+int secret_new(size_t size, struct secret **ret);
+/* A copy of `size` bytes; the caller wipes its own source. */
+int secret_new_from(const void *data, size_t size, struct secret **ret);
+/* Read a whole file (a keyfile or a PIN file); with strip_newline, one
+ * trailing "\n" (or "\r\n") is dropped. Never more than max bytes. */
+int secret_read_file(const char *path, size_t max, int strip_newline, struct secret **ret);
+void secret_free(struct secret *s);
+
+static inline void secret_freep(struct secret **s) {
+        secret_free(*s);
+        *s = NULL;
+}
+#define _cleanup_secret_ __attribute__((cleanup(secret_freep)))

@@ -1,0 +1,736 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <string.h>
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_mu.h>
+#include <tss2/tss2_rc.h>
+#include <tss2/tss2_tctildr.h>
+
+#include "log.h"
+#include "pcrsig.h"
+#include "policy.h"
+#include "tpm2.h"
+
+#define SRK_HANDLE UINT32_C(0x81000001)
+#define MAX_TICKETS 8
+#define UNSEAL_TRIES 3
+
+/* A verified signature: reused for every volume signed by the same key for
+ * the same approved policy, so a boot verifies each signature once. */
+struct ticket {
+        TPM2B_NAME key_name;
+        uint8_t approved[32];
+        TPMT_TK_VERIFIED tk;
+};
+
+struct parent {
+        ESYS_TR handle;
+        bool transient;      /* created by us: flush at close */
+        bool tried;          /* lookup done (handle may still be NONE) */
+};
+
+struct tpm2_ctx {
+        TSS2_TCTI_CONTEXT *tcti;
+        ESYS_CONTEXT *esys;
+        char *tcti_name;
+        struct parent ecc, rsa, srk;   /* srk: from a token's tpm2_srk */
+        ESYS_TR enc_session;           /* salted, encrypts Unseal responses */
+        ESYS_TR policy_session;
+        bool policy_salted;
+        bool policy_fresh;             /* no PolicyRestart needed */
+        struct ticket tickets[MAX_TICKETS];
+        size_t n_tickets;
+        json_object *signature;        /* loaded once */
+        const char *signature_path;
+        TPML_PCR_SELECTION banks;      /* active banks, once read */
+        bool banks_read;
+        struct tpm2_stats stats;
+};
+
+/* ---- return codes as sentences ---------------------------------------- */
+
+static TSS2_RC rc_base(TSS2_RC rc) {
+        if (rc & TSS2_RC_LAYER_MASK)
+                return rc;
+        if (rc & TPM2_RC_FMT1)
+                return rc & (TPM2_RC_FMT1 | 0x3f);
+        return rc & 0xfff;
+}
+
+static const struct {
+        TSS2_RC rc;
+        const char *sentence;
+} rc_sentences[] = {
+        { TPM2_RC_LOCKOUT,     "TPM is in dictionary-attack lockout (wait for the recovery time or clear it with the lockout authorization)" },
+        { TPM2_RC_AUTH_FAIL,   "wrong PIN (authorization failed; each failure counts toward dictionary-attack lockout)" },
+        { TPM2_RC_BAD_AUTH,    "wrong PIN (authorization failed)" },
+        { TPM2_RC_POLICY_FAIL, "TPM policy check failed" },
+        { TPM2_RC_PCR_CHANGED, "PCR values changed during the unseal" },
+        { TPM2_RC_INTEGRITY,   "sealed object does not belong to this TPM or parent key (integrity check failed)" },
+        { TPM2_RC_SIGNATURE,   "PCR policy signature does not verify with the token's public key" },
+        { TPM2_RC_OBJECT_MEMORY, "TPM is out of object memory (handles leaked by another program?)" },
+        { TPM2_RC_SESSION_MEMORY, "TPM is out of session memory (sessions leaked by another program?)" },
+};
+
+const char *tpm2_rc_sentence(TSS2_RC rc) {
+        TSS2_RC b = rc_base(rc);
+        for (size_t i = 0; i < ELEMENTSOF(rc_sentences); i++)
+                if (rc_sentences[i].rc == b)
+                        return rc_sentences[i].sentence;
+        return Tss2_RC_Decode(rc);
+}
+
+static int tpm_fail(char **why, TSS2_RC rc, const char *what) {
+        return why_set(why, EIO, "%s: %s", what, tpm2_rc_sentence(rc));
+}
+
+/* ---- context ------------------------------------------------------------ */
+
+static int open_one(struct tpm2_ctx *c, const char *tcti, char **why) {
+        TSS2_RC rc;
+
+        rc = Tss2_TctiLdr_Initialize(tcti, &c->tcti);
+        if (rc != TSS2_RC_SUCCESS)
+                return why_set(why, ENODEV, "no TPM: cannot open TCTI '%s' (%s)", tcti, Tss2_RC_Decode(rc));
+        rc = Esys_Initialize(&c->esys, c->tcti, NULL);
+        if (rc != TSS2_RC_SUCCESS) {
+                Tss2_TctiLdr_Finalize(&c->tcti);
+                return why_set(why, ENODEV, "no TPM: TCTI '%s' does not answer (%s)", tcti, Tss2_RC_Decode(rc));
+        }
+        rc = Esys_Startup(c->esys, TPM2_SU_CLEAR);
+        if (rc != TSS2_RC_SUCCESS && rc_base(rc) != TPM2_RC_INITIALIZE) {
+                Esys_Finalize(&c->esys);
+                Tss2_TctiLdr_Finalize(&c->tcti);
+                return why_set(why, ENODEV, "no TPM: TPM behind '%s' does not start (%s)", tcti, Tss2_RC_Decode(rc));
+        }
+        c->tcti_name = strdup(tcti);
+        return c->tcti_name ? 0 : -ENOMEM;
+}
+
+int tpm2_open(const char *tcti, struct tpm2_ctx **ret, char **why) {
+        static const char *const defaults[] = { TPM2_DEFAULT_TCTIS };
+        struct tpm2_ctx *c;
+        int r = -ENODEV;
+
+        /* The TSS logs to stderr by itself; errors are reported as sentences
+         * by us instead. TSS2_LOG set by the user still wins. */
+        (void) setenv("TSS2_LOG", "all+NONE", 0);
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->ecc.handle = c->rsa.handle = c->srk.handle = ESYS_TR_NONE;
+        c->enc_session = c->policy_session = ESYS_TR_NONE;
+        if (tcti)
+                r = open_one(c, tcti, why);
+        else {
+                char *first = NULL;
+                for (size_t i = 0; i < ELEMENTSOF(defaults) && r < 0; i++) {
+                        r = open_one(c, defaults[i], why);
+                        if (r < 0 && i == 0 && why) {
+                                first = *why;
+                                *why = NULL;
+                        }
+                }
+                if (r < 0 && first)
+                        why_set(why, ENODEV, "%s; %s", first, why && *why ? *why : "");
+                free(first);
+        }
+        if (r < 0) {
+                free(c->tcti_name);
+                free(c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+static void flush(struct tpm2_ctx *c, ESYS_TR *h) {
+        if (*h != ESYS_TR_NONE)
+                (void) Esys_FlushContext(c->esys, *h);
+        *h = ESYS_TR_NONE;
+}
+
+void tpm2_close(struct tpm2_ctx *c) {
+        if (!c)
+                return;
+        flush(c, &c->policy_session);
+        flush(c, &c->enc_session);
+        if (c->ecc.transient)
+                flush(c, &c->ecc.handle);
+        if (c->rsa.transient)
+                flush(c, &c->rsa.handle);
+        /* Persistent handles are only closed in ESYS, never evicted. */
+        if (c->srk.handle != ESYS_TR_NONE)
+                (void) Esys_TR_Close(c->esys, &c->srk.handle);
+        json_object_put(c->signature);
+        explicit_bzero(c->tickets, sizeof(c->tickets));
+        Esys_Finalize(&c->esys);
+        Tss2_TctiLdr_Finalize(&c->tcti);
+        free(c->tcti_name);
+        free(c);
+}
+
+const struct tpm2_stats *tpm2_get_stats(const struct tpm2_ctx *c) {
+        return &c->stats;
+}
+
+/* ---- parent key ---------------------------------------------------------- */
+
+/* systemd's primary templates (spec section 2.3); with noDA this is also
+ * the TCG SRK template that v254+ persists at 0x81000001. */
+static TPM2B_PUBLIC primary_template(TPMI_ALG_PUBLIC alg) {
+        TPM2B_PUBLIC t = {
+                .publicArea = {
+                        .type = alg,
+                        .nameAlg = TPM2_ALG_SHA256,
+                        .objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT | TPMA_OBJECT_FIXEDTPM |
+                                TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH,
+                },
+        };
+        TPMT_SYM_DEF_OBJECT aes = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB };
+
+        if (alg == TPM2_ALG_ECC)
+                t.publicArea.parameters.eccDetail = (TPMS_ECC_PARMS) {
+                        .symmetric = aes,
+                        .scheme.scheme = TPM2_ALG_NULL,
+                        .curveID = TPM2_ECC_NIST_P256,
+                        .kdf.scheme = TPM2_ALG_NULL,
+                };
+        else
+                t.publicArea.parameters.rsaDetail = (TPMS_RSA_PARMS) {
+                        .symmetric = aes,
+                        .scheme.scheme = TPM2_ALG_NULL,
+                        .keyBits = 2048,
+                };
+        return t;
+}
+
+/* Whether a key's public area is the template (unique part aside), with or
+ * without noDA: then it is the very key CreatePrimary would make. */
+static bool matches_template(const TPMT_PUBLIC *p, TPMI_ALG_PUBLIC alg, bool *ret_noda) {
+        TPMT_PUBLIC want = primary_template(alg).publicArea, have = *p;
+
+        *ret_noda = have.objectAttributes & TPMA_OBJECT_NODA;
+        have.objectAttributes &= ~TPMA_OBJECT_NODA;
+        memset(&have.unique, 0, sizeof(have.unique));
+        have.authPolicy.size = have.authPolicy.size ? 0xffff : 0;
+        return memcmp(&want, &have, sizeof(want)) == 0;
+}
+
+/* The persistent SRK, if it holds exactly the template the token needs.
+ * One ReadPublic; far cheaper than CreatePrimary on a discrete TPM. */
+static void find_persistent(struct tpm2_ctx *c, TPMI_ALG_PUBLIC alg, struct parent *p) {
+        ESYS_TR h = ESYS_TR_NONE;
+        TPM2B_PUBLIC *pub = NULL;
+        bool noda;
+
+        if (Esys_TR_FromTPMPublic(c->esys, SRK_HANDLE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &h) != TSS2_RC_SUCCESS)
+                return;
+        if (Esys_ReadPublic(c->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL, NULL) == TSS2_RC_SUCCESS &&
+            matches_template(&pub->publicArea, alg, &noda) && !noda) {
+                p->handle = h;
+                p->transient = false;
+                c->stats.srk_used++;
+                log_debug("tpm2: using the persistent key at 0x%x as parent", SRK_HANDLE);
+        } else
+                (void) Esys_TR_Close(c->esys, &h);
+        Esys_Free(pub);
+}
+
+static int get_parent(struct tpm2_ctx *c, const struct tpm2_token *t, ESYS_TR *ret, char **why) {
+        struct parent *p;
+        TSS2_RC rc;
+
+        if (t->srk) {
+                /* v254+: the token names the SRK (serialized ESYS_TR). */
+                if (c->srk.handle == ESYS_TR_NONE) {
+                        rc = Esys_TR_Deserialize(c->esys, t->srk, t->srk_size, &c->srk.handle);
+                        if (rc != TSS2_RC_SUCCESS)
+                                return why_set(why, EBADMSG, "field 'tpm2_srk': not a serialized TPM handle (%s)",
+                                               Tss2_RC_Decode(rc));
+                        c->stats.srk_used++;
+                }
+                *ret = c->srk.handle;
+                return 0;
+        }
+
+        p = t->primary_alg == TPM2_ALG_RSA ? &c->rsa : &c->ecc;
+        if (!p->tried) {
+                p->tried = true;
+                find_persistent(c, t->primary_alg, p);
+        }
+        if (p->handle == ESYS_TR_NONE) {
+                TPM2B_SENSITIVE_CREATE sens = {};
+                TPM2B_PUBLIC tmpl = primary_template(t->primary_alg);
+                TPML_PCR_SELECTION none = {};
+                TPM2B_DATA outside = {};
+
+                rc = Esys_CreatePrimary(c->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                                        &sens, &tmpl, &outside, &none, &p->handle, NULL, NULL, NULL, NULL);
+                if (rc != TSS2_RC_SUCCESS)
+                        return tpm_fail(why, rc, t->primary_alg == TPM2_ALG_RSA ?
+                                        "cannot create the RSA primary key" : "cannot create the ECC primary key");
+                p->transient = true;
+                c->stats.primaries_created++;
+        }
+        *ret = p->handle;
+        return 0;
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+static int start_session(struct tpm2_ctx *c, ESYS_TR salt_key, TPM2_SE type, ESYS_TR *ret, char **why) {
+        TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB };
+        TSS2_RC rc;
+
+        rc = Esys_StartAuthSession(c->esys, salt_key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                   NULL, type, &sym, TPM2_ALG_SHA256, ret);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(why, rc, "cannot start a TPM session");
+        if (salt_key != ESYS_TR_NONE)
+                c->stats.salted_sessions++;
+        return 0;
+}
+
+/* The one encryption session: salted with the first parent, bound to
+ * nothing, so it serves every volume. */
+static int enc_session(struct tpm2_ctx *c, ESYS_TR parent, char **why) {
+        TSS2_RC rc;
+        int r;
+
+        if (c->enc_session != ESYS_TR_NONE)
+                return 0;
+        r = start_session(c, parent, TPM2_SE_HMAC, &c->enc_session, why);
+        if (r < 0)
+                return r;
+        rc = Esys_TRSess_SetAttributes(c->esys, c->enc_session, TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION, 0xff);
+        return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(why, rc, "cannot set session attributes");
+}
+
+/* The policy session carries no secret unless a PIN is used: then it is
+ * salted too, or the PIN-keyed HMAC would allow an offline guess. */
+static int policy_session(struct tpm2_ctx *c, ESYS_TR parent, bool salted, char **why) {
+        TSS2_RC rc;
+        int r;
+
+        if (c->policy_session != ESYS_TR_NONE && (c->policy_salted || !salted)) {
+                if (c->policy_fresh)
+                        return 0;
+                rc = Esys_PolicyRestart(c->esys, c->policy_session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE);
+                if (rc == TSS2_RC_SUCCESS) {
+                        c->policy_fresh = true;
+                        return 0;
+                }
+        }
+        flush(c, &c->policy_session);
+        r = start_session(c, salted ? parent : ESYS_TR_NONE, TPM2_SE_POLICY, &c->policy_session, why);
+        if (r < 0)
+                return r;
+        c->policy_salted = salted;
+        c->policy_fresh = true;
+        rc = Esys_TRSess_SetAttributes(c->esys, c->policy_session, TPMA_SESSION_CONTINUESESSION, 0xff);
+        return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(why, rc, "cannot set session attributes");
+}
+
+/* ---- PCRs ------------------------------------------------------------------ */
+
+static int read_banks(struct tpm2_ctx *c, char **why) {
+        TPMS_CAPABILITY_DATA *cap = NULL;
+        TPMI_YES_NO more;
+        TSS2_RC rc;
+
+        if (c->banks_read)
+                return 0;
+        rc = Esys_GetCapability(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS, 0, 1, &more, &cap);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(why, rc, "cannot read the PCR banks");
+        c->banks = cap->data.assignedPCR;
+        c->banks_read = true;
+        Esys_Free(cap);
+        return 0;
+}
+
+int tpm2_pcr_banks(struct tpm2_ctx *c, unsigned pcr, TPMI_ALG_HASH banks[8], size_t *n, char **why) {
+        int r = read_banks(c, why);
+        if (r < 0)
+                return r;
+        *n = 0;
+        for (size_t i = 0; i < c->banks.count && *n < 8; i++) {
+                const TPMS_PCR_SELECTION *s = &c->banks.pcrSelections[i];
+                if (pcr / 8 < s->sizeofSelect && (s->pcrSelect[pcr / 8] & (1u << (pcr % 8))) &&
+                    tpm2_hash_size(s->hash))
+                        banks[(*n)++] = s->hash;
+        }
+        return 0;
+}
+
+/* A token without tpm2-pcr-bank: sha256 when active, else sha1 (as systemd). */
+static int best_bank(struct tpm2_ctx *c, uint32_t mask, TPMI_ALG_HASH *ret, char **why) {
+        TPMI_ALG_HASH banks[8];
+        size_t n;
+        unsigned pcr = mask ? (unsigned) __builtin_ctz(mask) : 11;
+        int r = tpm2_pcr_banks(c, pcr, banks, &n, why);
+
+        if (r < 0)
+                return r;
+        *ret = 0;
+        for (size_t i = 0; i < n; i++)
+                if (banks[i] == TPM2_ALG_SHA256 || (!*ret && banks[i] == TPM2_ALG_SHA1))
+                        *ret = banks[i];
+        return *ret ? 0 : why_set(why, EOPNOTSUPP, "TPM has neither a sha256 nor a sha1 PCR bank");
+}
+
+int tpm2_pcr_read(struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint32_t mask, uint8_t *values, char **why) {
+        size_t hsize = tpm2_hash_size(bank), got = 0;
+        uint32_t left = mask;
+
+        while (left) {
+                TPML_PCR_SELECTION sel, *out_sel = NULL;
+                TPML_DIGEST *digests = NULL;
+                uint32_t done;
+                TSS2_RC rc;
+
+                policy_pcr_selection(bank, left, &sel);
+                rc = Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, NULL, &out_sel, &digests);
+                if (rc != TSS2_RC_SUCCESS)
+                        return tpm_fail(why, rc, "cannot read PCRs");
+                done = out_sel->count ? (uint32_t) out_sel->pcrSelections[0].pcrSelect[0] |
+                        (uint32_t) out_sel->pcrSelections[0].pcrSelect[1] << 8 |
+                        (uint32_t) out_sel->pcrSelections[0].pcrSelect[2] << 16 : 0;
+                /* The TPM answers in ascending order, at most 8 per call. */
+                for (size_t i = 0; i < digests->count; i++) {
+                        if (digests->digests[i].size != hsize) {
+                                Esys_Free(out_sel);
+                                Esys_Free(digests);
+                                return why_set(why, EIO, "TPM returned a PCR value of the wrong size");
+                        }
+                        memcpy(values + got * hsize, digests->digests[i].buffer, hsize);
+                        got++;
+                }
+                Esys_Free(out_sel);
+                Esys_Free(digests);
+                if (!(done & left)) {
+                        char m[64];
+                        return why_set(why, EIO, "PCR %s is not allocated in the %s bank",
+                                       pcr_mask_to_string(left, m, sizeof(m)), tpm2_hash_to_string(bank));
+                }
+                left &= ~done;
+        }
+        return 0;
+}
+
+int tpm2_pcr_extend_data(struct tpm2_ctx *c, unsigned pcr, const void *data, size_t size, char **why) {
+        TPMI_ALG_HASH banks[8];
+        TPML_DIGEST_VALUES d = {};
+        size_t n;
+        TSS2_RC rc;
+        int r;
+
+        r = tpm2_pcr_banks(c, pcr, banks, &n, why);
+        if (r < 0)
+                return r;
+        if (n == 0)
+                return why_set(why, ENXIO, "PCR %u is in no active bank", pcr);
+        for (size_t i = 0; i < n; i++) {
+                const EVP_MD *md = EVP_get_digestbyname(tpm2_hash_to_string(banks[i]));
+                d.digests[d.count].hashAlg = banks[i];
+                if (!md || !EVP_Digest(data, size, (unsigned char *) &d.digests[d.count].digest, NULL, md, NULL))
+                        return why_set(why, EIO, "cannot hash with %s", tpm2_hash_to_string(banks[i]));
+                d.count++;
+        }
+        rc = Esys_PCR_Extend(c->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d);
+        return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(why, rc, "cannot extend the PCR");
+}
+
+/* ---- PIN ------------------------------------------------------------------ */
+
+int tpm2_pin_auth(const struct secret *pin, const uint8_t *salt, size_t salt_size, TPM2B_AUTH *ret) {
+        _cleanup_secret_ struct secret *dk = NULL, *b64 = NULL;
+        int r;
+
+        *ret = (TPM2B_AUTH) { .size = 32 };
+        if (salt_size == 0)
+                return EVP_Digest(pin->data, pin->size, ret->buffer, NULL, EVP_sha256(), NULL) ? 0 : -EIO;
+        r = secret_new(32, &dk);
+        if (r < 0)
+                return r;
+        r = secret_new(45, &b64);
+        if (r < 0)
+                return r;
+        if (!PKCS5_PBKDF2_HMAC((const char *) pin->data, (int) pin->size, salt, (int) salt_size, 10000,
+                               EVP_sha256(), 32, dk->data))
+                return -EIO;
+        b64->size = base64_encode(dk->data, 32, (char *) b64->data);
+        return EVP_Digest(b64->data, b64->size, ret->buffer, NULL, EVP_sha256(), NULL) ? 0 : -EIO;
+}
+
+/* ---- the signed part -------------------------------------------------------- */
+
+static int load_signature(struct tpm2_ctx *c, const struct tpm2_unseal_args *a, char **why) {
+        if (c->signature)
+                return 0;
+        return pcrsig_load(a ? a->signatures : NULL, &c->signature, &c->signature_path, why);
+}
+
+/* Explain why the current PCR values are not covered by a signature: the
+ * current values and their policy against the policies the file signs. */
+static int unsigned_pcrs(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank,
+                         const uint8_t *values, const uint8_t approved[32], char **why) {
+        size_t hsize = tpm2_hash_size(bank);
+        char masks[64], cur[1024] = "", pol[65];
+        size_t len = 0, k = 0;
+
+        for (unsigned i = 0; i < 24; i++)
+                if (t->pubkey_pcr_mask & (UINT32_C(1) << i)) {
+                        char hex[2 * 64 + 1];
+                        int w = snprintf(cur + len, sizeof(cur) - len, "%sPCR %u=%s", len ? ", " : "", i,
+                                         hex_string(values + k++ * hsize, hsize, hex));
+                        if (w < 0 || (size_t) w >= sizeof(cur) - len)
+                                break;
+                        len += (size_t) w;
+                }
+        /* *why holds pcrsig_find's account of what the file signs. */
+        why_prefix(why, "PCR %s (%s) does not match the signed policy: actual %s gives policy %s, which %s does not sign",
+                   pcr_mask_to_string(t->pubkey_pcr_mask, masks, sizeof(masks)), tpm2_hash_to_string(bank),
+                   cur, hex_string(approved, 32, pol), c->signature_path);
+        return -ENXIO;
+}
+
+static struct ticket *find_ticket(struct tpm2_ctx *c, const TPM2B_NAME *name, const uint8_t approved[32]) {
+        for (size_t i = 0; i < c->n_tickets; i++)
+                if (c->tickets[i].key_name.size == name->size &&
+                    memcmp(c->tickets[i].key_name.name, name->name, name->size) == 0 &&
+                    memcmp(c->tickets[i].approved, approved, 32) == 0)
+                        return &c->tickets[i];
+        return NULL;
+}
+
+static int verify_signature(struct tpm2_ctx *c, const struct pcrsig_key *key, const uint8_t approved[32],
+                            const TPMT_SIGNATURE *sig, struct ticket **ret, char **why) {
+        TPM2B_DIGEST digest = { .size = 32 };
+        TPMT_TK_VERIFIED *tk = NULL;
+        ESYS_TR h = ESYS_TR_NONE;
+        struct ticket *t;
+        TSS2_RC rc;
+
+        if (!EVP_Digest(approved, 32, digest.buffer, NULL, EVP_sha256(), NULL))
+                return why_set(why, EIO, "cannot hash the approved policy");
+        rc = Esys_LoadExternal(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, &key->public,
+                               ESYS_TR_RH_OWNER, &h);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(why, rc, "cannot load the PCR signing key into the TPM");
+        rc = Esys_VerifySignature(c->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &digest, sig, &tk);
+        flush(c, &h);
+        if (rc != TSS2_RC_SUCCESS)
+                return why_set(why, EBADMSG, "PCR policy signature in %s does not verify with the token's key: %s",
+                               c->signature_path, tpm2_rc_sentence(rc));
+        c->stats.signatures_verified++;
+        /* Keep the ticket for the next volume; the oldest goes when full. */
+        if (c->n_tickets == MAX_TICKETS)
+                memmove(c->tickets, c->tickets + 1, sizeof(c->tickets[0]) * --c->n_tickets);
+        t = &c->tickets[c->n_tickets++];
+        t->key_name = key->name;
+        memcpy(t->approved, approved, 32);
+        t->tk = *tk;
+        Esys_Free(tk);
+        *ret = t;
+        return 0;
+}
+
+static int signed_part(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank,
+                       const struct tpm2_unseal_args *a, char **why) {
+        struct pcrsig_key key;
+        uint8_t values[24 * 64], approved[32] = {};
+        TPML_PCR_SELECTION sel;
+        TPM2B_DIGEST none = {}, appr = { .size = 32 };
+        TPM2B_NONCE ref = {};
+        struct ticket *tk;
+        TSS2_RC rc;
+        int r;
+
+        r = pcrsig_key_from_pem(t->pubkey_pem, t->pubkey_pem_size, &key, why);
+        if (r < 0) {
+                why_prefix(why, "field 'tpm2_pubkey'");
+                return r;
+        }
+        r = tpm2_pcr_read(c, bank, t->pubkey_pcr_mask, values, why);
+        if (r < 0)
+                return r;
+        r = policy_pcr(approved, bank, t->pubkey_pcr_mask, values, tpm2_hash_size(bank));
+        if (r < 0)
+                return why_set(why, r, "cannot compute the PCR policy");
+
+        tk = find_ticket(c, &key.name, approved);
+        if (tk)
+                c->stats.tickets_reused++;
+        else {
+                TPMT_SIGNATURE sig;
+                r = load_signature(c, a, why);
+                if (r < 0)
+                        return r;
+                r = pcrsig_find(c->signature, bank, t->pubkey_pcr_mask, &key, approved, &sig, why);
+                if (r == -ENXIO)
+                        return unsigned_pcrs(c, t, bank, values, approved, why);
+                if (r < 0) {
+                        why_prefix(why, "signature file %s", c->signature_path);
+                        return r;
+                }
+                r = verify_signature(c, &key, approved, &sig, &tk, why);
+                if (r < 0)
+                        return r;
+        }
+
+        policy_pcr_selection(bank, t->pubkey_pcr_mask, &sel);
+        rc = Esys_PolicyPCR(c->esys, c->policy_session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &none, &sel);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(why, rc, "TPM refused PolicyPCR");
+        memcpy(appr.buffer, approved, 32);
+        rc = Esys_PolicyAuthorize(c->esys, c->policy_session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                  &appr, &ref, &key.name, &tk->tk);
+        if (rc != TSS2_RC_SUCCESS)
+                /* The PCRs moved between our read and PolicyPCR: the caller retries. */
+                return rc_base(rc) == rc_base(TPM2_RC_VALUE | TPM2_RC_P | TPM2_RC_1) ? -EAGAIN :
+                        tpm_fail(why, rc, "TPM refused PolicyAuthorize");
+        return 0;
+}
+
+/* ---- unseal -------------------------------------------------------------- */
+
+static int policy_mismatch(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank,
+                           const uint8_t tpm_digest[32], char **why) {
+        char want[65], have[65], masks[64], vals[1024] = "";
+        uint8_t values[24 * 64];
+        size_t hsize = tpm2_hash_size(bank), len = 0, k = 0;
+
+        if (t->pcr_mask && tpm2_pcr_read(c, bank, t->pcr_mask, values, NULL) >= 0)
+                for (unsigned i = 0; i < 24; i++)
+                        if (t->pcr_mask & (UINT32_C(1) << i)) {
+                                char hex[129];
+                                int w = snprintf(vals + len, sizeof(vals) - len, "%s%u=%s", len ? ", " : "; PCR ",
+                                                 i, hex_string(values + k++ * hsize, hsize, hex));
+                                if (w < 0 || (size_t) w >= sizeof(vals) - len)
+                                        break;
+                                len += (size_t) w;
+                        }
+        return why_set(why, EPERM, "policy digest mismatch: the token wants %s, the TPM computed %s (literal PCR %s, %s%s)",
+                       hex_string(t->policy_hash, 32, want), hex_string(tpm_digest, 32, have),
+                       t->pcr_mask ? pcr_mask_to_string(t->pcr_mask, masks, sizeof(masks)) : "none",
+                       tpm2_hash_to_string(bank), vals);
+}
+
+static int satisfy_policy(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank, ESYS_TR parent,
+                          const struct tpm2_unseal_args *a, char **why) {
+        TPM2B_DIGEST *d = NULL;
+        TSS2_RC rc;
+        int r;
+
+        r = policy_session(c, parent, t->pin, why);
+        if (r < 0)
+                return r;
+        c->policy_fresh = false;
+        if (t->pubkey_pcr_mask) {
+                r = signed_part(c, t, bank, a, why);
+                if (r < 0)
+                        return r;
+        }
+        if (t->pcr_mask) {
+                TPML_PCR_SELECTION sel;
+                TPM2B_DIGEST none = {};
+                policy_pcr_selection(bank, t->pcr_mask, &sel);
+                rc = Esys_PolicyPCR(c->esys, c->policy_session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &none, &sel);
+                if (rc != TSS2_RC_SUCCESS)
+                        return tpm_fail(why, rc, "TPM refused PolicyPCR");
+        }
+        if (t->pin) {
+                rc = Esys_PolicyAuthValue(c->esys, c->policy_session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE);
+                if (rc != TSS2_RC_SUCCESS)
+                        return tpm_fail(why, rc, "TPM refused PolicyAuthValue");
+        }
+        /* Fail early, with the numbers, rather than with a bare policy failure. */
+        rc = Esys_PolicyGetDigest(c->esys, c->policy_session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &d);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(why, rc, "cannot read the policy digest");
+        r = d->size == 32 && memcmp(d->buffer, t->policy_hash, 32) == 0 ? 0 :
+                policy_mismatch(c, t, bank, d->buffer, why);
+        Esys_Free(d);
+        return r;
+}
+
+static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank, ESYS_TR parent,
+                       ESYS_TR obj, const struct tpm2_unseal_args *a, struct secret **ret, char **why) {
+        TPM2B_SENSITIVE_DATA *out = NULL;
+        TSS2_RC rc;
+        int r;
+
+        r = satisfy_policy(c, t, bank, parent, a, why);
+        if (r < 0)
+                return r;
+        rc = Esys_Unseal(c->esys, obj, c->policy_session, c->enc_session, ESYS_TR_NONE, &out);
+        if (rc != TSS2_RC_SUCCESS) {
+                TSS2_RC b = rc_base(rc);
+                /* A failed authorization may leave the policy session unusable. */
+                flush(c, &c->policy_session);
+                if (b == TPM2_RC_PCR_CHANGED)
+                        return -EAGAIN;
+                return why_set(why, b == TPM2_RC_LOCKOUT ? EBUSY : (b == TPM2_RC_AUTH_FAIL || b == TPM2_RC_BAD_AUTH) ? EACCES : EIO,
+                               "%s", tpm2_rc_sentence(rc));
+        }
+        r = secret_new_from(out->buffer, out->size, ret);
+        explicit_bzero(out, sizeof(*out));
+        Esys_Free(out);
+        if (r < 0)
+                return r;
+        c->stats.unsealed++;
+        return 0;
+}
+
+int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const struct tpm2_unseal_args *a,
+                struct secret **ret, char **why) {
+        TPMI_ALG_HASH bank = t->pcr_bank;
+        ESYS_TR parent, obj = ESYS_TR_NONE;
+        TSS2_RC rc;
+        int r;
+
+        r = tpm2_token_supported(t, why);
+        if (r < 0)
+                return r;
+        if (t->pin && !(a && a->pin))
+                return why_set(why, ENOKEY, "token needs a PIN and none was given");
+        if (!bank) {
+                r = best_bank(c, t->pcr_mask | t->pubkey_pcr_mask, &bank, why);
+                if (r < 0)
+                        return r;
+        }
+        r = get_parent(c, t, &parent, why);
+        if (r < 0)
+                return r;
+        rc = Esys_Load(c->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &t->private, &t->public, &obj);
+        if (rc != TSS2_RC_SUCCESS)
+                return why_set(why, rc_base(rc) == TPM2_RC_LOCKOUT ? EBUSY : EIO,
+                               "cannot load the sealed object: %s", tpm2_rc_sentence(rc));
+        if (t->pin) {
+                TPM2B_AUTH auth;
+                r = tpm2_pin_auth(a->pin, t->salt, t->salt_size, &auth);
+                if (r >= 0 && Esys_TR_SetAuth(c->esys, obj, &auth) != TSS2_RC_SUCCESS)
+                        r = -EIO;
+                explicit_bzero(&auth, sizeof(auth));
+                if (r < 0) {
+                        flush(c, &obj);
+                        return why_set(why, r, "cannot derive the PIN's authorization value");
+                }
+        }
+        r = enc_session(c, parent, why);
+        for (unsigned i = 0; r >= 0 && i < UNSEAL_TRIES; i++) {
+                r = unseal_once(c, t, bank, parent, obj, a, ret, why);
+                if (r != -EAGAIN)
+                        break;
+                log_debug("tpm2: PCRs changed during the unseal, trying again");
+        }
+        if (r == -EAGAIN)
+                r = why_set(why, EAGAIN, "PCR values kept changing during the unseal");
+        flush(c, &obj);
+        return r;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <tss2/tss2_tpm2_types.h>
+
+#include "secret.h"
+#include "token.h"
+
+/* One TPM connection per process. It owns everything that is expensive on
+ * a discrete TPM and is shared by every volume of a boot: the parent key
+ * (created or found once), one salted session that encrypts the Unseal
+ * responses, one policy session (restarted per volume), the verified
+ * signature tickets, and the signature file. Every handle is flushed by
+ * tpm2_close(). */
+struct tpm2_ctx;
+
+struct tpm2_stats {
+        unsigned primaries_created;  /* CreatePrimary */
+        unsigned srk_used;           /* persistent parent found and used */
+        unsigned signatures_verified;/* VerifySignature */
+        unsigned tickets_reused;
+        unsigned salted_sessions;
+        unsigned unsealed;
+};
+
+#define TPM2_DEFAULT_TCTIS "device:/dev/tpmrm0", "device:/dev/tpm0"
+
+/* tcti: "driver:conf" (device:/dev/tpmrm0, swtpm:path=SOCK, pcap:swtpm:...),
+ * NULL for the defaults. -ENODEV with "no TPM: ..." when none answers. */
+int tpm2_open(const char *tcti, struct tpm2_ctx **ret, char **why);
+void tpm2_close(struct tpm2_ctx *c);
+static inline void tpm2_closep(struct tpm2_ctx **c) { tpm2_close(*c); }
+#define _cleanup_tpm2_ __attribute__((cleanup(tpm2_closep)))
+
+const struct tpm2_stats *tpm2_get_stats(const struct tpm2_ctx *c);
+
+struct tpm2_unseal_args {
+        const char *const *signatures;   /* NULL-terminated search list, before the defaults */
+        const struct secret *pin;        /* NULL: no PIN available */
+};
+
+/* Unseal the 32-byte secret of a token. On refusal *why is one sentence:
+ * dictionary-attack lockout, PCR values that do not match the signed
+ * policy (with expected and actual), missing or unmatched signature, wrong
+ * PIN, policy digest mismatch (token, TPM, PCR values). */
+int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const struct tpm2_unseal_args *a,
+                struct secret **ret, char **why);
+
+/* Values of the PCRs of `mask` in `bank`, ascending, each hash-size bytes. */
+int tpm2_pcr_read(struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint32_t mask, uint8_t *values, char **why);
+/* The active banks that have `pcr` allocated. */
+int tpm2_pcr_banks(struct tpm2_ctx *c, unsigned pcr, TPMI_ALG_HASH banks[8], size_t *n, char **why);
+/* Extend `pcr` in every active bank with H_bank(data), like systemd-pcrphase. */
+int tpm2_pcr_extend_data(struct tpm2_ctx *c, unsigned pcr, const void *data, size_t size, char **why);
+
+/* The PIN's authValue: SHA-256(pin) (v252), or with a token salt
+ * SHA-256(base64(PBKDF2-HMAC-SHA256(pin, salt, 10000, 32))) (v253+). */
+int tpm2_pin_auth(const struct secret *pin, const uint8_t *salt, size_t salt_size, TPM2B_AUTH *ret);
+
+/* "TPM is in dictionary-attack lockout" etc. for a TSS return code. */
+const char *tpm2_rc_sentence(TSS2_RC rc);

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "pcrsig.h"
+#include "policy.h"
+#include "token.h"
+#include "tpmtest.h"
+
+/* The pair made by systemd-measure 252: sign-pub.pem and its signature. */
+struct fx {
+        char *pem, *sig;
+        struct pcrsig_key key;
+        json_object *json;
+        uint8_t pol[32];
+};
+
+static int setup(void **state) {
+        struct fx *f = calloc(1, sizeof(*f));
+        json_object *arr, *pol;
+
+        f->pem = tpm_fixture("sign-pub.pem");
+        f->sig = tpm_fixture("sign-sig.json");
+        assert_int_equal(pcrsig_key_from_pem(f->pem, strlen(f->pem), &f->key, NULL), 0);
+        assert_int_equal(pcrsig_parse(f->sig, &f->json, NULL), 0);
+        assert_true(json_object_object_get_ex(f->json, "sha256", &arr));
+        assert_true(json_object_object_get_ex(json_object_array_get_idx(arr, 0), "pol", &pol));
+        assert_int_equal(hex_parse(json_object_get_string(pol), f->pol, 32, NULL), 0);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        struct fx *f = *state;
+        free(f->pem);
+        free(f->sig);
+        json_object_put(f->json);
+        free(f);
+        return 0;
+}
+
+/* pkfp as systemd-measure writes it: SHA-256 of the PKCS#1 DER. */
+static void test_fingerprint(void **state) {
+        struct fx *f = *state;
+        json_object *arr, *fp;
+        char hex[65];
+
+        assert_true(json_object_object_get_ex(f->json, "sha256", &arr));
+        assert_true(json_object_object_get_ex(json_object_array_get_idx(arr, 0), "pkfp", &fp));
+        assert_string_equal(hex_string(f->key.fingerprint, 32, hex), json_object_get_string(fp));
+}
+
+static void test_public_template(void **state) {
+        struct fx *f = *state;
+        const TPMT_PUBLIC *p = &f->key.public.publicArea;
+
+        assert_int_equal(p->type, TPM2_ALG_RSA);
+        assert_int_equal(p->nameAlg, TPM2_ALG_SHA256);
+        assert_int_equal(p->objectAttributes, 0x00060040);
+        assert_int_equal(p->parameters.rsaDetail.keyBits, 2048);
+        assert_int_equal(p->parameters.rsaDetail.exponent, 65537);
+        assert_int_equal(p->parameters.rsaDetail.symmetric.algorithm, TPM2_ALG_NULL);
+        assert_int_equal(p->parameters.rsaDetail.scheme.scheme, TPM2_ALG_NULL);
+        assert_int_equal(p->unique.rsa.size, 256);
+        assert_int_equal(f->key.name.size, 34);
+        assert_int_equal(f->key.name.name[0], 0x00);
+        assert_int_equal(f->key.name.name[1], 0x0b);
+}
+
+static void test_find(void **state) {
+        struct fx *f = *state;
+        TPMT_SIGNATURE sig;
+        _cleanup_free_ char *why = NULL;
+        uint8_t other[32] = { 1 };
+        struct pcrsig_key wrong = f->key;
+        EVP_PKEY *pkey;
+        EVP_MD_CTX *md;
+        BIO *bio;
+
+        assert_int_equal(pcrsig_find(f->json, TPM2_ALG_SHA256, 1u << 11, &f->key, f->pol, &sig, NULL), 0);
+        assert_int_equal(sig.sigAlg, TPM2_ALG_RSASSA);
+        assert_int_equal(sig.signature.rsassa.hash, TPM2_ALG_SHA256);
+        assert_int_equal(sig.signature.rsassa.sig.size, 256);
+
+        /* The signature is RSASSA-PKCS1-v1_5/SHA-256 over the 32-byte pol. */
+        bio = BIO_new_mem_buf(f->pem, -1);
+        pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+        md = EVP_MD_CTX_new();
+        assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey), 1);
+        assert_int_equal(EVP_DigestVerify(md, sig.signature.rsassa.sig.buffer, 256, f->pol, 32), 1);
+        EVP_MD_CTX_free(md);
+        EVP_PKEY_free(pkey);
+        BIO_free(bio);
+
+        assert_int_equal(pcrsig_find(f->json, TPM2_ALG_SHA256, 1u << 11, &f->key, other, &sig, &why), -ENXIO);
+        assert_non_null(strstr(why, "bank sha256, PCR 11"));
+        assert_non_null(strstr(why, "the file holds under sha256: {pcrs [11]"));
+        assert_int_equal(pcrsig_find(f->json, TPM2_ALG_SHA256, (1u << 11) | (1u << 7), &f->key, f->pol, &sig, NULL), -ENXIO);
+        assert_int_equal(pcrsig_find(f->json, TPM2_ALG_SHA1, 1u << 11, &f->key, f->pol, &sig, &why), -ENXIO);
+        assert_non_null(strstr(why, "no entries"));
+        wrong.fingerprint[0] ^= 1;
+        assert_int_equal(pcrsig_find(f->json, TPM2_ALG_SHA256, 1u << 11, &wrong, f->pol, &sig, NULL), -ENXIO);
+}
+
+static void test_bad_keys(void **state) {
+        _cleanup_free_ char *why = NULL;
+        struct pcrsig_key k;
+        assert_int_equal(pcrsig_key_from_pem("junk", 4, &k, &why), -EBADMSG);
+        assert_string_equal(why, "not a PEM public key");
+}
+
+static void test_load(void **state) {
+        _cleanup_free_ char *why = NULL, *good = NULL;
+        const char *paths[] = { "/nonexistent/a.json", NULL, NULL };
+        const char *used;
+        json_object *o;
+
+        assert_int_equal(pcrsig_load(paths, &o, &used, &why), -ENOENT);
+        assert_non_null(strstr(why, "no PCR signature file (tried /nonexistent/a.json, /.extra/tpm2-pcr-signature.json"));
+        assert_int_equal(asprintf(&good, "%s/sign-sig.json", TPM_DATA_DIR) > 0, 1);
+        paths[1] = good;
+        assert_int_equal(pcrsig_load(paths, &o, &used, NULL), 0);
+        assert_string_equal(used, good);
+        json_object_put(o);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_fingerprint, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_public_template, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_find, setup, teardown),
+                cmocka_unit_test(test_bad_keys),
+                cmocka_unit_test(test_load),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
