@@ -205,34 +205,42 @@ int pcrsig_find(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask,
                 TPMT_SIGNATURE *ret, char **why) {
         const char *bank_name = tpm2_hash_to_string(bank);
         json_object *arr = NULL;
-        char fp[65], pol[65], masks[64], held[1024];
+        char fp[65], masks[64], held[1024], pols[512] = "";
+        size_t n_key = 0, len = 0;
 
         hex_string(key->fingerprint, 32, fp);
-        hex_string(policy, 32, pol);
-        if (bank_name && json_object_object_get_ex(sig, bank_name, &arr) &&
-            json_object_is_type(arr, json_type_array))
-                for (size_t i = 0; i < json_object_array_length(arr); i++) {
-                        json_object *e = json_object_array_get_idx(arr, i), *pcrs;
-                        const char *efp, *epol;
-                        uint8_t epol_bin[64];
-                        size_t epol_size;
-
-                        if (!json_object_is_type(e, json_type_object) ||
-                            !json_object_object_get_ex(e, "pcrs", &pcrs) || !entry_pcrs_equal(pcrs, mask))
-                                continue;
-                        efp = entry_string(e, "pkfp");
-                        if (efp && strcasecmp(efp, fp) != 0)
-                                continue;
-                        epol = entry_string(e, "pol");
-                        if (!epol || hex_parse(epol, epol_bin, sizeof(epol_bin), &epol_size) < 0 ||
-                            epol_size != 32 || memcmp(epol_bin, policy, 32) != 0)
-                                continue;
-                        return decode_signature(entry_string(e, "sig"), ret, why);
-                }
-        else
+        if (!bank_name || !json_object_object_get_ex(sig, bank_name, &arr) ||
+            !json_object_is_type(arr, json_type_array))
                 arr = NULL;
+        for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+                json_object *e = json_object_array_get_idx(arr, i), *pcrs;
+                const char *efp, *epol;
+                uint8_t epol_bin[64];
+                size_t epol_size;
+
+                if (!json_object_is_type(e, json_type_object) ||
+                    !json_object_object_get_ex(e, "pcrs", &pcrs) || !entry_pcrs_equal(pcrs, mask))
+                        continue;
+                efp = entry_string(e, "pkfp");
+                if (efp && strcasecmp(efp, fp) != 0)
+                        continue;
+                epol = entry_string(e, "pol");
+                if (!epol || hex_parse(epol, epol_bin, sizeof(epol_bin), &epol_size) < 0 || epol_size != 32)
+                        continue;
+                if (memcmp(epol_bin, policy, 32) == 0)
+                        return decode_signature(entry_string(e, "sig"), ret, why);
+                n_key++;
+                if (len < sizeof(pols)) {
+                        int w = snprintf(pols + len, sizeof(pols) - len, "%s%s", len ? ", " : "", epol);
+                        if (w > 0)
+                                len += (size_t) w;
+                }
+        }
+        pcr_mask_to_string(mask, masks, sizeof(masks));
+        if (n_key > 0)
+                /* The key signed this PCR selection, just not for these values. */
+                return why_set(why, ENXIO, "%s", pols);
         describe_bank(arr, held, sizeof(held));
-        return why_set(why, ENXIO, "no signature for bank %s, PCR %s, key %s, policy %s; the file holds under %s: %s",
-                       strempty(bank_name), pcr_mask_to_string(mask, masks, sizeof(masks)), fp, pol,
-                       strempty(bank_name), held);
+        return why_set(why, ENOKEY, "no signature by key %s for bank %s, PCR %s (the file holds under %s: %s)",
+                       fp, strempty(bank_name), masks, strempty(bank_name), held);
 }

@@ -31,8 +31,11 @@ int pcrsig_parse(const char *json, struct json_object **ret, char **why);
 /* Find the signature for (bank, PCR mask, key, approved policy) with
  * systemd's rules: first entry of the bank's array whose "pcrs" equal the
  * mask, "pkfp" the key's fingerprint and "pol" the policy. The signature is
- * decoded into *ret (TPMT_SIGNATURE, RSASSA with SHA-256). -ENXIO when none
- * matches: *why then says what was looked for and what the file holds. */
+ * decoded into *ret (TPMT_SIGNATURE, RSASSA with SHA-256).
+ * -ENXIO: the key signed this bank and PCR selection, but for other PCR
+ * values: *why is then just the list of signed policies (hex, ", ").
+ * -ENOKEY: nothing signed by this key for the selection: *why says what was
+ * looked for and what the file holds (another key's signature). */
 int pcrsig_find(struct json_object *sig, TPMI_ALG_HASH bank, uint32_t mask,
                 const struct pcrsig_key *key, const uint8_t policy[32],
                 TPMT_SIGNATURE *ret, char **why);

@@ -492,11 +492,11 @@ static int unsigned_pcrs(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_AL
                                 break;
                         len += (size_t) w;
                 }
-        /* *why holds pcrsig_find's account of what the file signs. */
-        why_prefix(why, "PCR %s (%s) does not match the signed policy: actual %s gives policy %s, which %s does not sign",
-                   pcr_mask_to_string(t->pubkey_pcr_mask, masks, sizeof(masks)), tpm2_hash_to_string(bank),
-                   cur, hex_string(approved, 32, pol), c->signature_path);
-        return -ENXIO;
+        /* *why holds the policies the file signs (pcrsig_find). */
+        return why_set(why, EPERM, "PCR %s (%s) does not match the signed policy in %s: expected policy %s (signed), "
+                       "actual policy %s from %s",
+                       pcr_mask_to_string(t->pubkey_pcr_mask, masks, sizeof(masks)), tpm2_hash_to_string(bank),
+                       c->signature_path, why ? strempty(*why) : "", hex_string(approved, 32, pol), cur);
 }
 
 static struct ticket *find_ticket(struct tpm2_ctx *c, const TPM2B_NAME *name, const uint8_t approved[32]) {
@@ -578,6 +578,7 @@ static int signed_part(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
                         why_prefix(why, "signature file %s", c->signature_path);
                         return r;
                 }
+                log_debug("tpm2: PCR policy %s signed in %s", hex_string(approved, 32, (char[65]) {}), c->signature_path);
                 r = verify_signature(c, &key, approved, &sig, &tk, why);
                 if (r < 0)
                         return r;

@@ -97,14 +97,17 @@ static void test_find(void **state) {
         EVP_PKEY_free(pkey);
         BIO_free(bio);
 
+        /* same key and PCRs, other values: the signed policies are listed */
         assert_int_equal(pcrsig_find(f->json, TPM2_ALG_SHA256, 1u << 11, &f->key, other, &sig, &why), -ENXIO);
-        assert_non_null(strstr(why, "bank sha256, PCR 11"));
-        assert_non_null(strstr(why, "the file holds under sha256: {pcrs [11]"));
-        assert_int_equal(pcrsig_find(f->json, TPM2_ALG_SHA256, (1u << 11) | (1u << 7), &f->key, f->pol, &sig, NULL), -ENXIO);
-        assert_int_equal(pcrsig_find(f->json, TPM2_ALG_SHA1, 1u << 11, &f->key, f->pol, &sig, &why), -ENXIO);
+        assert_string_equal(why, "55b84cc8c0f9f24ca0301efbb853e9530e3dc74efba3c22cd1f92d8bc57afd9b");
+        assert_int_equal(pcrsig_find(f->json, TPM2_ALG_SHA256, (1u << 11) | (1u << 7), &f->key, f->pol, &sig, NULL), -ENOKEY);
+        assert_int_equal(pcrsig_find(f->json, TPM2_ALG_SHA1, 1u << 11, &f->key, f->pol, &sig, &why), -ENOKEY);
         assert_non_null(strstr(why, "no entries"));
+        /* another key's file */
         wrong.fingerprint[0] ^= 1;
-        assert_int_equal(pcrsig_find(f->json, TPM2_ALG_SHA256, 1u << 11, &wrong, f->pol, &sig, NULL), -ENXIO);
+        assert_int_equal(pcrsig_find(f->json, TPM2_ALG_SHA256, 1u << 11, &wrong, f->pol, &sig, &why), -ENOKEY);
+        assert_non_null(strstr(why, "no signature by key 93563260"));
+        assert_non_null(strstr(why, "the file holds under sha256: {pcrs [11], pkfp 92563260e4172007"));
 }
 
 static void test_bad_keys(void **state) {

@@ -1,0 +1,130 @@
+# Fixtures of the TPM2/LUKS2 integration tests, sourced by tests/tpm/*.sh.
+# Everything lives in one temp dir per test and goes away at exit; each test
+# runs its own swtpm on a unix socket, so tests run in parallel.
+. "$top_srcdir/tests/integration/tap.sh"
+
+MEASURE=/usr/lib/systemd/systemd-measure
+PCRPHASE=/usr/lib/systemd/systemd-pcrphase
+TPMDATA=$top_srcdir/tests/tpm/data
+
+tpm_require() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root (cryptsetup on image files)"
+	for t in swtpm swtpm_ioctl cryptsetup systemd-cryptenroll tpm2_pcrextend tpm2_pcrread openssl python3 "$@"; do
+		command -v "$t" >/dev/null 2>&1 || skip_all "$t not installed (see tools/packages.txt)"
+	done
+	[ -x "$MEASURE" ] || skip_all "$MEASURE missing (package systemd)"
+	[ -n "$USI_INIT" ] && [ -x "$USI_INIT" ] || skip_all "USI_INIT is not the built binary"
+	T=$(mktemp -d /tmp/usi-tpm.XXXXXX)
+	trap tpm_cleanup EXIT
+	# The LUKS passphrase of the fixtures: a file, never argv.
+	printf 'fixture-passphrase' > "$T/pw"
+	chmod 600 "$T/pw"
+}
+
+tpm_cleanup() {
+	for p in "$T"/*/swtpm.pid; do
+		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+
+# swtpm_start NAME: a fresh TPM; sets TCTI_NAME-style variable $TCTI.
+swtpm_start() {
+	d=$T/$1
+	mkdir -p "$d/state"
+	swtpm socket --tpm2 --server type=unixio,path="$d/sock" --ctrl type=unixio,path="$d/sock.ctrl" \
+		--tpmstate dir="$d/state" --flags not-need-init,startup-clear --daemon --pid file="$d/swtpm.pid" \
+		--log file="$d/swtpm.log" || return 1
+	for _i in $(seq 50); do [ -S "$d/sock" ] && break; sleep 0.05; done
+	TCTI="swtpm:path=$d/sock"
+}
+
+# Run a tpm2-tools command against $TCTI.
+tt() { TPM2TOOLS_TCTI=$TCTI "$@"; }
+
+# Foreign tools leave sessions behind on a TPM without a resource manager.
+tpm_flush() { tt tpm2_flushcontext -t >/dev/null 2>&1; tt tpm2_flushcontext -s >/dev/null 2>&1; tt tpm2_flushcontext -l >/dev/null 2>&1; true; }
+
+# make_image FILE: a small LUKS2 image (PBKDF2, 1000 iterations) in keyslot 0.
+make_image() {
+	truncate -s 20M "$1"
+	cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+		--luks2-keyslots-size 1M --key-file "$T/pw" "$1" 2>/dev/null
+}
+
+# make_key NAME: RSA key pair $T/NAME.pem / $T/NAME.pub.pem
+make_key() {
+	openssl genrsa -out "$T/$1.pem" 2048 2>/dev/null &&
+		openssl rsa -in "$T/$1.pem" -pubout -out "$T/$1.pub.pem" 2>/dev/null
+}
+
+# enroll IMAGE KEY [systemd-cryptenroll options]: signed PCR 11 policy by KEY.
+enroll() {
+	_img=$1 _key=$2; shift 2
+	systemd-cryptenroll --tpm2-device="$TCTI" --tpm2-public-key="$T/$_key.pub.pem" \
+		--tpm2-public-key-pcrs=11 --unlock-key-file="$T/pw" "$@" "$_img" >"$T/enroll.log" 2>&1
+	_rc=$?
+	tpm_flush
+	return $_rc
+}
+
+# The UKI sections a test signs and replays (small files made per test).
+make_uki() {
+	mkdir -p "$T/uki"
+	printf 'kernel image of %s\n' "$$" > "$T/uki/linux"
+	printf 'ID=usi-test\n' > "$T/uki/osrel"
+	printf 'console=ttyS0 rd.immucore.uki\n' > "$T/uki/cmdline"
+	printf 'initrd of %s\n' "$$" > "$T/uki/initrd"
+}
+
+# sign KEY OUT [PHASE...]: systemd-measure's signature of PCR 11 for the
+# sections and phase paths (default enter-initrd).
+sign() {
+	_key=$1 _out=$2; shift 2
+	[ $# -gt 0 ] || set -- enter-initrd
+	_ph=""
+	for p in "$@"; do _ph="$_ph --phase=$p"; done
+	# shellcheck disable=SC2086
+	"$MEASURE" sign --linux="$T/uki/linux" --osrel="$T/uki/osrel" --cmdline="$T/uki/cmdline" \
+		--initrd="$T/uki/initrd" --bank=sha256 $_ph --private-key="$T/$_key.pem" \
+		--public-key="$T/$_key.pub.pem" --tpm2-device="$TCTI" > "$_out" 2>"$T/sign.log"
+	_rc=$?
+	tpm_flush
+	[ $_rc = 0 ] && [ -s "$_out" ]
+}
+
+# What systemd-measure predicts for PCR 11 (sha256) after PHASE ("" = sections only).
+predict_pcr11() {
+	"$MEASURE" calculate --linux="$T/uki/linux" --osrel="$T/uki/osrel" --cmdline="$T/uki/cmdline" \
+		--initrd="$T/uki/initrd" --bank=sha256 --phase="$1" | sed -n 's/^11:sha256=//p'
+}
+
+# Replay what systemd-stub measures into PCR 11 (sha256 bank only).
+replay_sections() {
+	for s in linux osrel cmdline initrd; do
+		h1=$(printf '.%s\0' "$s" | sha256sum | cut -d' ' -f1)
+		h2=$(sha256sum < "$T/uki/$s" | cut -d' ' -f1)
+		tt tpm2_pcrextend "11:sha256=$h1" && tt tpm2_pcrextend "11:sha256=$h2" || return 1
+	done
+}
+
+pcr_value() { tt tpm2_pcrread "$1:$2" | sed -n 's/^ *[0-9]*: 0x//p' | tr 'A-F' 'a-f'; }
+
+# unlock ARGS...: run usi-init unlock --check on $TCTI; output in $OUT, rc in $RC.
+unlock() {
+	OUT=$("$USI_INIT" unlock --check --tpm2-device="$TCTI" "$@" 2>&1)
+	RC=$?
+	printf '%s\n' "$OUT" | sed 's/^/#   /'
+	return 0
+}
+
+# expect_ok IMAGE TOKEN KEYSLOT: $OUT is exactly the success line.
+expect_ok() { [ "$RC" = 0 ] && [ "$OUT" = "$1: unlocked by token $2 (keyslot $3)" ]; }
+# expect_fail PATTERN...: non-zero, one line, containing every pattern.
+expect_fail() {
+	[ "$RC" != 0 ] || return 1
+	[ "$(printf '%s\n' "$OUT" | wc -l)" = 1 ] || return 1
+	for p in "$@"; do
+		case $OUT in *"$p"*) ;; *) echo "# missing: $p"; return 1 ;; esac
+	done
+}
