@@ -61,7 +61,9 @@ struct boot_volume {
 
         /* The device the mounts stage may mount: the mapping once opened, or
          * dev.devnode for a volume allowed to be plain. NULL: not mountable
-         * (a LUKS volume nobody opened is never mounted raw). */
+         * (a LUKS volume nobody opened is never mounted raw). The unlock
+         * stage sets opened, mapper, mount_device = mapper and mount_fstype
+         * (probe_device() on the mapper, src/devices.h). */
         char *mount_device;
         char *mount_fstype;             /* file system type of mount_device */
 
@@ -96,7 +98,9 @@ enum boot_pass {
 struct boot {
         /* inputs of the run (not facts) */
         const char *root;               /* prefix for every path; "" is / */
+        const char *cmdline;            /* kernel command line (fsck.mode=, ...) */
         int root_fd;                    /* O_PATH|O_DIRECTORY of root, owned */
+        char *root_buf;                 /* owns root: the canonical path */
         bool handoff;                   /* false with --no-handoff */
         bool pid1;
         enum boot_pass pass;

@@ -6,5 +6,6 @@
 #define EXIT_USAGE 2
 
 int cmd_plan(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
 int cmd_unlock(int argc, char **argv);
 int cmd_measure(int argc, char **argv);

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <sys/reboot.h>
+#include <time.h>
+
+#include "boot-fs.h"
+#include "boot.h"
+#include "load.h"
+#include "log.h"
+#include "state.h"
+
+/* The unlock stage lives in src/unlock.c (LUKS2 + TPM2). A build without it
+ * still boots plain volumes, and refuses every LUKS one (see below); the
+ * linker is told to pull it in when the library has it (pipeline.am). */
+extern int stage_unlock(const struct plan *p, struct boot *b) __attribute__((weak));
+
+static uint64_t clock_usec(clockid_t id) {
+        struct timespec ts;
+        clock_gettime(id, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+uint64_t boot_elapsed_ms(const struct boot *b) {
+        return (clock_usec(CLOCK_MONOTONIC) - b->start_usec) / 1000u;
+}
+
+const struct boot_volume *boot_volume_find(const struct boot *b, const char *name) {
+        for (size_t i = 0; i < b->n_volumes; i++)
+                if (streq(b->volumes[i].name, name))
+                        return &b->volumes[i];
+        return NULL;
+}
+
+struct boot_volume *boot_volume_get(struct boot *b, const char *name) {
+        struct boot_volume *v = (struct boot_volume *) boot_volume_find(b, name);
+
+        if (v)
+                return v;
+        v = realloc(b->volumes, (b->n_volumes + 1) * sizeof *v);
+        if (!v)
+                return NULL;
+        b->volumes = v;
+        v = &b->volumes[b->n_volumes];
+        *v = (struct boot_volume) {};
+        if (!(v->name = strdup(name)))
+                return NULL;
+        b->n_volumes++;
+        return v;
+}
+
+bool boot_volume_in_pass(const struct plan *p, const struct boot *b, const struct plan_volume *v) {
+        (void) p;
+        return b->pass == BOOT_PASS_REST || (v->mount && streq(v->mount, "/oem"));
+}
+
+bool volume_needs_crypt(const struct plan *p, const struct plan_volume *v) {
+        if (v->encrypted == ENCRYPTION_YES)
+                return true;
+        /* trust-chain rule 1: on a UKI boot every volume is declared encrypted. */
+        return p->usi_mode && v->encrypted != ENCRYPTION_NO;
+}
+
+int boot_add_mount(struct boot *b, enum stage st, const char *source, const char *target,
+                   const char *fstype, const char *options, bool existed) {
+        struct boot_mount *m = realloc(b->mounts, (b->n_mounts + 1) * sizeof *m);
+
+        if (!m)
+                return -ENOMEM;
+        b->mounts = m;
+        m = &b->mounts[b->n_mounts];
+        *m = (struct boot_mount) { .stage = st, .existed = existed };
+        if (!(m->source = strdup(source)) || !(m->target = strdup(target)) ||
+            !(m->fstype = strdup(fstype)) || !(m->options = strdup(strempty(options)))) {
+                free(m->source);
+                free(m->target);
+                free(m->fstype);
+                return -ENOMEM;
+        }
+        b->n_mounts++;
+        return 0;
+}
+
+int boot_warn(struct boot *b, const char *fmt, ...) {
+        char buf[4096];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        log_warn("%s", buf);
+        return strv_push(&b->warnings, buf);
+}
+
+int boot_fail(struct boot *b, int error, const char *fmt, ...) {
+        char buf[4096];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        log_error("%s", buf);
+        if (!b->failure)
+                b->failure = strdup(buf);
+        b->failed = true;
+        return error < 0 ? error : -error;
+}
+
+int boot_init(struct boot *b, const struct boot_options *o) {
+        const char *given = o->root && *o->root ? o->root : "/";
+        _cleanup_free_ char *root = realpath(given, NULL);
+
+        if (!root)
+                return log_error_errno(errno, "boot: root %s: %s", given, strerror(errno));
+        *b = (struct boot) {
+                .root = "",
+                .cmdline = o->cmdline,
+                .handoff = o->handoff,
+                .pid1 = o->pid1,
+                .failed_stage = -1,
+                .start_usec = clock_usec(CLOCK_MONOTONIC),
+                .start_realtime_usec = clock_usec(CLOCK_REALTIME),
+        };
+        b->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (b->root_fd < 0)
+                return log_error_errno(errno, "boot: cannot open root %s: %s", root, strerror(errno));
+        /* Paths said to the kernel (overlay layers) and in messages are the
+         * canonical root + the plan's path; "" for /. */
+        if (!streq(root, "/"))
+                b->root = b->root_buf = TAKE_PTR(root);
+        return 0;
+}
+
+void boot_done(struct boot *b) {
+        for (size_t i = 0; i < b->n_volumes; i++) {
+                struct boot_volume *v = &b->volumes[i];
+                free(v->name);
+                probed_done(&v->dev);
+                free(v->mapper);
+                free(v->fs_type);
+                free(v->mount_device);
+                free(v->mount_fstype);
+        }
+        free(b->volumes);
+        for (size_t i = 0; i < b->n_mounts; i++) {
+                free(b->mounts[i].source);
+                free(b->mounts[i].target);
+                free(b->mounts[i].fstype);
+                free(b->mounts[i].options);
+        }
+        free(b->mounts);
+        strv_clear(&b->modules_loaded);
+        strv_clear(&b->modules_missing);
+        strv_clear(&b->warnings);
+        free(b->failure);
+        free(b->root_buf);
+        if (b->root_fd >= 0)
+                close(b->root_fd);
+        *b = (struct boot) { .root_fd = -1, .failed_stage = -1 };
+}
+
+/* Without src/unlock.c nothing can open LUKS2, and the trust chain forbids
+ * mounting one any other way: refuse it here, by name. */
+static int unlock_unavailable(const struct plan *p, struct boot *b) {
+        for (size_t i = 0; i < p->n_volumes; i++) {
+                const struct plan_volume *v = &p->volumes[i];
+                struct boot_volume *bv = boot_volume_get(b, v->name);
+
+                if (!bv)
+                        return -ENOMEM;
+                if (!boot_volume_in_pass(p, b, v) || !bv->found || bv->dev.content != CONTENT_LUKS2 || bv->opened)
+                        continue;
+                if (v->required)
+                        return boot_fail(b, -EOPNOTSUPP, "volume %s: %s is LUKS2 but this build has no unlock stage; refusing it, a LUKS volume is never mounted raw",
+                                         v->name, bv->dev.devnode);
+                int r = boot_warn(b, "volume %s (optional): %s is LUKS2 but this build has no unlock stage; not mounting it",
+                                  v->name, bv->dev.devnode);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int run_unlock(const struct plan *p, struct boot *b) {
+        if (stage_unlock)
+                return stage_unlock(p, b);
+        return unlock_unavailable(p, b);
+}
+
+/* The first existing init of the plan, exec'ed as PID 1. */
+int stage_handoff(const struct plan *p, struct boot *b) {
+        if (!b->handoff) {
+                log_info("handoff: skipped (--no-handoff)");
+                return 0;
+        }
+        if (b->root[0])
+                return boot_fail(b, -EINVAL, "handoff: only the real root can be handed to an init (use --no-handoff with --root)");
+        for (size_t i = 0; i < p->init.n; i++) {
+                if (access(p->init.v[i], X_OK) < 0)
+                        continue;
+                _cleanup_free_ char **argv = calloc(p->init_args.n + 2, sizeof *argv);
+                if (!argv)
+                        return -ENOMEM;
+                argv[0] = p->init.v[i];
+                for (size_t j = 0; j < p->init_args.n; j++)
+                        argv[j + 1] = p->init_args.v[j];
+                log_info("handoff: exec %s", p->init.v[i]);
+                execv(p->init.v[i], argv);
+                boot_warn(b, "handoff: exec %s failed: %s", p->init.v[i], strerror(errno));
+        }
+        return boot_fail(b, -ENOENT, "handoff: none of the init candidates exists or can be executed");
+}
+
+static const stage_fn stage_table[_STAGE_MAX] = {
+        [STAGE_EARLY] = stage_early,
+        [STAGE_MODULES] = stage_modules,
+        [STAGE_DEVICES] = stage_devices,
+        [STAGE_UNLOCK] = run_unlock,
+        [STAGE_MOUNTS] = stage_mounts,
+        [STAGE_OVERLAYS] = stage_overlays,
+        [STAGE_BINDS] = stage_binds,
+        [STAGE_HANDOFF] = stage_handoff,
+};
+
+static int run_stage(enum stage s, const struct plan *p, struct boot *b) {
+        uint64_t t0 = clock_usec(CLOCK_MONOTONIC);
+        int r;
+
+        log_debug("stage %s (%s pass)", stage_to_string(s), b->pass == BOOT_PASS_OEM ? "oem" : "main");
+        r = stage_table[s](p, b);
+        b->stages[s].ran = true;
+        b->stages[s].ms += (clock_usec(CLOCK_MONOTONIC) - t0) / 1000u;
+        b->stages[s].result = r < 0 ? r : 0;
+        if (r < 0) {
+                b->failed_stage = (int) s;
+                if (!b->failure)
+                        boot_fail(b, r, "stage %s failed: %s", stage_to_string(s), strerror(-r));
+                b->failed = true;
+        }
+        return r;
+}
+
+/* Everything a plan mounts on or binds from must resolve beneath the root
+ * without a symlink leading out, before the first mount is made. Paths
+ * under a volume's mount point are checked again when they are used. */
+static int preflight(const struct plan *p, struct boot *b) {
+        char why[WHY_MAX];
+        int r;
+
+        for (size_t i = 0; i < p->n_volumes; i++)
+                if (p->volumes[i].mount && (r = root_check(b->root_fd, p->volumes[i].mount, RESOLVE_TARGET, why)) < 0)
+                        return boot_fail(b, r, "volume %s: mount point %s", p->volumes[i].name, why);
+        if (p->overlay_paths.n && (r = root_check(b->root_fd, PLAN_OVERLAY_BASE, RESOLVE_TARGET, why)) < 0)
+                return boot_fail(b, r, "overlay base: %s", why);
+        for (size_t i = 0; i < p->overlay_paths.n; i++)
+                if ((r = root_check(b->root_fd, p->overlay_paths.v[i], RESOLVE_TARGET, why)) < 0)
+                        return boot_fail(b, r, "ephemeral path: %s", why);
+        if (p->n_binds && (r = root_check(b->root_fd, p->state_dir, RESOLVE_STRICT, why)) < 0)
+                return boot_fail(b, r, "state dir: %s", why);
+        for (size_t i = 0; i < p->n_binds; i++) {
+                if ((r = root_check(b->root_fd, p->binds[i].path, RESOLVE_TARGET, why)) < 0)
+                        return boot_fail(b, r, "persistent path: %s", why);
+                if ((r = root_check(b->root_fd, p->binds[i].state, RESOLVE_STRICT, why)) < 0)
+                        return boot_fail(b, r, "persistent path %s: state dir %s", p->binds[i].path, why);
+        }
+        return 0;
+}
+
+static int load(const struct boot_options *o, bool oem, struct plan *p, struct boot *b) {
+        struct load_options lo = { .root = o->root, .cmdline = o->cmdline, .oem = oem };
+        struct cmdline cl;
+        strv errors = {};
+        int r;
+
+        lo.config_files = o->config_files;   /* borrowed, not freed here */
+        cmdline_init(&cl);
+        r = plan_load(&lo, &cl, p, &errors);
+        cmdline_done(&cl);
+        if (r < 0) {
+                for (size_t i = 0; i < errors.n; i++)
+                        log_error("%s", errors.v[i]);
+                boot_fail(b, r, "%s: %s", oem ? "the configuration on /oem is not valid" : "the configuration is not valid",
+                          errors.n ? errors.v[0] : strerror(-r));
+                strv_clear(&errors);
+                return r;
+        }
+        strv_clear(&errors);
+        for (size_t i = 0; i < p->notes.n; i++)
+                if ((r = boot_warn(b, "%s", p->notes.v[i])) < 0)
+                        return r;
+        return 0;
+}
+
+static bool oem_mounted(const struct plan *p, const struct boot *b) {
+        for (size_t i = 0; i < p->n_volumes; i++) {
+                const struct boot_volume *bv = boot_volume_find(b, p->volumes[i].name);
+                if (p->volumes[i].mount && streq(p->volumes[i].mount, "/oem") && bv && bv->mounted)
+                        return true;
+        }
+        return false;
+}
+
+static void failure_action(const struct plan *p, const struct boot *b) {
+        if (!b->pid1)
+                return;
+        log_error("==== boot failed: %s ====", strempty(b->failure));
+        switch (p ? p->on_failure : ON_FAILURE_HALT) {
+        case ON_FAILURE_SHELL:
+                if (p && p->shell_allowed)
+                        execl("/bin/sh", "/bin/sh", (char *) NULL);
+                break;
+        case ON_FAILURE_REBOOT:
+                /* A deliberate pause so the reason can be read, not a wait. */
+                sleep(p->reboot_delay_sec);
+                reboot(RB_AUTOBOOT);
+                break;
+        default:
+                break;
+        }
+        reboot(RB_HALT_SYSTEM);
+}
+
+int boot_run(const struct boot_options *o) {
+        static const enum stage first[] = { STAGE_EARLY, STAGE_MODULES, STAGE_DEVICES, STAGE_UNLOCK, STAGE_MOUNTS };
+        static const enum stage rest[] = { STAGE_DEVICES, STAGE_UNLOCK, STAGE_MOUNTS, STAGE_OVERLAYS, STAGE_BINDS };
+        struct plan plan = { .break_stage = -1 }, oem_plan = { .break_stage = -1 };
+        const struct plan *p = &plan;
+        struct boot b;
+        bool have_plan = false, have_oem = false;
+        int r;
+
+        r = boot_init(&b, o);
+        if (r < 0)
+                return r;
+
+        r = load(o, false, &plan, &b);
+        if (r < 0)
+                goto out;
+        have_plan = true;
+        if ((r = preflight(p, &b)) < 0)
+                goto out;
+
+        b.pass = BOOT_PASS_OEM;
+        for (size_t i = 0; i < ELEMENTSOF(first); i++)
+                if ((r = run_stage(first[i], p, &b)) < 0)
+                        goto out;
+
+        /* trust-chain rule 3: the /oem config is read only now that /oem came
+         * through the devices (and unlock) stage; the plan is rebuilt, not
+         * patched. */
+        if (oem_mounted(p, &b)) {
+                if ((r = load(o, true, &oem_plan, &b)) < 0)
+                        goto out;
+                have_oem = true;
+                b.oem_config = true;
+                p = &oem_plan;
+                if ((r = preflight(p, &b)) < 0)
+                        goto out;
+        }
+
+        b.pass = BOOT_PASS_REST;
+        for (size_t i = 0; i < ELEMENTSOF(rest); i++)
+                if ((r = run_stage(rest[i], p, &b)) < 0)
+                        goto out;
+
+        log_info("boot: done in %llu ms", (unsigned long long) boot_elapsed_ms(&b));
+        state_write(have_plan ? p : NULL, &b, o->state_file);
+        r = run_stage(STAGE_HANDOFF, p, &b);
+out:
+        if (r < 0) {
+                state_write(have_plan ? p : NULL, &b, o->state_file);
+                failure_action(have_plan ? p : NULL, &b);
+        }
+        if (have_oem)
+                plan_done(&oem_plan);
+        if (have_plan)
+                plan_done(&plan);
+        boot_done(&b);
+        return r;
+}
