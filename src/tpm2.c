@@ -669,6 +669,10 @@ static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
         r = satisfy_policy(c, t, bank, parent, a, why);
         if (r < 0)
                 return r;
+        /* Salted only now: a volume refused by its policy costs no ECDH. */
+        r = enc_session(c, parent, why);
+        if (r < 0)
+                return r;
         rc = Esys_Unseal(c->esys, obj, c->policy_session, c->enc_session, ESYS_TR_NONE, &out);
         if (rc != TSS2_RC_SUCCESS) {
                 TSS2_RC b = rc_base(rc);
@@ -723,8 +727,7 @@ int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const struct tpm
                         return why_set(why, r, "cannot derive the PIN's authorization value");
                 }
         }
-        r = enc_session(c, parent, why);
-        for (unsigned i = 0; r >= 0 && i < UNSEAL_TRIES; i++) {
+        for (unsigned i = 0; i < UNSEAL_TRIES; i++) {
                 r = unseal_once(c, t, bank, parent, obj, a, ret, why);
                 if (r != -EAGAIN)
                         break;

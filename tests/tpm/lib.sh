@@ -49,7 +49,7 @@ tpm_flush() { tt tpm2_flushcontext -t >/dev/null 2>&1; tt tpm2_flushcontext -s >
 make_image() {
 	truncate -s 20M "$1"
 	cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
-		--luks2-keyslots-size 1M --key-file "$T/pw" "$1" 2>/dev/null
+		--luks2-keyslots-size 1M --key-file "$T/pw" "$1" >/dev/null 2>&1
 }
 
 # make_key NAME: RSA key pair $T/NAME.pem / $T/NAME.pub.pem
@@ -128,3 +128,42 @@ expect_fail() {
 		case $OUT in *"$p"*) ;; *) echo "# missing: $p"; return 1 ;; esac
 	done
 }
+
+helper() { python3 "$top_srcdir/tests/tpm/token-helper.py" "$@"; }
+
+keyslots() { cryptsetup luksDump --dump-json-metadata "$1" > "$T/dump.json" && helper keyslots "$T/dump.json"; }
+
+# replace_token IMAGE ID JSON: put JSON in place of token ID.
+replace_token() {
+	cryptsetup token remove --token-id "$2" "$1" &&
+		cryptsetup token import --token-id "$2" --json-file "$3" "$1"
+}
+
+# helper_seal IMAGE PARENT AUTHHEX FIELD=JSON...: seal 32 random bytes with
+# tpm2-tools under PARENT (a context file or a persistent handle) with the
+# policy of systemd's token 0 of IMAGE, add them (base64, as systemd does)
+# as a new keyslot, and import a token made from token 0 with the new blob
+# and keyslot plus the given fields. Prints the new token's keyslot.
+helper_seal() {
+	_img=$1 _parent=$2 _auth=$3; shift 3
+	cryptsetup token export --token-id 0 "$_img" > "$T/base.json" || return 1
+	helper policy "$T/base.json" "$T/policy.bin" || return 1
+	openssl rand 32 > "$T/sealed.bin"
+	helper b64 "$T/sealed.bin" > "$T/sealed.pass"
+	tt tpm2_create -Q -C "$_parent" -g sha256 -a "fixedtpm|fixedparent" -L "$T/policy.bin" \
+		-i "$T/sealed.bin" -r "$T/priv.bin" -u "$T/pub.bin" ${_auth:+-p "hex:$_auth"} || return 1
+	_before=$(keyslots "$_img")
+	cryptsetup luksAddKey -q --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file "$T/pw" \
+		"$_img" "$T/sealed.pass" || return 1
+	_slot=""
+	for s in $(keyslots "$_img"); do
+		case " $_before " in *" $s "*) ;; *) _slot=$s ;; esac
+	done
+	helper build "$T/base.json" "$T/priv.bin" "$T/pub.bin" "$_slot" "$T/helper.json" "$@" || return 1
+	cryptsetup token import --json-file "$T/helper.json" "$_img" >/dev/null || return 1
+	tpm_flush
+	echo "$_slot"
+}
+
+# The systemd ECC/RSA primary templates, made with tpm2-tools.
+PRIMARY_ATTRS="restricted|decrypt|fixedtpm|fixedparent|sensitivedataorigin|userwithauth"
