@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "pid1.h"
 
 /* The subcommands. As PID 1 the binary boots (added with the boot pipeline);
  * run by hand it explains and debugs a node. */
@@ -34,6 +35,11 @@ int main(int argc, char **argv) {
                 {}
         };
         int c;
+
+        /* Started by the kernel as /init: boot. Its arguments are the
+         * kernel's for the final init, not options of ours. */
+        if (getpid() == 1)
+                pid1_main(argc, argv);
 
         log_open(LOG_TARGET_STDERR);
         /* '+': stop at the first non-option, which is the subcommand. */

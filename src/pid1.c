@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "boot.h"
+#include "cmdline.h"
+#include "log.h"
+#include "pid1.h"
+
+/* The pipeline (src/boot.c) is referred to weakly: a build without it still
+ * links, and as PID 1 says why it cannot boot instead of failing to link. */
+extern int boot_run(const struct boot_options *o) __attribute__((weak));
+
+extern char **environ;
+
+/* The arguments the kernel gave /init. Set once by pid1_main() before the
+ * pipeline runs and only read afterwards (by pid1_exec). */
+static char **kernel_argv;
+
+/* The API file systems, mounted before anything else so that /dev/console,
+ * /dev/kmsg and /proc/cmdline exist. Safe flags: no setuid binaries or device
+ * nodes anyone could plant on the writable ones (/dev/shm had neither nosuid
+ * nor noexec under Kairos). The pipeline's early stage finds them mounted. */
+static const struct api_fs {
+        const char *source, *target, *type;
+        unsigned long flags;
+        const char *data;
+} api_fs[] = {
+        { "proc",     "/proc",    "proc",     MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+        { "sysfs",    "/sys",     "sysfs",    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+        { "devtmpfs", "/dev",     "devtmpfs", MS_NOSUID,                        "mode=0755" },
+        { "devpts",   "/dev/pts", "devpts",   MS_NOSUID | MS_NOEXEC,            "gid=5,mode=0620,ptmxmode=0000" },
+        { "tmpfs",    "/dev/shm", "tmpfs",    MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777" },
+        { "tmpfs",    "/run",     "tmpfs",    MS_NOSUID | MS_NODEV,             "mode=0755" },
+        { "tmpfs",    "/tmp",     "tmpfs",    MS_NOSUID | MS_NODEV,             "mode=1777" },
+};
+
+/* Signals nobody should be able to stop the boot with. A handler that does
+ * nothing, not SIG_IGN: handlers fall back to the default at execve, ignored
+ * dispositions would be inherited by the final init. SIGCHLD keeps its
+ * default so the pipeline's waitpid() on its own children sees their status. */
+static const int stray_signals[] = {
+        SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM,
+        SIGTSTP, SIGTTIN, SIGTTOU, SIGPWR, SIGWINCH,
+};
+
+static bool is_mount_point(const char *path) {
+        struct stat st, parent;
+        _cleanup_free_ char *up = path_join(path, "..");
+
+        if (!up || stat(path, &st) < 0 || stat(up, &parent) < 0)
+                return false;
+        return st.st_dev != parent.st_dev;
+}
+
+/* Returns 0 or a negative errno; nothing can be logged yet for the first ones. */
+static int mount_api_fs(const struct api_fs *m) {
+        if (mkdir(m->target, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (is_mount_point(m->target))
+                return 0;
+        if (mount(m->source, m->target, m->type, m->flags, m->data) < 0)
+                return -errno;
+        return 0;
+}
+
+/* stdio on the console, whatever the kernel managed to open for us (it has
+ * none when the archive lacks /dev/console). Never a controlling terminal:
+ * PID 1 must not get SIGHUP or a job-control stop from a console. */
+static void stdio_on_console(void) {
+        int fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+        if (fd < 0)
+                return;
+        for (int i = 0; i < 3; i++)
+                if (fd != i)
+                        dup2(fd, i);
+        if (fd > 2)
+                close(fd);
+        for (int i = 0; i < 3; i++)
+                (void) fcntl(i, F_SETFD, 0);
+}
+
+static void sig_nop(int sig) {
+        (void) sig;
+}
+
+static void signals_setup(void) {
+        struct sigaction sa = { .sa_handler = sig_nop, .sa_flags = SA_RESTART };
+
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < ELEMENTSOF(stray_signals); i++)
+                (void) sigaction(stray_signals[i], &sa, NULL);
+}
+
+static void signals_default(void) {
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        sigset_t none;
+
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < ELEMENTSOF(stray_signals); i++)
+                (void) sigaction(stray_signals[i], &sa, NULL);
+        (void) sigaction(SIGCHLD, &sa, NULL);
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Orphans are re-parented to PID 1; collect whatever has exited. Children
+ * still running are inherited by the final init, which reaps them. */
+static void reap_children(void) {
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+                ;
+}
+
+/* Every descriptor above stdio is closed by the exec itself: marked
+ * close-on-exec here, so that when the exec fails the log still works. */
+static void cloexec_all_but_stdio(void) {
+        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+                return;
+        /* Kernels before 5.11: every descriptor number there can be. */
+        long max = sysconf(_SC_OPEN_MAX);
+        for (int fd = 3; fd < (max > 0 ? max : 65536); fd++)
+                (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+int pid1_exec(const char *path, char *const argv[]) {
+        char *const *args = argv;
+        _cleanup_free_ char **own = NULL;
+
+        if (!args) {
+                size_t n = 0;
+
+                while (kernel_argv && kernel_argv[n])
+                        n++;
+                own = calloc(n + 2, sizeof *own);
+                if (!own)
+                        return -ENOMEM;
+                own[0] = (char *) path;
+                for (size_t i = 1; i < n; i++)
+                        own[i] = kernel_argv[i];
+                args = own;
+        }
+        reap_children();
+        signals_default();
+        cloexec_all_but_stdio();
+        execve(path, args, environ);
+        int e = errno;
+        /* Back to the boot's own handling, so the failure policy runs as before. */
+        signals_setup();
+        return -e;
+}
+
+static _Noreturn void halt_closed(void) {
+        sync();
+        (void) reboot(RB_HALT_SYSTEM);
+        /* PID 1 must never exit: the kernel would panic with our reason lost. */
+        for (;;)
+                pause();
+}
+
+_Noreturn void pid1_main(int argc, char **argv) {
+        int api_result[ELEMENTSOF(api_fs)];
+        _cleanup_free_ char *cmdline = NULL;
+        int r;
+
+        (void) argc;
+        kernel_argv = argv;
+        for (size_t i = 0; i < ELEMENTSOF(api_fs); i++)
+                api_result[i] = mount_api_fs(&api_fs[i]);
+        stdio_on_console();
+        log_open(LOG_TARGET_KMSG);
+        signals_setup();
+
+        for (size_t i = 0; i < ELEMENTSOF(api_fs); i++)
+                if (api_result[i] < 0)
+                        log_error("pid1: cannot mount %s on %s: %s", api_fs[i].type, api_fs[i].target,
+                                  strerror(-api_result[i]));
+
+        r = cmdline_read_file("/proc/cmdline", &cmdline);
+        if (r < 0)
+                log_warn("pid1: cannot read /proc/cmdline: %s; booting with the defaults", strerror(-r));
+
+        if (!boot_run) {
+                log_error("pid1: this usi-init was built without the boot pipeline; nothing to boot, halting");
+                halt_closed();
+        }
+
+        struct boot_options o = {
+                .root = NULL,
+                .handoff = true,
+                .pid1 = true,
+                .cmdline = cmdline ? cmdline : "",
+        };
+        r = boot_run(&o);
+        /* boot_run() returns only when neither the hand-off nor the failure
+         * policy ended the boot. Fail closed. */
+        log_error("pid1: the boot ended without handing off (%s); halting",
+                  r < 0 ? strerror(-r) : "no init was executed");
+        halt_closed();
+}

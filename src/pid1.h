@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* usi-init as the kernel's /init. The kernel starts PID 1 with nothing but
+ * the initramfs: no /proc, no /dev beyond what the archive holds, stdio on
+ * whatever console it found. pid1_main() gives the boot pipeline the process
+ * environment it expects, runs it, and never returns: the pipeline ends in
+ * the exec of the final init, or in the failure policy (halt by default). */
+
+/* The PID 1 entry point, called by main() when getpid() == 1, with the
+ * arguments the kernel gave /init (they are passed on to the final init). */
+_Noreturn void pid1_main(int argc, char **argv);
+
+/* Replace PID 1 by the final init: reap what is left of our children, put
+ * every signal back to its default, close every file descriptor but stdio,
+ * and execve(path) with argv and the kernel's environment. The process stays
+ * PID 1; the root stays where it is (no pivot_root, no switch_root). argv
+ * NULL: the arguments the kernel gave /init (argv[0] becomes path). Returns
+ * only on failure, with a negative errno. Safe to call when not PID 1. */
+int pid1_exec(const char *path, char *const argv[]);
