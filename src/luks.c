@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <libcryptsetup.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "luks.h"
@@ -20,6 +21,9 @@ int luks_load(const char *path, struct crypt_device **ret, char **why) {
         int r;
 
         crypt_set_log_callback(NULL, crypt_log_cb, NULL);
+        /* libcryptsetup says "block device required" for a missing file. */
+        if (access(path, F_OK) < 0)
+                return why_set(why, errno, "cannot open: %s", strerror(errno));
         r = crypt_init(&cd, path);
         if (r < 0)
                 return why_set(why, r, "cannot open: %s", strerror(-r));

@@ -121,6 +121,12 @@ unlock() {
 # expect_ok IMAGE TOKEN KEYSLOT: $OUT is exactly the success line.
 expect_ok() { [ "$RC" = 0 ] && [ "$OUT" = "$1: unlocked by token $2 (keyslot $3)" ]; }
 # expect_fail PATTERN...: non-zero, one line, containing every pattern.
+# expect_lines N: $OUT has N lines.
+expect_lines() { [ "$(printf '%s\n' "$OUT" | wc -l)" = "$1" ]; }
+# expect_out PATTERN: some line of $OUT is exactly PATTERN.
+expect_line() { printf '%s\n' "$OUT" | grep -qxF -- "$1"; }
+# expect_has TEXT: $OUT contains TEXT.
+expect_has() { case $OUT in *"$1"*) return 0 ;; esac; echo "# missing: $1"; return 1; }
 expect_fail() {
 	[ "$RC" != 0 ] || return 1
 	[ "$(printf '%s\n' "$OUT" | wc -l)" = 1 ] || return 1
@@ -135,8 +141,9 @@ keyslots() { cryptsetup luksDump --dump-json-metadata "$1" > "$T/dump.json" && h
 
 # replace_token IMAGE ID JSON: put JSON in place of token ID.
 replace_token() {
+	# systemd's token plugin would validate (and refuse) a corrupt token.
 	cryptsetup token remove --token-id "$2" "$1" &&
-		cryptsetup token import --token-id "$2" --json-file "$3" "$1"
+		cryptsetup --disable-external-tokens token import --token-id "$2" --json-file "$3" "$1"
 }
 
 # helper_seal IMAGE PARENT AUTHHEX FIELD=JSON...: seal 32 random bytes with
