@@ -32,16 +32,27 @@ def commands(path):
             thl = (tcp[12] >> 4) * 4
             payload = tcp[thl:]
             if dport == 2321 and len(payload) >= 10:
-                yield struct.unpack_from(">I", payload, 6)[0]
+                cc = struct.unpack_from(">I", payload, 6)[0]
+                # StartAuthSession's first handle is tpmKey: not TPM_RH_NULL
+                # means a salted session (an ECDH or RSA decrypt in the TPM).
+                if cc == 0x176 and len(payload) >= 14 and \
+                        struct.unpack_from(">I", payload, 10)[0] != 0x40000007:
+                    yield "StartAuthSession(salted)"
+                yield cc
         off += blen
 
 
 def main():
     counts = {}
+    extra = {}
     for cc in commands(sys.argv[1]):
+        if isinstance(cc, str):
+            extra[cc] = extra.get(cc, 0) + 1
+            continue
         name = NAMES.get(cc, "0x%x" % cc)
         counts[name] = counts.get(name, 0) + 1
     print("total %d" % sum(counts.values()))
+    counts.update(extra)
     for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         print("%s %d" % (name, n))
 
