@@ -44,6 +44,11 @@ struct tpm2_ctx {
         size_t n_tickets;
         json_object *signature;        /* loaded once */
         const char *signature_path;
+        struct {                       /* PCR values read for the policies */
+                TPMI_ALG_HASH bank;    /* 0: empty */
+                uint32_t mask;
+                uint8_t values[24 * 64];
+        } pcrs;
         TPML_PCR_SELECTION banks;      /* active banks, once read */
         bool banks_read;
         struct tpm2_stats stats;
@@ -422,6 +427,34 @@ int tpm2_pcr_read(struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint32_t mask, uint8_t
         return 0;
 }
 
+/* The values of `mask` from one PCR_Read shared by every volume of the
+ * boot; dropped when a policy finds that the PCRs moved. */
+static int pcr_values(struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint32_t mask, uint8_t *values, char **why) {
+        size_t hsize = tpm2_hash_size(bank), k = 0;
+
+        if (c->pcrs.bank != bank || (c->pcrs.mask & mask) != mask) {
+                uint32_t want = mask | (c->pcrs.bank == bank ? c->pcrs.mask : 0);
+                int r = tpm2_pcr_read(c, bank, want, c->pcrs.values, why);
+                if (r < 0) {
+                        c->pcrs.bank = 0;
+                        return r;
+                }
+                c->pcrs.bank = bank;
+                c->pcrs.mask = want;
+        }
+        for (unsigned i = 0; i < 24; i++)
+                if (mask & (UINT32_C(1) << i)) {
+                        unsigned idx = (unsigned) __builtin_popcount(c->pcrs.mask & ((UINT32_C(1) << i) - 1));
+                        memcpy(values + k++ * hsize, c->pcrs.values + idx * hsize, hsize);
+                }
+        return 0;
+}
+
+static void pcr_values_forget(struct tpm2_ctx *c) {
+        c->pcrs.bank = 0;
+        c->pcrs.mask = 0;
+}
+
 int tpm2_pcr_extend_data(struct tpm2_ctx *c, unsigned pcr, const void *data, size_t size, char **why) {
         TPMI_ALG_HASH banks[8];
         TPML_DIGEST_VALUES d = {};
@@ -441,6 +474,7 @@ int tpm2_pcr_extend_data(struct tpm2_ctx *c, unsigned pcr, const void *data, siz
                         return why_set(why, EIO, "cannot hash with %s", tpm2_hash_to_string(banks[i]));
                 d.count++;
         }
+        pcr_values_forget(c);
         rc = Esys_PCR_Extend(c->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d);
         return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(why, rc, "cannot extend the PCR");
 }
@@ -541,7 +575,7 @@ static int verify_signature(struct tpm2_ctx *c, const struct pcrsig_key *key, co
 }
 
 static int signed_part(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank,
-                       const struct tpm2_unseal_args *a, char **why) {
+                       const struct tpm2_unseal_args *a, TPM2B_NAME *ret_name, char **why) {
         struct pcrsig_key key;
         uint8_t values[24 * 64], approved[32] = {};
         TPML_PCR_SELECTION sel;
@@ -556,9 +590,10 @@ static int signed_part(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
                 why_prefix(why, "field 'tpm2_pubkey'");
                 return r;
         }
-        r = tpm2_pcr_read(c, bank, t->pubkey_pcr_mask, values, why);
+        r = pcr_values(c, bank, t->pubkey_pcr_mask, values, why);
         if (r < 0)
                 return r;
+        *ret_name = key.name;
         r = policy_pcr(approved, bank, t->pubkey_pcr_mask, values, tpm2_hash_size(bank));
         if (r < 0)
                 return why_set(why, r, "cannot compute the PCR policy");
@@ -622,9 +657,51 @@ static int policy_mismatch(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_
                        tpm2_hash_to_string(bank), vals);
 }
 
+/* The token's policy, computed offline from the key name and the PCR
+ * values read: compared with tpm2-policy-hash before Unseal, so a mismatch
+ * is explained without a failed Unseal, and a match costs no
+ * PolicyGetDigest round trip. */
+static int predict_policy(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank,
+                          const TPM2B_NAME *key_name, uint8_t out[32], char **why) {
+        uint8_t values[24 * 64];
+        int r;
+
+        memset(out, 0, 32);
+        if (t->pubkey_pcr_mask && policy_authorize(out, key_name) < 0)
+                return why_set(why, EIO, "cannot compute the policy");
+        if (t->pcr_mask) {
+                r = pcr_values(c, bank, t->pcr_mask, values, why);
+                if (r < 0)
+                        return r;
+                if (policy_pcr(out, bank, t->pcr_mask, values, tpm2_hash_size(bank)) < 0)
+                        return why_set(why, EIO, "cannot compute the policy");
+        }
+        if (t->pin && policy_auth_value(out) < 0)
+                return why_set(why, EIO, "cannot compute the policy");
+        return 0;
+}
+
+/* The digest the TPM holds, for the refusal message. */
+static int tpm_policy_mismatch(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank, char **why) {
+        TPM2B_DIGEST *d = NULL;
+        TSS2_RC rc;
+        int r;
+
+        rc = Esys_PolicyGetDigest(c->esys, c->policy_session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &d);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(why, rc, "cannot read the policy digest");
+        if (d->size == 32 && memcmp(d->buffer, t->policy_hash, 32) == 0)
+                r = 0;
+        else
+                r = policy_mismatch(c, t, bank, d->buffer, why);
+        Esys_Free(d);
+        return r;
+}
+
 static int satisfy_policy(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank, ESYS_TR parent,
                           const struct tpm2_unseal_args *a, char **why) {
-        TPM2B_DIGEST *d = NULL;
+        TPM2B_NAME key_name = {};
+        uint8_t predicted[32];
         TSS2_RC rc;
         int r;
 
@@ -633,7 +710,7 @@ static int satisfy_policy(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_A
                 return r;
         c->policy_fresh = false;
         if (t->pubkey_pcr_mask) {
-                r = signed_part(c, t, bank, a, why);
+                r = signed_part(c, t, bank, a, &key_name, why);
                 if (r < 0)
                         return r;
         }
@@ -650,14 +727,17 @@ static int satisfy_policy(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_A
                 if (rc != TSS2_RC_SUCCESS)
                         return tpm_fail(why, rc, "TPM refused PolicyAuthValue");
         }
-        /* Fail early, with the numbers, rather than with a bare policy failure. */
-        rc = Esys_PolicyGetDigest(c->esys, c->policy_session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &d);
-        if (rc != TSS2_RC_SUCCESS)
-                return tpm_fail(why, rc, "cannot read the policy digest");
-        r = d->size == 32 && memcmp(d->buffer, t->policy_hash, 32) == 0 ? 0 :
-                policy_mismatch(c, t, bank, d->buffer, why);
-        Esys_Free(d);
-        return r;
+        r = predict_policy(c, t, bank, &key_name, predicted, why);
+        if (r < 0)
+                return r;
+        if (memcmp(predicted, t->policy_hash, 32) != 0) {
+                /* Ask the TPM for its digest; if it agrees with the token after
+                 * all, our PCR values were stale: read them again. */
+                r = tpm_policy_mismatch(c, t, bank, why);
+                pcr_values_forget(c);
+                return r < 0 ? r : -EAGAIN;
+        }
+        return 0;
 }
 
 static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank, ESYS_TR parent,
@@ -676,13 +756,25 @@ static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
         rc = Esys_Unseal(c->esys, obj, c->policy_session, c->enc_session, ESYS_TR_NONE, &out);
         if (rc != TSS2_RC_SUCCESS) {
                 TSS2_RC b = rc_base(rc);
+                if (b == TPM2_RC_POLICY_FAIL) {
+                        /* PCRs moved after our read: the TPM's digest says so. */
+                        r = tpm_policy_mismatch(c, t, bank, why);
+                        pcr_values_forget(c);
+                        flush(c, &c->policy_session);
+                        return r < 0 ? r : -EAGAIN;
+                }
                 /* A failed authorization may leave the policy session unusable. */
                 flush(c, &c->policy_session);
-                if (b == TPM2_RC_PCR_CHANGED)
+                if (b == TPM2_RC_PCR_CHANGED) {
+                        pcr_values_forget(c);
                         return -EAGAIN;
+                }
                 return why_set(why, b == TPM2_RC_LOCKOUT ? EBUSY : (b == TPM2_RC_AUTH_FAIL || b == TPM2_RC_BAD_AUTH) ? EACCES : EIO,
                                "%s", tpm2_rc_sentence(rc));
         }
+        /* A policy session used with continueSession comes back reset, as
+         * after PolicyRestart (TPM 2.0 part 1, policy session use). */
+        c->policy_fresh = true;
         r = secret_new_from(out->buffer, out->size, ret);
         explicit_bzero(out, sizeof(*out));
         Esys_Free(out);
