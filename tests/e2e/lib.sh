@@ -137,3 +137,78 @@ print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' "
 
 # The value PCR 11 must have after the phases measured, from make-disk.
 pcr11_expected() { cat "$(disk_dir "$1")/pcr11.$2"; }
+
+# ---- the node: usi-init as /init ---------------------------------------------
+
+E2E_CMDLINE="console=ttyS0 panic=-1 quiet"
+
+# node_initrd FILE [build-initramfs args]: usi-init as /init, the e2e disk's
+# signature in /.extra (unless the args give another --extra), and the guest
+# test programs in /usr/lib/usi-test/ for usi.run=.
+node_initrd() {
+        local img=$1 extra
+        shift
+        extra=$(disk_dir e2e)/extra
+        case " $* " in *" --extra "*) extra= ;; esac
+        build_initrd "$img" ${extra:+--extra "$extra"} \
+                --add "$TOP/tests/e2e/guest:/usr/lib/usi-test" "$@"
+}
+
+# node_boot NAME DISK_DIR [run-qemu args]: boot with the disk's TPM state.
+node_boot() {
+        local name=$1 dd=$2
+        shift 2
+        boot_start "$name" --tpm-state "$dd/tpm" "$@"
+}
+
+# The line usi-init prints when a boot fails, without the kmsg prefix.
+failure_banner() { grep -a -m1 'boot failed' "$W/$BOOT.console" | tr -d '\r' | sed 's/^\[[ 0-9.]*\] //'; }
+
+# wait_final: until the final OS has reported or the boot failed.
+wait_final() {
+        wait_console '^USI-REPORT-END|boot failed|Kernel panic' "${1:-$E2E_BOOT_CAP}"
+}
+
+# mount_of PATH: "fstype source options" of PATH in the final OS.
+mount_of() { report "mount $1"; }
+
+# boot_node_to_final NAME DISK_DIR [run-qemu args]: a boot that must reach the
+# final OS; on a failure banner the scenario fails with it.
+boot_node_to_final() {
+        node_boot "$@"
+        wait_final || { boot_stop; fail "neither the final OS nor a failure banner within ${E2E_BOOT_CAP}s"; return 1; }
+        if grep -Eq 'boot failed|Kernel panic' "$W/$BOOT.console"; then
+                boot_stop
+                fail "the boot failed: $(failure_banner)"
+                return 1
+        fi
+        boot_wait
+        have_report || { fail "no report from the final OS"; return 1; }
+}
+
+# judge_layout DISK_NAME: what every good boot leaves in the final OS.
+judge_layout() {
+        expect_eq "final init PID" "$(report pid)" 1
+        case $(mount_of /oem) in ext4\ *) ;; *) fail "/oem is not the ext4 of COS_OEM: '$(mount_of /oem)'" ;; esac
+        case $(mount_of /usr/local) in ext4\ *) ;; *) fail "/usr/local is not the ext4 of COS_PERSISTENT: '$(mount_of /usr/local)'" ;; esac
+        case $(mount_of /etc) in overlay\ *) ;; *) fail "/etc is not an overlay: '$(mount_of /etc)'" ;; esac
+        case $(mount_of /etc/ssh) in ext4\ *) ;; *) fail "/etc/ssh is not bound from the persistent volume: '$(mount_of /etc/ssh)'" ;; esac
+        case $(mount_of /dev/shm) in *nosuid*nodev*noexec*) ;; *) fail "/dev/shm lacks nosuid,nodev,noexec: '$(mount_of /dev/shm)'" ;; esac
+        expect_eq "a file on /oem" "$(report 'file /oem/usi-volume')" "COS_OEM of disk $1, made by initrd/make-disk"
+        expect_eq "a file on /usr/local" "$(report 'file /usr/local/usi-volume')" "COS_PERSISTENT of disk $1, made by initrd/make-disk"
+}
+
+# judge_state: state.json of a successful boot, as the final OS found it.
+judge_state() {
+        local s=$W/$BOOT.res/state.json st
+        [ -s "$s" ] || { fail "no /run/usi-init/state.json in the final OS"; return 1; }
+        expect_eq "state.json outcome" "$(json_get "$s" 'j["outcome"]')" success
+        for st in early modules devices unlock mounts overlays binds; do
+                expect_eq "state.json stage $st" "$(json_get "$s" "[x for x in j['stages'] if x['name'] == '$st'][0]['result']")" ok
+        done
+        for v in oem persistent; do
+                expect_eq "state.json $v mounted" "$(json_get "$s" "[x for x in j['volumes'] if x['name'] == '$v'][0]['mounted']")" true
+        done
+        expect_eq "state.json records the /etc overlay" \
+                "$(json_get "$s" "any(m['target'] == '/etc' and m['fstype'] == 'overlay' for m in j['mounts'])")" true
+}

@@ -1,0 +1,30 @@
+# The whole mission in one boot: usi-init as /init unseals both volumes with
+# the TPM through the signed PCR 11 policy, mounts /oem and /usr/local, puts
+# /etc on an overlay, applies the persistent binds, measures leave-initrd and
+# execs the final init as PID 1. From the final OS, unsealing again fails.
+describe="both volumes TPM-unsealed, mounts/overlay/binds, final init PID 1, PCR 11 = leave-initrd"
+
+scenario() {
+        fixture_kernel && fixture_disk e2e || return 1
+        local dd s log; dd=$(disk_dir e2e)
+        node_initrd "$W/initrd.img" || return 1
+        boot_node_to_final node "$dd" --initrd "$W/initrd.img" --disk-snapshot "$dd/disk.img" \
+                --append "$E2E_CMDLINE usi.run=unseal-after" || return 1
+
+        judge_layout e2e
+        grep -qx 'mapper=oem' "$W/node.res/report.txt" || fail "no /dev/mapper/oem: /oem is not on dm-crypt"
+        grep -qx 'mapper=persistent' "$W/node.res/report.txt" || fail "no /dev/mapper/persistent"
+        expect_eq "PCR 11 in the final OS" "$(report pcr11)" "$(pcr11_expected e2e leave-initrd)"
+
+        log=$W/node.res/run-unseal-after.log
+        expect_eq "unseal-after ran" "$(report 'run unseal-after')" 0
+        [ "$(grep -c '^refused ' "$log" 2>/dev/null)" = 2 ] ||
+                fail "the final OS could unseal again: $(tr '\n' ' ' < "$log" 2>/dev/null)"
+
+        judge_state || return 1
+        s=$W/node.res/state.json
+        for v in oem persistent; do
+                expect_eq "state.json $v opened" "$(json_get "$s" "[x for x in j['volumes'] if x['name'] == '$v'][0]['opened']")" true
+                expect_eq "state.json $v unlocked by" "$(json_get "$s" "[x for x in j['volumes'] if x['name'] == '$v'][0]['unlocked_by']")" tpm2
+        done
+}
