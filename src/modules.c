@@ -8,7 +8,7 @@
 #include "modules.h"
 
 size_t modules_for_plan(const struct plan *p, struct module_need *ret, size_t max) {
-        bool crypt = false, crypt_required = false, tpm = false;
+        bool crypt = false, tpm = false;
         size_t n = 0;
 
         for (size_t i = 0; i < p->n_volumes; i++) {
@@ -16,7 +16,6 @@ size_t modules_for_plan(const struct plan *p, struct module_need *ret, size_t ma
                 if (v->encrypted == ENCRYPTION_NO)
                         continue;
                 crypt = true;
-                crypt_required = crypt_required || (volume_needs_crypt(p, v) && v->required);
                 for (size_t j = 0; j < v->n_unlock; j++)
                         tpm = tpm || v->unlock[j] == UNLOCK_TPM2;
         }
@@ -28,8 +27,12 @@ size_t modules_for_plan(const struct plan *p, struct module_need *ret, size_t ma
                 NEED("tpm_tis", false, "the TPM (TIS interface)");
         }
         if (crypt) {
-                NEED("dm_mod", crypt_required, "device-mapper for encrypted volumes");
-                NEED("dm_crypt", crypt_required, "dm-crypt for encrypted volumes");
+                /* Optional here even for required encrypted volumes: the devices
+                 * stage must still get to say what a device carries (a plain
+                 * file system where LUKS2 belongs is the finding that matters),
+                 * and the unlock stage fails by name if it cannot map. */
+                NEED("dm_mod", false, "device-mapper for encrypted volumes");
+                NEED("dm_crypt", false, "dm-crypt for encrypted volumes");
         }
         for (size_t i = 0; i < p->n_volumes; i++)
                 if (p->volumes[i].mount && !streq(p->volumes[i].fstype, "auto"))

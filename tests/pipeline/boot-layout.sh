@@ -11,8 +11,8 @@ R=$T/root
 pl_root "$R"
 pl_image "$T/oem.img" COS_OEM
 pl_image "$T/persistent.img" COS_PERSISTENT
-pl_attach "$T/oem.img" >/dev/null
-pl_attach "$T/persistent.img" >/dev/null
+pl_attach "$T/oem.img"
+pl_attach "$T/persistent.img"
 S=$R/run/usi-init/state.json
 
 pl_ns "

@@ -13,8 +13,8 @@ echo "image moduli" >"$R/etc/ssh/moduli"
 touch -d 2020-01-01 "$R/etc/ssh/moduli" "$R/etc/ssh/sshd_config"
 pl_image "$T/oem.img" COS_OEM
 pl_image "$T/persistent.img" COS_PERSISTENT
-pl_attach "$T/oem.img" >/dev/null
-pl_attach "$T/persistent.img" >/dev/null
+pl_attach "$T/oem.img"
+pl_attach "$T/persistent.img"
 BOOT="\"\$USI_INIT\" boot --root $R --no-handoff"
 
 pl_ns "

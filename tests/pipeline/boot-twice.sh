@@ -9,8 +9,8 @@ R=$T/root
 pl_root "$R"
 pl_image "$T/oem.img" COS_OEM
 pl_image "$T/persistent.img" COS_PERSISTENT
-pl_attach "$T/oem.img" >/dev/null
-pl_attach "$T/persistent.img" >/dev/null
+pl_attach "$T/oem.img"
+pl_attach "$T/persistent.img"
 BOOT="\"\$USI_INIT\" boot --root $R --no-handoff"
 # Everything of the volumes and the image, with metadata.
 SNAP="find $R/usr/local $R/oem $R/etc $R/home -xdev -printf '%p %m %U:%G %s %T@\n' | sort"

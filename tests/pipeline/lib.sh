@@ -24,7 +24,10 @@ pl_require() {
 }
 
 pl_cleanup() {
-	for l in $PL_LOOPS; do losetup -d "$l" 2>/dev/null; done
+	[ -n "${PL_KEEP:-}" ] && return
+	# Also loops attached in a subshell or a namespace: every one whose
+	# backing file is in this test's directory.
+	for l in $PL_LOOPS $(losetup -a | grep -F "($T/" | cut -d: -f1); do losetup -d "$l" 2>/dev/null; done
 	rm -rf "$T"
 }
 
@@ -34,11 +37,12 @@ pl_image() {
 	if [ $# -ge 3 ]; then mkfs.ext4 -q -F -L "$2" -d "$3" "$1"; else mkfs.ext4 -q -F -L "$2" "$1"; fi
 }
 
-# pl_attach FILE: attach and print the loop device (remembered for cleanup).
+# pl_attach FILE [VAR]: attach, remember it for cleanup, and set VAR to the
+# loop device (no $(...): a subshell would forget it).
 pl_attach() {
 	_l=$(losetup -f --show "$1") || return 1
 	PL_LOOPS="$PL_LOOPS $_l"
-	echo "$_l"
+	[ $# -lt 2 ] || eval "$2=\$_l"
 }
 
 pl_detach() {
