@@ -212,3 +212,28 @@ judge_state() {
         expect_eq "state.json records the /etc overlay" \
                 "$(json_get "$s" "any(m['target'] == '/etc' and m['fstype'] == 'overlay' for m in j['mounts'])")" true
 }
+
+# tampered_extra DIR: a /.extra whose signature is valid, made by the right
+# key, but for another image's PCR 11 (a different start value), so the
+# PCR 11 the node reaches is not the signed one.
+tampered_extra() {
+        mkdir -p "$1"
+        "$TOP/initrd/sign-pcr" --out "$USI_OUT" --output "$1/tpm2-pcr-signature.json" \
+                --from "$(printf 'another image' | sha256sum | cut -c1-64)" >>"$W/build.log" 2>&1 ||
+                { fail "initrd/sign-pcr failed: $(tail -n1 "$W/build.log")"; return 1; }
+        cp "$(disk_dir e2e)/extra/tpm2-pcr-public-key.pem" "$1/"
+}
+
+# wait_failure [SECONDS]: until the failure banner, or fail.
+wait_failure() {
+        wait_console 'boot failed' "${1:-$E2E_BOOT_CAP}" || { fail "no failure banner within ${1:-$E2E_BOOT_CAP}s"; return 1; }
+        if grep -q '^USI-REPORT-BEGIN' "$W/$BOOT.console"; then
+                fail "the final OS ran although the boot failed"
+                return 1
+        fi
+}
+
+# expect_halted: the node halted (fail closed), nothing runs any more.
+expect_halted() {
+        wait_console 'reboot: System halted|reboot: Power down' 15 || fail "the node did not halt after the failure"
+}
