@@ -57,9 +57,14 @@ static void explain(int root_fd, const char *path, int error, char *why) {
         }
 }
 
-int root_open_flags(int root_fd, const char *path, enum resolve_mode mode, int flags, int *ret_fd, char *why) {
+/* follow_last: the path is a parent of what will be used, so a last
+ * component that is a symlink (staying beneath the root) is an intermediate
+ * one and is followed, as it would be in the full path. */
+static int open_beneath(int root_fd, const char *path, enum resolve_mode mode, int flags, bool follow_last,
+                        int *ret_fd, char *why) {
+        follow_last = follow_last && mode == RESOLVE_TARGET;
         struct open_how how = {
-                .flags = (uint64_t) (flags | O_CLOEXEC | O_NOFOLLOW),
+                .flags = (uint64_t) (flags | O_CLOEXEC | (follow_last ? 0 : O_NOFOLLOW)),
                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS |
                            (mode == RESOLVE_STRICT ? RESOLVE_NO_SYMLINKS : 0),
         };
@@ -98,8 +103,12 @@ int root_open_flags(int root_fd, const char *path, enum resolve_mode mode, int f
         return 0;
 }
 
+int root_open_flags(int root_fd, const char *path, enum resolve_mode mode, int flags, int *ret_fd, char *why) {
+        return open_beneath(root_fd, path, mode, flags, false, ret_fd, why);
+}
+
 int root_open(int root_fd, const char *path, enum resolve_mode mode, int *ret_fd, char *why) {
-        return root_open_flags(root_fd, path, mode, O_PATH, ret_fd, why);
+        return open_beneath(root_fd, path, mode, O_PATH, false, ret_fd, why);
 }
 
 int root_check(int root_fd, const char *path, enum resolve_mode mode, char *why) {
@@ -109,8 +118,8 @@ int root_check(int root_fd, const char *path, enum resolve_mode mode, char *why)
         if (!p)
                 return -ENOMEM;
         /* Cut the path back until it exists; what exists must resolve cleanly. */
-        for (;;) {
-                r = root_open(root_fd, p, mode, &fd, why);
+        for (bool parent = false;; parent = true) {
+                r = open_beneath(root_fd, p, mode, O_PATH, parent, &fd, why);
                 if (r == 0) {
                         close(fd);
                         return 0;
@@ -146,15 +155,15 @@ static int mkdir_one(int parent, const char *name, const struct stat *tmpl, bool
         return 0;
 }
 
-int root_mkdir_p(int root_fd, const char *path, enum resolve_mode mode, const struct stat *tmpl,
-                 int *ret_fd, bool *created, char *why) {
+static int mkdir_p(int root_fd, const char *path, enum resolve_mode mode, const struct stat *tmpl, bool parent,
+                   int *ret_fd, bool *created, char *why) {
         _cleanup_free_ char *p = strdup(path);
         int r, fd;
         bool c = false;
 
         if (!p)
                 return -ENOMEM;
-        r = root_open(root_fd, path, mode, &fd, why);
+        r = open_beneath(root_fd, path, mode, O_PATH, parent, &fd, why);
         if (r == 0) {
                 struct stat st;
                 if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode)) {
@@ -176,22 +185,25 @@ int root_mkdir_p(int root_fd, const char *path, enum resolve_mode mode, const st
                 return -EINVAL;
         }
         *slash = '\0';
-        _cleanup_close_ int parent = -1;
-        r = root_mkdir_p(root_fd, *p ? p : "/", mode, NULL, &parent, NULL, why);
+        _cleanup_close_ int pfd = -1;
+        r = mkdir_p(root_fd, *p ? p : "/", mode, NULL, true, &pfd, NULL, why);
         if (r < 0)
                 return r;
-        /* Reopen the parent readable: mkdirat on an O_PATH fd works, but the
-         * owner/mode fix-up needs a real directory fd. */
-        r = mkdir_one(parent, slash + 1, tmpl, &c);
+        r = mkdir_one(pfd, slash + 1, tmpl, &c);
         if (r < 0) {
                 snprintf(why, WHY_MAX, "cannot create %s: %s", path, strerror(-r));
                 return r;
         }
-        r = root_open(root_fd, path, mode, &fd, why);
+        r = open_beneath(root_fd, path, mode, O_PATH, parent, &fd, why);
         if (r < 0)
                 return r;
         if (created)
                 *created = c;
         *ret_fd = fd;
         return 0;
+}
+
+int root_mkdir_p(int root_fd, const char *path, enum resolve_mode mode, const struct stat *tmpl,
+                 int *ret_fd, bool *created, char *why) {
+        return mkdir_p(root_fd, path, mode, tmpl, false, ret_fd, created, why);
 }
