@@ -18,7 +18,8 @@ pl_attach "$T/persistent.img"
 BOOT="\"\$USI_INIT\" boot --root $R --no-handoff"
 
 pl_ns "
-	$BOOT >$T/out1 2>&1; echo \$? >$T/rc1
+	$BOOT --cmdline rd.immucore.overlay=tmpfs:32m >$T/out1 2>&1; echo \$? >$T/rc1
+	grep ' $R/run/usi-init/overlay ' /proc/self/mountinfo >$T/ovl1
 	echo ephemeral >$R/etc/ephemeral-file
 	echo user >$R/etc/ssh/user_key
 	echo 'user edited' >$R/etc/ssh/sshd_config
@@ -27,6 +28,7 @@ pl_ns "
 	echo 'app log' >$R/var/log/app.log
 "
 check "first boot exits 0" test "$(cat "$T/rc1")" = 0
+check "rd.immucore.overlay=tmpfs:32m sizes the overlay tmpfs" grep -q "size=32768k" "$T/ovl1"
 
 # The image gains a file and a newer sshd_config; moduli stays old there.
 echo "new in image" >"$R/etc/ssh/new_in_image"
