@@ -14,6 +14,8 @@
 
 #include "plan.h"
 
+struct tpm2_ctx;  /* src/tpm2.h, for the unlock stage */
+
 /* What a device carries, as libblkid sees it. */
 enum content {
         CONTENT_NONE = 0,       /* nothing recognised */
@@ -119,6 +121,13 @@ struct boot {
 
         struct boot_stage_time stages[_STAGE_MAX];
         bool oem_config;                /* plan rebuilt with the /oem config */
+
+        /* ---- unlock stage (src/unlock.c) fields ----------------------------
+         * The TPM connection shared by both passes, so the parent key, the
+         * salted session and the signature tickets are made once per boot.
+         * Owned by the unlock stage; unlock_release() (src/unlock.h) closes it. */
+        struct tpm2_ctx *tpm;
+        /* ---- end of unlock stage fields ------------------------------------ */
 
         /* outcome */
         bool failed;

@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "log.h"
 #include "luks.h"
+#include "unlock.h"
 
 /* usi-init unlock: the boot's unlock path, run by hand. Each volume gets
  * exactly one line: how it was unlocked, or why not. */
@@ -20,16 +21,20 @@ struct unlock_cli {
         size_t n_signatures;
         const char *pin_file;
         const char *key_file;
+        bool passphrase;
+        unsigned timeout_ms;
 };
 
 static void unlock_help(void) {
         printf("usage: usi-init unlock --check [--tpm2-device=TCTI] [--signature=FILE] [--pin-file=FILE]\n"
-               "                       [--key-file=FILE] IMAGE_OR_DEVICE...\n"
+               "                       [--key-file=FILE] [--passphrase [--timeout=SEC]] IMAGE_OR_DEVICE...\n"
                "       usi-init unlock --name=NAME [OPTIONS] DEVICE\n"
                "Unseal the key of each LUKS2 volume through its systemd-tpm2 tokens and\n"
                "check it against the token's keyslot (--check, no device-mapper needed) or\n"
-               "activate the volume as /dev/mapper/NAME. --key-file is tried only after the\n"
-               "TPM failed for every volume. One line per volume; exit 1 if any failed.\n");
+               "activate the volume as /dev/mapper/NAME. The fallbacks are tried only after\n"
+               "the TPM failed for every volume: --key-file, then --passphrase (read from\n"
+               "standard input, echo off on a terminal, --timeout seconds, default 120).\n"
+               "One line per volume; exit 1 if any failed.\n");
 }
 
 static int parse_args(int argc, char **argv, struct unlock_cli *a) {
@@ -40,6 +45,8 @@ static int parse_args(int argc, char **argv, struct unlock_cli *a) {
                 { "signature",   required_argument, NULL, 's' },
                 { "pin-file",    required_argument, NULL, 'p' },
                 { "key-file",    required_argument, NULL, 'k' },
+                { "passphrase",  no_argument,       NULL, 'P' },
+                { "timeout",     required_argument, NULL, 'T' },
                 { "help",        no_argument,       NULL, 'h' },
                 {}
         };
@@ -67,6 +74,16 @@ static int parse_args(int argc, char **argv, struct unlock_cli *a) {
                 case 'k':
                         a->key_file = optarg;
                         break;
+                case 'P':
+                        a->passphrase = true;
+                        break;
+                case 'T': {
+                        unsigned sec;
+                        if (safe_atou(optarg, &sec) < 0 || sec > 24 * 3600)
+                                return log_error("unlock: --timeout wants seconds, not '%s'", optarg), -EINVAL;
+                        a->timeout_ms = sec * 1000u;
+                        break;
+                }
                 case 'h':
                         unlock_help();
                         return 0;
@@ -151,8 +168,32 @@ static void unlock_all_keyfile(struct volume *v, size_t n, const struct unlock_c
         }
 }
 
+static void unlock_all_passphrase(struct volume *v, size_t n, const struct unlock_cli *a) {
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_secret_ struct secret *pass = NULL;
+                _cleanup_free_ char *why = NULL;
+                struct luks_result res;
+                char prompt[4200];
+                int r;
+
+                if (v[i].done || !v[i].cd)
+                        continue;
+                snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", v[i].path);
+                r = unlock_prompt(STDIN_FILENO, STDERR_FILENO, prompt, a->timeout_ms, &pass);
+                if (r == -ETIME)
+                        why_prefix(&v[i].why, "no passphrase typed within %u s; TPM", a->timeout_ms / 1000);
+                else if (r < 0)
+                        why_prefix(&v[i].why, "no passphrase read (%s); TPM", strerror(-r));
+                else if (luks_unlock_secret(v[i].cd, pass, a->name, &res, &why) >= 0) {
+                        printf("%s: unlocked by passphrase (keyslot %d)\n", v[i].path, res.keyslot);
+                        v[i].done = true;
+                } else
+                        why_prefix(&v[i].why, "passphrase: %s; TPM", strempty(why));
+        }
+}
+
 int cmd_unlock(int argc, char **argv) {
-        struct unlock_cli a = {};
+        struct unlock_cli a = { .timeout_ms = UNLOCK_PROMPT_TIMEOUT_MS };
         _cleanup_secret_ struct secret *pin = NULL;
         struct volume *v;
         size_t n;
@@ -178,6 +219,8 @@ int cmd_unlock(int argc, char **argv) {
         unlock_all_tpm2(v, n, &a, pin);
         if (a.key_file)
                 unlock_all_keyfile(v, n, &a);
+        if (a.passphrase)
+                unlock_all_passphrase(v, n, &a);
 
         for (size_t i = 0; i < n; i++) {
                 if (!v[i].done) {

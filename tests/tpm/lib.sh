@@ -121,6 +121,8 @@ unlock() {
 # expect_ok IMAGE TOKEN KEYSLOT: $OUT is exactly the success line.
 expect_ok() { [ "$RC" = 0 ] && [ "$OUT" = "$1: unlocked by token $2 (keyslot $3)" ]; }
 # expect_fail PATTERN...: non-zero, one line, containing every pattern.
+# expect_ok_line LINE: success, and $OUT is exactly LINE.
+expect_ok_line() { [ "$RC" = 0 ] && [ "$OUT" = "$1" ]; }
 # expect_lines N: $OUT has N lines.
 expect_lines() { [ "$(printf '%s\n' "$OUT" | wc -l)" = "$1" ]; }
 # expect_out PATTERN: some line of $OUT is exactly PATTERN.

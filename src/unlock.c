@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+
+#include "devices.h"
+#include "log.h"
+#include "luks.h"
+#include "unlock.h"
+
+#define PASSPHRASE_MAX 512
+#define KEYFILE_MAX (8 * 1024 * 1024)
+
+/* ---- order ------------------------------------------------------------------ */
+
+static bool has_method(const struct plan_volume *v, enum unlock_method m) {
+        for (size_t i = 0; i < v->n_unlock; i++)
+                if (v->unlock[i] == m)
+                        return true;
+        return false;
+}
+
+static bool eligible(const struct plan *p, const struct boot *b, const struct plan_volume *v) {
+        const struct boot_volume *bv = boot_volume_find(b, v->name);
+        return boot_volume_in_pass(p, b, v) && bv && bv->found && !bv->opened &&
+               bv->dev.content == CONTENT_LUKS2;
+}
+
+int unlock_order(const struct plan *p, const struct boot *b, struct unlock_step **ret, size_t *ret_n) {
+        struct unlock_step *s = calloc(p->n_volumes * _UNLOCK_MAX + 1, sizeof(*s));
+        size_t n = 0;
+
+        if (!s)
+                return -ENOMEM;
+        /* Every TPM-sealed volume first ... */
+        for (size_t i = 0; i < p->n_volumes; i++)
+                if (eligible(p, b, &p->volumes[i]) && has_method(&p->volumes[i], UNLOCK_TPM2))
+                        s[n++] = (struct unlock_step) { i, UNLOCK_TPM2 };
+        /* ... then the fallbacks, only those the volume lists. */
+        for (size_t i = 0; i < p->n_volumes; i++) {
+                const struct plan_volume *v = &p->volumes[i];
+                if (!eligible(p, b, v))
+                        continue;
+                for (size_t k = 0; k < v->n_unlock; k++)
+                        if (v->unlock[k] != UNLOCK_TPM2)
+                                s[n++] = (struct unlock_step) { i, v->unlock[k] };
+        }
+        *ret = s;
+        *ret_n = n;
+        return 0;
+}
+
+/* ---- console prompt ------------------------------------------------------------ */
+
+struct echo_off {
+        int fd;
+        bool restore;
+        struct termios saved;
+};
+
+static void echo_restore(struct echo_off *e) {
+        if (e->restore)
+                (void) tcsetattr(e->fd, TCSAFLUSH, &e->saved);
+}
+
+static uint64_t now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+static void write_str(int fd, const char *s) {
+        size_t n = strlen(s);
+        while (n > 0) {
+                ssize_t w = write(fd, s, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return;
+                s += w;
+                n -= (size_t) w;
+        }
+}
+
+int unlock_prompt(int in_fd, int out_fd, const char *prompt, unsigned timeout_ms, struct secret **ret) {
+        _cleanup_(echo_restore) struct echo_off e = { .fd = in_fd };
+        _cleanup_secret_ struct secret *s = NULL;
+        uint64_t deadline = now_ms() + timeout_ms;
+        int r;
+
+        r = secret_new(PASSPHRASE_MAX, &s);
+        if (r < 0)
+                return r;
+        s->size = 0;
+        if (isatty(in_fd) && tcgetattr(in_fd, &e.saved) == 0) {
+                struct termios t = e.saved;
+                t.c_lflag &= ~(tcflag_t) ECHO;
+                t.c_lflag |= ICANON;
+                if (tcsetattr(in_fd, TCSAFLUSH, &t) == 0)
+                        e.restore = true;
+        }
+        write_str(out_fd, prompt);
+        for (;;) {
+                struct pollfd pfd = { .fd = in_fd, .events = POLLIN };
+                uint64_t now = now_ms();
+                char ch;
+                ssize_t n;
+
+                if (now >= deadline) {
+                        write_str(out_fd, "\n");
+                        return -ETIME;
+                }
+                r = poll(&pfd, 1, (int) (deadline - now));
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        return -errno;
+                if (r == 0)
+                        continue;
+                n = read(in_fd, &ch, 1);
+                if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0 || ch == '\n' || ch == '\r')
+                        break;
+                if (s->size == PASSPHRASE_MAX) {
+                        explicit_bzero(&ch, 1);
+                        return -E2BIG;
+                }
+                s->data[s->size++] = (uint8_t) ch;
+                explicit_bzero(&ch, 1);
+        }
+        if (e.restore)
+                write_str(out_fd, "\n");
+        if (s->size == 0)
+                return -ENODATA;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+/* ---- the stage ------------------------------------------------------------------ */
+
+static const char *tpm_tcti(const struct plan *p) {
+        /* The built-in default also falls back to /dev/tpm0. */
+        return !p->tpm_device || streq(p->tpm_device, "device:/dev/tpmrm0") ? NULL : p->tpm_device;
+}
+
+void unlock_release(struct boot *b) {
+        tpm2_close(b->tpm);
+        b->tpm = NULL;
+}
+
+struct attempt {
+        char *why;              /* "tpm2: ...; keyfile: ...", for the failure line */
+};
+
+static void attempt_add(struct attempt *a, enum unlock_method m, const char *why) {
+        char *s = NULL;
+        if (asprintf(&s, "%s%s%s: %s", a->why ? a->why : "", a->why ? "; " : "", unlock_method_to_string(m),
+                     strempty(why)) >= 0) {
+                free(a->why);
+                a->why = s;
+        }
+}
+
+/* The TPM is opened once per boot; a failure to open it is remembered so
+ * every volume names the same reason without asking the TCTI again. */
+struct tpm_open {
+        bool tried;
+        char *why;
+};
+
+static int try_tpm2(const struct plan *p, struct boot *b, const struct plan_volume *v, struct crypt_device *cd,
+                    struct tpm_open *o, struct luks_result *res, char **why) {
+        const char **sigs;
+        struct tpm2_unseal_args a = {};
+        int r;
+
+        if (!b->tpm) {
+                if (!o->tried) {
+                        o->tried = true;
+                        (void) tpm2_open(tpm_tcti(p), &b->tpm, &o->why);
+                }
+                if (!b->tpm)
+                        return why_set(why, ENODEV, "%s", o->why ? o->why : "no TPM");
+        }
+        /* The plan's search list already ends with systemd's default paths. */
+        sigs = calloc(p->signatures.n + 1, sizeof(*sigs));
+        if (!sigs)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->signatures.n; i++)
+                sigs[i] = path_join(b->root, p->signatures.v[i]);
+        a.signatures = sigs;
+        r = luks_unlock_tpm2(cd, b->tpm, &a, v->name, res, why);
+        for (size_t i = 0; i < p->signatures.n; i++)
+                free((char *) sigs[i]);
+        free(sigs);
+        return r;
+}
+
+static int try_keyfile(struct boot *b, const struct plan_volume *v, struct crypt_device *cd,
+                       struct luks_result *res, char **why) {
+        _cleanup_free_ char *path = path_join(b->root, v->keyfile);
+        _cleanup_secret_ struct secret *key = NULL;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = secret_read_file(path, KEYFILE_MAX, false, &key);
+        if (r < 0)
+                return why_set(why, r, "key file %s: %s", path, strerror(-r));
+        return luks_unlock_secret(cd, key, v->name, res, why);
+}
+
+static int try_prompt(const struct plan_volume *v, enum unlock_method m, const struct boot_volume *bv,
+                      struct crypt_device *cd, struct luks_result *res, char **why) {
+        _cleanup_close_ int fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        char prompt[512];
+        int r = -ENOKEY;
+
+        if (fd < 0)
+                return why_set(why, errno, "cannot open /dev/console to ask for the %s: %s",
+                               unlock_method_to_string(m), strerror(errno));
+        snprintf(prompt, sizeof(prompt), "%s for volume %s (%s): ",
+                 m == UNLOCK_RECOVERY_KEY ? "Recovery key" : "Passphrase", v->name, bv->dev.devnode);
+        for (unsigned i = 0; i < UNLOCK_PROMPT_TRIES; i++) {
+                _cleanup_secret_ struct secret *key = NULL;
+                r = unlock_prompt(fd, fd, prompt, UNLOCK_PROMPT_TIMEOUT_MS, &key);
+                if (r == -ETIME)
+                        return why_set(why, r, "no %s typed within %u s", unlock_method_to_string(m),
+                                       UNLOCK_PROMPT_TIMEOUT_MS / 1000);
+                if (r < 0)
+                        continue;
+                r = luks_unlock_secret(cd, key, v->name, res, why);
+                if (r >= 0)
+                        return r;
+                write_str(fd, "That did not open the volume.\n");
+        }
+        return why_set(why, r, "%s refused %u times", unlock_method_to_string(m), UNLOCK_PROMPT_TRIES);
+}
+
+static int opened(struct boot_volume *bv, enum unlock_method m) {
+        struct probed inner = {};
+        int r;
+
+        bv->opened = true;
+        bv->unlocked_by = m;
+        if (asprintf(&bv->mapper, "/dev/mapper/%s", bv->name) < 0)
+                return -ENOMEM;
+        if (free_and_strdup(&bv->mount_device, bv->mapper) < 0)
+                return -ENOMEM;
+        r = probe_device(bv->mapper, &inner);
+        if (r >= 0 && inner.type) {
+                if (free_and_strdup(&bv->fs_type, inner.type) < 0 ||
+                    free_and_strdup(&bv->mount_fstype, inner.type) < 0)
+                        r = -ENOMEM;
+        }
+        probed_done(&inner);
+        return r == -ENOMEM ? r : 0;
+}
+
+static int run_steps(const struct plan *p, struct boot *b, const struct unlock_step *steps, size_t n,
+                     struct attempt *att, struct tpm_open *o) {
+        for (size_t i = 0; i < n; i++) {
+                const struct plan_volume *v = &p->volumes[steps[i].volume];
+                struct boot_volume *bv = boot_volume_get(b, v->name);
+                _cleanup_luks_ struct crypt_device *cd = NULL;
+                _cleanup_free_ char *why = NULL;
+                struct luks_result res;
+                int r;
+
+                if (!bv)
+                        return -ENOMEM;
+                if (bv->opened)
+                        continue;
+                r = luks_load(bv->dev.devnode, &cd, &why);
+                if (r >= 0)
+                        switch (steps[i].method) {
+                        case UNLOCK_TPM2:
+                                r = try_tpm2(p, b, v, cd, o, &res, &why);
+                                break;
+                        case UNLOCK_KEYFILE:
+                                r = try_keyfile(b, v, cd, &res, &why);
+                                break;
+                        case UNLOCK_RECOVERY_KEY:
+                        case UNLOCK_PASSPHRASE:
+                                r = try_prompt(v, steps[i].method, bv, cd, &res, &why);
+                                break;
+                        default:
+                                r = why_set(&why, EINVAL, "unknown unlock method");
+                        }
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        log_warn("volume %s: %s unlock of %s failed: %s", v->name,
+                                 unlock_method_to_string(steps[i].method), bv->dev.devnode, strempty(why));
+                        attempt_add(&att[steps[i].volume], steps[i].method, why);
+                        continue;
+                }
+                log_info("volume %s: %s opened as /dev/mapper/%s by %s (keyslot %d)", v->name, bv->dev.devnode,
+                         v->name, unlock_method_to_string(steps[i].method), res.keyslot);
+                r = opened(bv, steps[i].method);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int stage_unlock(const struct plan *p, struct boot *b) {
+        _cleanup_free_ struct unlock_step *steps = NULL;
+        struct attempt *att;
+        struct tpm_open o = {};
+        size_t n;
+        int r;
+
+        r = unlock_order(p, b, &steps, &n);
+        if (r < 0)
+                return r;
+        att = calloc(p->n_volumes + 1, sizeof(*att));
+        if (!att)
+                return -ENOMEM;
+        r = run_steps(p, b, steps, n, att, &o);
+
+        /* What stayed locked: a required volume fails the boot, an optional
+         * one is left unmounted (never mounted raw). */
+        for (size_t i = 0; r >= 0 && i < p->n_volumes; i++) {
+                const struct plan_volume *v = &p->volumes[i];
+                const struct boot_volume *bv = boot_volume_find(b, v->name);
+
+                if (!eligible(p, b, v) || (bv && bv->opened))
+                        continue;
+                if (v->required)
+                        r = boot_fail(b, -ENOKEY, "volume %s: cannot unlock %s: %s", v->name, bv->dev.devnode,
+                                      att[i].why ? att[i].why : "no unlock method of its unlock list applies");
+                else
+                        r = boot_warn(b, "volume %s (optional): cannot unlock %s: %s; not mounting it", v->name,
+                                      bv->dev.devnode, att[i].why ? att[i].why : "no unlock method applies");
+        }
+        for (size_t i = 0; i < p->n_volumes; i++)
+                free(att[i].why);
+        free(att);
+        free(o.why);
+        if (r < 0 || b->pass == BOOT_PASS_REST)
+                unlock_release(b);
+        return r < 0 ? r : 0;
+}
