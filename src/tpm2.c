@@ -213,16 +213,30 @@ static TPM2B_PUBLIC primary_template(TPMI_ALG_PUBLIC alg) {
         return t;
 }
 
-/* Whether a key's public area is the template (unique part aside), with or
- * without noDA: then it is the very key CreatePrimary would make. */
-static bool matches_template(const TPMT_PUBLIC *p, TPMI_ALG_PUBLIC alg, bool *ret_noda) {
-        TPMT_PUBLIC want = primary_template(alg).publicArea, have = *p;
+static bool same_sym(const TPMT_SYM_DEF_OBJECT *a, const TPMT_SYM_DEF_OBJECT *b) {
+        return a->algorithm == b->algorithm && a->keyBits.sym == b->keyBits.sym && a->mode.sym == b->mode.sym;
+}
 
-        *ret_noda = have.objectAttributes & TPMA_OBJECT_NODA;
-        have.objectAttributes &= ~TPMA_OBJECT_NODA;
-        memset(&have.unique, 0, sizeof(have.unique));
-        have.authPolicy.size = have.authPolicy.size ? 0xffff : 0;
-        return memcmp(&want, &have, sizeof(want)) == 0;
+/* Whether a key's public area is the template (unique part aside), noDA
+ * reported apart: then it is the very key CreatePrimary would make. Field by
+ * field, so padding and the unique part never take part. */
+static bool matches_template(const TPMT_PUBLIC *have, TPMI_ALG_PUBLIC alg, bool *ret_noda) {
+        TPMT_PUBLIC want = primary_template(alg).publicArea;
+
+        *ret_noda = have->objectAttributes & TPMA_OBJECT_NODA;
+        if (have->type != want.type || have->nameAlg != want.nameAlg || have->authPolicy.size != 0 ||
+            (have->objectAttributes & ~TPMA_OBJECT_NODA) != want.objectAttributes)
+                return false;
+        if (alg == TPM2_ALG_ECC) {
+                const TPMS_ECC_PARMS *h = &have->parameters.eccDetail, *w = &want.parameters.eccDetail;
+                return same_sym(&h->symmetric, &w->symmetric) && h->scheme.scheme == w->scheme.scheme &&
+                       h->curveID == w->curveID && h->kdf.scheme == w->kdf.scheme;
+        } else {
+                const TPMS_RSA_PARMS *h = &have->parameters.rsaDetail, *w = &want.parameters.rsaDetail;
+                /* An exponent of 0 means 65537. */
+                return same_sym(&h->symmetric, &w->symmetric) && h->scheme.scheme == w->scheme.scheme &&
+                       h->keyBits == w->keyBits && (h->exponent == 0 || h->exponent == 65537);
+        }
 }
 
 /* The persistent SRK, if it holds exactly the template the token needs.
@@ -637,13 +651,15 @@ static int signed_part(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
 
 static int policy_mismatch(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank,
                            const uint8_t tpm_digest[32], char **why) {
-        char want[65], have[65], masks[64], vals[1024] = "";
+        char want[65], have[65], lit[64], sig[64], vals[1024] = "";
+        uint32_t mask = t->pcr_mask | t->pubkey_pcr_mask;
         uint8_t values[24 * 64];
         size_t hsize = tpm2_hash_size(bank), len = 0, k = 0;
 
-        if (t->pcr_mask && tpm2_pcr_read(c, bank, t->pcr_mask, values, NULL) >= 0)
+        /* Fresh values: this is what the TPM just used. */
+        if (mask && tpm2_pcr_read(c, bank, mask, values, NULL) >= 0)
                 for (unsigned i = 0; i < 24; i++)
-                        if (t->pcr_mask & (UINT32_C(1) << i)) {
+                        if (mask & (UINT32_C(1) << i)) {
                                 char hex[129];
                                 int w = snprintf(vals + len, sizeof(vals) - len, "%s%u=%s", len ? ", " : "; PCR ",
                                                  i, hex_string(values + k++ * hsize, hsize, hex));
@@ -651,10 +667,12 @@ static int policy_mismatch(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_
                                         break;
                                 len += (size_t) w;
                         }
-        return why_set(why, EPERM, "policy digest mismatch: the token wants %s, the TPM computed %s (literal PCR %s, %s%s)",
+        return why_set(why, EPERM, "policy digest mismatch: the token wants %s, the TPM computed %s "
+                       "(literal PCR %s, signed PCR %s, %s%s%s)",
                        hex_string(t->policy_hash, 32, want), hex_string(tpm_digest, 32, have),
-                       t->pcr_mask ? pcr_mask_to_string(t->pcr_mask, masks, sizeof(masks)) : "none",
-                       tpm2_hash_to_string(bank), vals);
+                       t->pcr_mask ? pcr_mask_to_string(t->pcr_mask, lit, sizeof(lit)) : "none",
+                       t->pubkey_pcr_mask ? pcr_mask_to_string(t->pubkey_pcr_mask, sig, sizeof(sig)) : "none",
+                       t->pin ? "PIN, " : "", tpm2_hash_to_string(bank), vals);
 }
 
 /* The token's policy, computed offline from the key name and the PCR
