@@ -142,13 +142,18 @@ pcr11_expected() { cat "$(disk_dir "$1")/pcr11.$2"; }
 
 E2E_CMDLINE="console=ttyS0 panic=-1 quiet"
 
-# node_initrd FILE [build-initramfs args]: usi-init as /init, the e2e disk's
-# signature in /.extra (unless the args give another --extra), and the guest
-# test programs in /usr/lib/usi-test/ for usi.run=.
+# node_initrd FILE [--no-extra] [build-initramfs args]: usi-init as /init,
+# the e2e disk's signature in /.extra (unless --no-extra, or the args give
+# another --extra), and the guest test programs in /usr/lib/usi-test/ for
+# usi.run=.
 node_initrd() {
         local img=$1 extra
         shift
         extra=$(disk_dir e2e)/extra
+        if [ "${1:-}" = --no-extra ]; then
+                extra=
+                shift
+        fi
         case " $* " in *" --extra "*) extra= ;; esac
         build_initrd "$img" ${extra:+--extra "$extra"} \
                 --add "$TOP/tests/e2e/guest:/usr/lib/usi-test" "$@"

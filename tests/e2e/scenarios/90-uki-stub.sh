@@ -8,7 +8,7 @@ describe="UKI under OVMF: systemd-stub's PCR 11 and /.extra, unseal with them (b
 scenario() {
         fixture_kernel && fixture_disk e2e || return 1
         local dd p; dd=$(disk_dir e2e)
-        build_initrd "$W/probe.img" --init "$TOP/initrd/probe-init" \
+        build_initrd "$W/probe.img" --init "$TOP/initrd/probe-init" --compress zstd \
                 --add "$TOP/tests/e2e/guest/unlock-cli:/usr/lib/usi-probe.d/unlock-cli" || return 1
         "$TOP/initrd/build-uki" --out "$USI_OUT" --initrd "$W/probe.img" --output "$W/probe.efi" \
                 --cmdline "console=ttyS0 panic=-1" >>"$W/build.log" 2>&1 ||

@@ -1,0 +1,26 @@
+# The trusted-boot scenario: the node as a real UKI under OVMF. systemd-stub
+# measures the sections into PCR 11 and provides /.extra; usi-init as /init
+# measures enter-initrd, unseals both volumes with the stub's signature,
+# measures leave-initrd and hands off to the final OS as PID 1. The UKI is
+# not signed for Secure Boot, so its command line says so explicitly.
+describe="the node as a UKI under OVMF: stub PCR 11 + /.extra, unlock, PCR 11 = leave-initrd"
+
+scenario() {
+        fixture_kernel && fixture_disk e2e || return 1
+        local dd p log; dd=$(disk_dir e2e)
+        # No --extra: on a UKI boot the stub provides /.extra.
+        # Compressed: the firmware loads and the stub hashes every byte of the UKI.
+        node_initrd "$W/initrd.img" --no-extra --compress zstd || return 1
+        "$TOP/initrd/build-uki" --out "$USI_OUT" --initrd "$W/initrd.img" --output "$W/node.efi" \
+                --cmdline "$E2E_CMDLINE rd.immucore.uki rd.immucore.securebootdisabled usi.run=unseal-after" \
+                >>"$W/build.log" 2>&1 || { fail "build-uki failed: $(tail -n1 "$W/build.log")"; return 1; }
+        p=$W/node.efi.pcr
+        boot_node_to_final node "$dd" --uki "$W/node.efi" --disk-snapshot "$dd/disk.img" || return 1
+        judge_layout e2e
+        grep -qx 'mapper=oem' "$W/node.res/report.txt" || fail "no /dev/mapper/oem: /oem is not on dm-crypt"
+        expect_eq "PCR 11 in the final OS" "$(report pcr11)" "$(cat "$p/pcr11.leave-initrd")"
+        log=$W/node.res/run-unseal-after.log
+        [ "$(grep -c '^refused ' "$log" 2>/dev/null)" = 2 ] ||
+                fail "the final OS could unseal again: $(tr '\n' ' ' < "$log" 2>/dev/null)"
+        judge_state
+}
