@@ -183,7 +183,10 @@ static int run_fsck(struct boot *b, const char *name, const char *device, const 
                 if (errno != EINTR)
                         return boot_fail(b, -errno, "volume %s: waiting for %s: %s", name, path, strerror(errno));
         int code = WIFEXITED(status) ? WEXITSTATUS(status) : 8;
-        log_info("volume %s: %s %s %s exited %d", name, path, argv[1], device, code);
+        char line[4200] = "";
+        for (size_t i = 0; argv[i]; i++)
+                snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? " " : "", argv[i]);
+        log_info("volume %s: %s exited %d", name, line, code);
         if (code >= 4)
                 return boot_fail(b, -EUCLEAN, "volume %s: %s found errors on %s it did not repair (exit %d); not mounting it",
                                  name, path, device, code);
