@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <string.h>
 
+#include "log.h"
 #include "measure.h"
+#include "unlock.h"
 
 static const char *const phases[] = {
         "enter-initrd", "leave-initrd", "sysinit", "ready", "shutdown", "final",
@@ -23,4 +25,20 @@ int measure_phase(struct tpm2_ctx *c, const char *word, char **why) {
         if (r < 0)
                 why_prefix(why, "measure '%s' into PCR %d", word, MEASURE_PCR_PHASE);
         return r;
+}
+
+int measure_boot_phase(const struct plan *p, struct boot *b, const char *word) {
+        _cleanup_free_ char *why = NULL;
+        struct tpm2_ctx *tpm;
+        int r;
+
+        if (!p->measure_phases)
+                return 0;
+        r = boot_tpm(p, b, &tpm, &why);
+        if (r >= 0)
+                r = measure_phase(tpm, word, &why);
+        if (r < 0)
+                return log_error_errno(r, "cannot measure '%s' into PCR %d: %s", word, MEASURE_PCR_PHASE, strempty(why));
+        log_info("measured '%s' into PCR %d", word, MEASURE_PCR_PHASE);
+        return 0;
 }

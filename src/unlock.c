@@ -150,6 +150,16 @@ static const char *tpm_tcti(const struct plan *p) {
         return !p->tpm_device || streq(p->tpm_device, "device:/dev/tpmrm0") ? NULL : p->tpm_device;
 }
 
+int boot_tpm(const struct plan *p, struct boot *b, struct tpm2_ctx **ret, char **why) {
+        if (!b->tpm) {
+                int r = tpm2_open(tpm_tcti(p), &b->tpm, why);
+                if (r < 0)
+                        return r;
+        }
+        *ret = b->tpm;
+        return 0;
+}
+
 void unlock_release(struct boot *b) {
         tpm2_close(b->tpm);
         b->tpm = NULL;

@@ -29,6 +29,10 @@ int unlock_prompt(int in_fd, int out_fd, const char *prompt, unsigned timeout_ms
 #define UNLOCK_PROMPT_TIMEOUT_MS (120u * 1000u)
 #define UNLOCK_PROMPT_TRIES 3
 
+/* The boot's TPM connection (plan's tpm_device), opened on first use and
+ * shared by the unlock stage and the phase measurements. */
+int boot_tpm(const struct plan *p, struct boot *b, struct tpm2_ctx **ret, char **why);
+
 /* Close the TPM context the stage keeps between the two passes (flushes
  * every handle). Called by the stage after the last pass and on failure;
  * boot_done() may call it too. Idempotent. */

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "measure.h"
 #include "unlock.h"
 
 /* A plan of five volumes and what the devices stage found for them. */
@@ -126,12 +127,26 @@ static void test_stage_nothing(void **state) {
         assert_false(f->b.failed);
 }
 
+static void test_measure_boot_phase(void **state) {
+        struct fx *f = *state;
+        char tcti[] = "swtpm:path=/nonexistent/usi-test-socket";
+
+        /* measuring off: nothing is opened */
+        assert_int_equal(measure_boot_phase(&f->p, &f->b, "enter-initrd"), 0);
+        assert_null(f->b.tpm);
+        f->p.measure_phases = true;
+        f->p.tpm_device = tcti;
+        assert_int_equal(measure_boot_phase(&f->p, &f->b, "enter-initrd"), -ENODEV);
+        assert_null(f->b.tpm);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_order_rest, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_order_oem_pass, setup, teardown),
                 cmocka_unit_test(test_prompt),
                 cmocka_unit_test_setup_teardown(test_stage_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_measure_boot_phase, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
