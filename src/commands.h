@@ -7,5 +7,6 @@
 
 int cmd_plan(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_unlock(int argc, char **argv);
 int cmd_measure(int argc, char **argv);

@@ -14,6 +14,7 @@ static const struct command {
 } commands[] = {
         { "plan", cmd_plan, "print the boot plan of a configuration and kernel command line" },
         { "boot", cmd_boot, "run the boot pipeline (as PID 1, or against --root DIR with --no-handoff)" },
+        { "status", cmd_status, "show what the last boot did (state.json)" },
         { "unlock", cmd_unlock, "unseal LUKS2 volume keys with the TPM2 and check or activate them" },
         { "measure", cmd_measure, "extend boot phase words into PCR 11, like systemd-pcrphase" },
 };

@@ -20,6 +20,7 @@ pl_ns "
 	\"\$USI_INIT\" boot --root $R --no-handoff >$T/out 2>$T/err; echo \$? >$T/rc
 	echo \$(( (\$(date +%s%N) - start) / 1000000 )) >$T/ms
 	cp $S $T/state.json 2>/dev/null
+	\"\$USI_INIT\" status --root $R >$T/status 2>&1; echo \$? >$T/status.rc
 	python3 $top_srcdir/tests/pipeline/mount-order.py $R $S >$T/order 2>&1; echo \$? >$T/order.rc
 	grep ' $R/' /proc/self/mountinfo >$T/mountinfo
 	stat -c %d:%i $R/etc/ssh $R/usr/local/.state/etc-ssh.bind $R/var/log $R/usr/local/.state/var-log.bind \
@@ -63,6 +64,10 @@ check "state.json: found by file system label (plain ext4)" test \
 check "state.json: the plan was rebuilt with the /oem config" test "$(pl_json "$T/state.json" 's["oem_config"]')" = true
 check "state.json: records the mounts made" test "$(pl_json "$T/state.json" 'len(s["mounts"]) > 40')" = true
 diag "stages: $(pl_json "$T/state.json" '" ".join("%s=%dms" % (x["name"], x["ms"]) for x in s["stages"])')"
+
+check "usi-init status --root summarises the boot for a person" sh -c \
+	"test \$(cat $T/status.rc) = 0 && grep -q '^Boot: success' $T/status && grep -q '^Volume oem: /dev/loop[0-9]* (ext4 label COS_OEM) by fs_label' $T/status"
+sed 's/^/# /' "$T/status" | head -6
 
 # After the namespace is gone nothing of it is left on the host.
 check "nothing stays mounted after the namespace ends" sh -c "! grep -q ' $R/' /proc/self/mountinfo"

@@ -55,7 +55,7 @@ if command -v cryptsetup >/dev/null; then
 	head -c 32 /dev/urandom >"$T/key"
 	truncate -s 32M "$T/luks2.img" "$T/luks1.img"
 	cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
-		--luks2-keyslots-size 1M --label COS_OEM --key-file "$T/key" "$T/luks2.img" 2>/dev/null
+		--luks2-keyslots-size 1M --label COS_OEM --key-file "$T/key" "$T/luks2.img" >/dev/null 2>&1
 	cryptsetup luksFormat -q --type luks1 --pbkdf-force-iterations 1000 --key-file "$T/key" "$T/luks1.img"
 	pl_attach "$T/luks2.img" L2
 	boot_in "$R" "$T/luks2"

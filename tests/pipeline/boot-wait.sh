@@ -44,6 +44,7 @@ pl_ns "
 	echo \$(( (\$(date +%s%N) - s) / 1000000 )) >$T/ms2
 	cp $R/run/usi-init/state.json $T/state2.json
 	grep -c ' $R/usr/local ' /proc/self/mountinfo >$T/n2
+	\"\$USI_INIT\" status --root $R >$T/status2 2>&1; echo \$? >$T/status2.rc
 "
 ms=$(cat "$T/ms2")
 diag "failed after $ms ms; $(grep -m1 error "$T/out2")"
@@ -54,4 +55,6 @@ check "the message says what was seen" grep -q "seen: .*$OEM (ext4 file system l
 check "state.json: failed in the devices stage, with the reason" test \
 	"$(pl_json "$T/state2.json" 's["outcome"] + " " + s["failed_stage"] + " " + str("COS_PERSISTENT" in s["failure"])')" = "failed devices True"
 check "nothing was mounted on /usr/local" test "$(cat "$T/n2")" = 0
+check "usi-init status exits 1 and says where and why the boot failed" sh -c \
+	"test \$(cat $T/status2.rc) = 1 && grep -q '^Failed in devices: volume persistent: no device' $T/status2"
 done_testing

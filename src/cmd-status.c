@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <json-c/json.h>
+
+#include "commands.h"
+#include "log.h"
+#include "state.h"
+
+/* state.json for a person. The file is the interface; this only reads it. */
+
+static const char *str(struct json_object *o, const char *key) {
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static int64_t num(struct json_object *o, const char *key) {
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+static bool flag(struct json_object *o, const char *key) {
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+static struct json_object *arr(struct json_object *o, const char *key) {
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_array) ? v : NULL;
+}
+
+static void print_status(struct json_object *s) {
+        struct json_object *a;
+
+        printf("Boot: %s after %lld ms (root %s)\n", strempty(str(s, "outcome")), (long long) num(s, "elapsed_ms"),
+               strempty(str(s, "root")));
+        if (str(s, "failure"))
+                printf("Failed in %s: %s\n", strempty(str(s, "failed_stage")), str(s, "failure"));
+        if ((a = arr(s, "stages"))) {
+                printf("Stages:");
+                for (size_t i = 0; i < json_object_array_length(a); i++) {
+                        struct json_object *e = json_object_array_get_idx(a, i);
+                        printf(" %s %lld ms%s", strempty(str(e, "name")), (long long) num(e, "ms"),
+                               streq_ptr(str(e, "result"), "ok") ? "" : " (failed)");
+                }
+                printf("\n");
+        }
+        printf("Config from /oem: %s\n", flag(s, "oem_config") ? "read" : "not read");
+        if ((a = arr(s, "volumes")))
+                for (size_t i = 0; i < json_object_array_length(a); i++) {
+                        struct json_object *v = json_object_array_get_idx(a, i);
+                        if (!flag(v, "found")) {
+                                printf("Volume %s: not found\n", strempty(str(v, "name")));
+                                continue;
+                        }
+                        printf("Volume %s: %s (%s%s%s) by %s after %lld ms%s%s%s\n", strempty(str(v, "name")),
+                               strempty(str(v, "device")), strempty(str(v, "type")), str(v, "label") ? " label " : "",
+                               strempty(str(v, "label")), strempty(str(v, "found_by")), (long long) num(v, "found_ms"),
+                               flag(v, "opened") ? ", opened as " : "", flag(v, "opened") ? strempty(str(v, "mapper")) : "",
+                               flag(v, "mounted") ? ", mounted" : ", not mounted");
+                }
+        if ((a = arr(s, "mounts"))) {
+                size_t n = json_object_array_length(a), existed = 0;
+                for (size_t i = 0; i < n; i++)
+                        existed += flag(json_object_array_get_idx(a, i), "existed");
+                printf("Mounts: %zu (%zu were already there)\n", n, existed);
+                for (size_t i = 0; i < n; i++) {
+                        struct json_object *m = json_object_array_get_idx(a, i);
+                        printf("  %-9s %-32s %-8s %s\n", strempty(str(m, "stage")), strempty(str(m, "target")),
+                               strempty(str(m, "fstype")), strempty(str(m, "source")));
+                }
+        }
+        if ((a = arr(s, "warnings")))
+                for (size_t i = 0; i < json_object_array_length(a); i++)
+                        printf("Warning: %s\n", json_object_get_string(json_object_array_get_idx(a, i)));
+}
+
+int cmd_status(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "root",       required_argument, NULL, 'r' },
+                { "state-file", required_argument, NULL, 's' },
+                { "json",       no_argument,       NULL, 'j' },
+                { "help",       no_argument,       NULL, 'h' },
+                {}
+        };
+        const char *root = "", *file = NULL;
+        bool json = false;
+        int c;
+
+        while ((c = getopt_long(argc, argv, "r:s:jh", opts, NULL)) >= 0)
+                switch (c) {
+                case 'r':
+                        root = optarg;
+                        break;
+                case 's':
+                        file = optarg;
+                        break;
+                case 'j':
+                        json = true;
+                        break;
+                case 'h':
+                        printf("usage: usi-init status [--root DIR | --state-file FILE] [--json]\n"
+                               "Show what the last boot did, from %s.\n", STATE_FILE);
+                        return 0;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (optind < argc) {
+                log_error("status: unexpected argument '%s'", argv[optind]);
+                return EXIT_USAGE;
+        }
+        _cleanup_free_ char *path = file ? strdup(file) : path_join(root, STATE_FILE);
+        if (!path)
+                return log_error("out of memory"), 1;
+        struct json_object *s = json_object_from_file(path);
+        if (!s) {
+                log_error("status: cannot read %s: %s", path, json_util_get_last_err());
+                return 1;
+        }
+        if (json)
+                printf("%s\n", json_object_to_json_string_ext(s, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        else
+                print_status(s);
+        int failed = streq_ptr(str(s, "outcome"), "failed");
+        json_object_put(s);
+        return failed ? 1 : 0;
+}
