@@ -14,6 +14,10 @@ scenario() {
         *"PCR 11"*) ;;
         *) fail "the banner does not name PCR 11: $(failure_banner)" ;;
         esac
+        # The refusal is about the signature we planted, not something else.
+        local pol
+        pol=$(json_get "$W/extra/tpm2-pcr-signature.json" 'j["sha256"][0]["pol"]')
+        grep -aq "$pol" "$W/node.console" || fail "the failure does not mention the planted signature's policy $pol"
         expect_halted
         boot_stop
 }
