@@ -7,12 +7,13 @@
 #include "boot.h"
 #include "load.h"
 #include "log.h"
+#include "measure.h"
 #include "state.h"
+#include "unlock.h"
 
-/* The unlock stage lives in src/unlock.c (LUKS2 + TPM2). A build without it
- * still boots plain volumes, and refuses every LUKS one (see below); the
- * linker is told to pull it in when the library has it (pipeline.am). */
-extern int stage_unlock(const struct plan *p, struct boot *b) __attribute__((weak));
+/* PID 1's exec (src/pid1.c) is part of the program, not of libusi.a: the
+ * unit tests link without it, and then a plain execv is the fallback. */
+extern int pid1_exec(const char *path, char *const argv[]) __attribute__((weak));
 
 static uint64_t clock_usec(clockid_t id) {
         struct timespec ts;
@@ -131,6 +132,7 @@ int boot_init(struct boot *b, const struct boot_options *o) {
 }
 
 void boot_done(struct boot *b) {
+        unlock_release(b);
         for (size_t i = 0; i < b->n_volumes; i++) {
                 struct boot_volume *v = &b->volumes[i];
                 free(v->name);
@@ -158,32 +160,29 @@ void boot_done(struct boot *b) {
         *b = (struct boot) { .root_fd = -1, .failed_stage = -1 };
 }
 
-/* Without src/unlock.c nothing can open LUKS2, and the trust chain forbids
- * mounting one any other way: refuse it here, by name. */
-static int unlock_unavailable(const struct plan *p, struct boot *b) {
-        for (size_t i = 0; i < p->n_volumes; i++) {
-                const struct plan_volume *v = &p->volumes[i];
-                struct boot_volume *bv = boot_volume_get(b, v->name);
+/* Phase words go into PCR 11 only where they mean something and cannot do
+ * harm: as PID 1 of a UKI boot (the signed policy binds them), or into a TPM
+ * that is not this machine's own (a swtpm/mssim TCTI, for tests). A `boot
+ * --root` on a host never extends the host's PCRs. */
+static bool boot_measures(const struct plan *p, const struct boot *b) {
+        if (!p->measure_phases)
+                return false;
+        return (b->pid1 && p->usi_mode) || !startswith(p->tpm_device, "device:");
+}
 
-                if (!bv)
-                        return -ENOMEM;
-                if (!boot_volume_in_pass(p, b, v) || !bv->found || bv->dev.content != CONTENT_LUKS2 || bv->opened)
-                        continue;
-                if (v->required)
-                        return boot_fail(b, -EOPNOTSUPP, "volume %s: %s is LUKS2 but this build has no unlock stage; refusing it, a LUKS volume is never mounted raw",
-                                         v->name, bv->dev.devnode);
-                int r = boot_warn(b, "volume %s (optional): %s is LUKS2 but this build has no unlock stage; not mounting it",
-                                  v->name, bv->dev.devnode);
-                if (r < 0)
-                        return r;
-        }
+static int measure(const struct plan *p, struct boot *b, const char *word) {
+        if (!boot_measures(p, b))
+                return 0;
+        int r = measure_boot_phase(p, b, word);
+        if (r < 0)
+                return boot_fail(b, r, "cannot measure '%s' into PCR %d; not booting on", word, MEASURE_PCR_PHASE);
         return 0;
 }
 
-static int run_unlock(const struct plan *p, struct boot *b) {
-        if (stage_unlock)
-                return stage_unlock(p, b);
-        return unlock_unavailable(p, b);
+/* The API file systems, then enter-initrd. */
+static int run_early(const struct plan *p, struct boot *b) {
+        int r = stage_early(p, b);
+        return r < 0 ? r : measure(p, b, "enter-initrd");
 }
 
 /* The first existing init of the plan, exec'ed as PID 1. */
@@ -194,6 +193,12 @@ int stage_handoff(const struct plan *p, struct boot *b) {
         }
         if (b->root[0])
                 return boot_fail(b, -EINVAL, "handoff: only the real root can be handed to an init (use --no-handoff with --root)");
+        /* Before the final OS runs: from here on the signed policy no longer
+         * matches PCR 11, so nothing after the initrd can unseal the keys. */
+        int r = measure(p, b, "leave-initrd");
+        if (r < 0)
+                return r;
+        unlock_release(b);
         for (size_t i = 0; i < p->init.n; i++) {
                 if (access(p->init.v[i], X_OK) < 0)
                         continue;
@@ -204,17 +209,20 @@ int stage_handoff(const struct plan *p, struct boot *b) {
                 for (size_t j = 0; j < p->init_args.n; j++)
                         argv[j + 1] = p->init_args.v[j];
                 log_info("handoff: exec %s", p->init.v[i]);
-                execv(p->init.v[i], argv);
-                boot_warn(b, "handoff: exec %s failed: %s", p->init.v[i], strerror(errno));
+                if (pid1_exec)
+                        r = pid1_exec(p->init.v[i], b->pid1 ? NULL : argv);
+                else
+                        r = execv(p->init.v[i], argv) < 0 ? -errno : 0;
+                boot_warn(b, "handoff: exec %s failed: %s", p->init.v[i], strerror(-r));
         }
         return boot_fail(b, -ENOENT, "handoff: none of the init candidates exists or can be executed");
 }
 
 static const stage_fn stage_table[_STAGE_MAX] = {
-        [STAGE_EARLY] = stage_early,
+        [STAGE_EARLY] = run_early,
         [STAGE_MODULES] = stage_modules,
         [STAGE_DEVICES] = stage_devices,
-        [STAGE_UNLOCK] = run_unlock,
+        [STAGE_UNLOCK] = stage_unlock,
         [STAGE_MOUNTS] = stage_mounts,
         [STAGE_OVERLAYS] = stage_overlays,
         [STAGE_BINDS] = stage_binds,
