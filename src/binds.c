@@ -291,7 +291,7 @@ static int apply_bind(const struct plan *p, const struct plan_bind *bd, struct b
         if (fstat(tfd, &tst) < 0)
                 return boot_fail(b, -errno, "persistent path %s: %s", bd->path, strerror(errno));
         if (created)
-                log_info("persistent path %s: created (not in the image)", bd->path);
+                log_debug("persistent path %s: created (not in the image)", bd->path);
         /* The state dir is data the final OS writes: no symlink at all. */
         if ((r = root_mkdir_p(b->root_fd, bd->state, RESOLVE_STRICT, &tst, &sfd, NULL, why)) < 0)
                 return boot_fail(b, r, "persistent path %s: state dir %s", bd->path, why);

@@ -147,7 +147,9 @@ int stage_overlays(const struct plan *p, struct boot *b);  /* overlays.c */
 int stage_binds(const struct plan *p, struct boot *b);     /* binds.c */
 int stage_handoff(const struct plan *p, struct boot *b);   /* boot.c (exec with pid1.c) */
 
-/* The volume record for a plan volume, created on first use. NULL on OOM. */
+/* The volume record for a plan volume, created on first use. NULL on OOM.
+ * Creating one may move the array: do not keep a pointer across a call for
+ * another name. */
 struct boot_volume *boot_volume_get(struct boot *b, const char *name);
 const struct boot_volume *boot_volume_find(const struct boot *b, const char *name);
 
