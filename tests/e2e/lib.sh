@@ -140,7 +140,11 @@ pcr11_expected() { cat "$(disk_dir "$1")/pcr11.$2"; }
 
 # ---- the node: usi-init as /init ---------------------------------------------
 
-E2E_CMDLINE="console=ttyS0 panic=-1 quiet"
+# The encrypted node boots as a USI (rd.immucore.uki): usi-init measures the
+# phase words itself, as on a UKI without systemd in its initrd.
+E2E_CMDLINE="console=ttyS0 panic=-1 quiet rd.immucore.uki"
+# The unencrypted node cannot be a USI (every volume of one is encrypted).
+E2E_CMDLINE_PLAIN="console=ttyS0 panic=-1 quiet"
 
 # node_initrd FILE [--no-extra] [build-initramfs args]: usi-init as /init,
 # the e2e disk's signature in /.extra (unless --no-extra, or the args give

@@ -11,7 +11,7 @@ scenario() {
         node_initrd "$W/initrd.img" --extra "$dd/extra" || return 1
 
         boot_node_to_final first "$dd" --initrd "$W/initrd.img" --disk "$W/disk.img" \
-                --append "$E2E_CMDLINE usi.write=/etc/ssh/usi-persist,/etc/motd" || return 1
+                --append "$E2E_CMDLINE_PLAIN usi.write=/etc/ssh/usi-persist,/etc/motd" || return 1
         judge_layout plain
         judge_state
         first=$(report boot_id)
@@ -19,7 +19,7 @@ scenario() {
         expect_eq "write to /etc/motd" "$(report 'wrote /etc/motd')" "$first"
 
         boot_node_to_final second "$dd" --initrd "$W/initrd.img" --disk "$W/disk.img" \
-                --append "$E2E_CMDLINE" || return 1
+                --append "$E2E_CMDLINE_PLAIN" || return 1
         judge_layout plain
         expect_eq "/etc/ssh/usi-persist after the reboot" "$(report 'file /etc/ssh/usi-persist')" "$first"
         expect_eq "/etc/motd after the reboot" "$(report 'file /etc/motd')" "image motd of the development node"
