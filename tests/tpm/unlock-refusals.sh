@@ -47,6 +47,17 @@ corrupt_with pcrlock set "$T/good.json" "$T/edit.json" 'tpm2_pcrlock=true'
 unlock "$S" "$T/pcrlock"
 check "pcrlock token is refused as not supported" expect_fail "token 0: pcrlock policies (tpm2_pcrlock) are not supported"
 
+# Absent optional fields take systemd's defaults at run time too.
+corrupt_with no-bank set "$T/good.json" "$T/edit.json" 'tpm2-pcr-bank=DELETE' 'tpm2-primary-alg=DELETE' 'tpm2-pin=DELETE'
+unlock "$S" "$T/no-bank"
+check "token without bank, primary algorithm and pin fields unlocks (best bank, ECC)" expect_ok "$T/no-bank" 0 1
+
+# Tokens are tried in order: a broken first one does not hide a good second.
+cp "$T/truncated" "$T/second"
+check "a second token enrolled (another PCR set, or systemd sees it as enrolled)" enroll "$T/second" sign --tpm2-pcrs=7
+unlock "$S" "$T/second"
+check "broken token 0, good token 1: unlocked by token 1" expect_ok "$T/second" 1 2
+
 unlock "$S" "$T/img" "$T/truncated"
 check "one good and one bad volume: exit 1" [ "$RC" = 1 ]
 check "one good and one bad volume: one line each" expect_lines 2
