@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <json-c/json.h>
 #include <string.h>
+
+#include "pcrsig.h"
+#include "policy.h"
 
 #include "log.h"
 #include "measure.h"
@@ -41,4 +45,23 @@ int measure_boot_phase(const struct plan *p, struct boot *b, const char *word) {
                 return log_error_errno(r, "cannot measure '%s' into PCR %d: %s", word, MEASURE_PCR_PHASE, strempty(why));
         log_info("measured '%s' into PCR %d", word, MEASURE_PCR_PHASE);
         return 0;
+}
+
+int measure_signed_now(struct tpm2_ctx *c, const char *const *signatures, const char **ret_path, char **why) {
+        json_object *sig = NULL;
+        uint8_t value[32], pol[32] = {};
+        bool is_signed;
+        int r;
+
+        r = tpm2_pcr_read(c, TPM2_ALG_SHA256, UINT32_C(1) << MEASURE_PCR_PHASE, value, why);
+        if (r < 0)
+                return r;
+        if (policy_pcr(pol, TPM2_ALG_SHA256, UINT32_C(1) << MEASURE_PCR_PHASE, value, sizeof(value)) < 0)
+                return why_set(why, EIO, "cannot compute the PCR policy");
+        r = pcrsig_load(signatures, &sig, ret_path, why);
+        if (r < 0)
+                return r;
+        is_signed = pcrsig_policy_signed(sig, TPM2_ALG_SHA256, UINT32_C(1) << MEASURE_PCR_PHASE, pol);
+        json_object_put(sig);
+        return is_signed;
 }

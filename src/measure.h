@@ -17,3 +17,10 @@ int measure_phase(struct tpm2_ctx *c, const char *word, char **why);
  * plan's measure_phases is on. Logs one line naming the reason and returns
  * a negative errno on failure; 0 when measuring is off. */
 int measure_boot_phase(const struct plan *p, struct boot *b, const char *word);
+
+/* After leave-initrd: is the current PCR 11 (sha256) still signed in the
+ * signature file (first of `signatures`, then the defaults)? Then the final
+ * OS, and whoever roots it, can unseal the volume keys again. 1: signed
+ * (*ret_path names the file), 0: not, negative errno on error. */
+int measure_signed_now(struct tpm2_ctx *c, const char *const *signatures, const char **ret_path, char **why);
+#define MEASURE_HANDOFF_REMEDY "sign only the initrd phase: systemd-measure sign --phase=enter-initrd"

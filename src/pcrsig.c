@@ -244,3 +244,25 @@ int pcrsig_find(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask,
         return why_set(why, ENOKEY, "no signature by key %s for bank %s, PCR %s (the file holds under %s: %s)",
                        fp, strempty(bank_name), masks, strempty(bank_name), held);
 }
+
+bool pcrsig_policy_signed(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, const uint8_t policy[32]) {
+        const char *bank_name = tpm2_hash_to_string(bank);
+        json_object *arr;
+
+        if (!bank_name || !json_object_object_get_ex(sig, bank_name, &arr) || !json_object_is_type(arr, json_type_array))
+                return false;
+        for (size_t i = 0; i < json_object_array_length(arr); i++) {
+                json_object *e = json_object_array_get_idx(arr, i), *pcrs;
+                const char *epol;
+                uint8_t bin[64];
+                size_t n;
+
+                if (!json_object_is_type(e, json_type_object) || !json_object_object_get_ex(e, "pcrs", &pcrs) ||
+                    !entry_pcrs_equal(pcrs, mask))
+                        continue;
+                epol = entry_string(e, "pol");
+                if (epol && hex_parse(epol, bin, sizeof(bin), &n) >= 0 && n == 32 && memcmp(bin, policy, 32) == 0)
+                        return true;
+        }
+        return false;
+}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <tss2/tss2_tpm2_types.h>
@@ -39,3 +40,7 @@ int pcrsig_parse(const char *json, struct json_object **ret, char **why);
 int pcrsig_find(struct json_object *sig, TPMI_ALG_HASH bank, uint32_t mask,
                 const struct pcrsig_key *key, const uint8_t policy[32],
                 TPMT_SIGNATURE *ret, char **why);
+
+/* Whether any entry of the bank, by any key, signs `policy` for `mask`: the
+ * hand-off check (shared spec trust-chain.md, "signed phase windows"). */
+bool pcrsig_policy_signed(struct json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, const uint8_t policy[32]);

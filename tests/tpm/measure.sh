@@ -43,6 +43,22 @@ check "PCR 11 after enter-initrd is systemd-measure's prediction" \
 check "PCR 11 after leave-initrd is systemd-measure's prediction for enter-initrd:leave-initrd" \
 	[ "$(pcr_value sha256 11)" = "$(predict_pcr11 enter-initrd:leave-initrd)" ]
 
+# The hand-off check: is PCR 11 after leave-initrd still signed?
+make_key sign
+check "systemd-measure signs enter-initrd only" sign sign "$T/initrd-only.json" enter-initrd
+check "systemd-measure signs enter-initrd and enter-initrd:leave-initrd" \
+	sign sign "$T/both.json" enter-initrd enter-initrd:leave-initrd
+OUT=$("$USI_INIT" measure --tpm2-device="$TCTI" --check-signed --signature="$T/both.json" sysinit 2>&1); RC=$?
+check "after sysinit nothing is signed" expect_ok_line "PCR 11 (sha256) is not signed in $T/both.json: volume keys are sealed from here on"
+swtpm_start calc2
+replay_sections
+"$USI_INIT" measure --tpm2-device="$TCTI" enter-initrd
+OUT=$("$USI_INIT" measure --tpm2-device="$TCTI" --check-signed --signature="$T/both.json" leave-initrd 2>&1); RC=$?
+check "leave-initrd signed too: keys unsealable after hand-off, with the remedy" \
+	expect_has "PCR 11 (sha256) is signed in $T/both.json: volume keys stay unsealable after this phase; sign only the initrd phase"
+OUT=$("$USI_INIT" measure --tpm2-device="$TCTI" --check-signed --signature="$T/initrd-only.json" sysinit 2>&1); RC=$?
+check "initrd-only signature: sealed after the initrd" expect_has "is not signed in $T/initrd-only.json"
+
 OUT=$("$USI_INIT" measure --tpm2-device="swtpm:path=$T/absent" enter-initrd 2>&1); RC=$?
 check "measure without a TPM fails with one line" expect_fail "no TPM"
 OUT=$("$USI_INIT" measure --tpm2-device="$TCTI" 2>&1); RC=$?
