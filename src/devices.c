@@ -8,6 +8,7 @@
 
 #include "devices.h"
 #include "log.h"
+#include "modules.h"
 
 /* ---- probing ------------------------------------------------------------ */
 
@@ -485,6 +486,7 @@ int stage_devices(const struct plan *p, struct boot *b) {
         _cleanup_(udev_monitor_unrefp) struct udev_monitor *mon = NULL;
         _cleanup_free_ struct pending *pend = calloc(p->n_volumes + 1, sizeof *pend);
         struct seen_list seen = {};
+        struct kmod_ctx *kmod = NULL;
         size_t n_pend = 0, left;
         uint64_t start = now_ms();
         int r = 0;
@@ -506,10 +508,11 @@ int stage_devices(const struct plan *p, struct boot *b) {
                 return boot_fail(b, -ENOMEM, "devices: cannot create a udev context");
         /* Straight from the kernel: there is no udevd in the initrd, and its
          * events would come late even if there were. The monitor is listening
-         * before the scan, so a device that appears in between is not lost. */
+         * before the scan, so a device that appears in between is not lost.
+         * Unfiltered: a storage controller announced now (a USB disk) gets
+         * its driver here, and its disks follow as block events. */
         mon = udev_monitor_new_from_netlink(udev, "kernel");
-        if (!mon || udev_monitor_filter_add_match_subsystem_devtype(mon, "block", NULL) < 0 ||
-            udev_monitor_enable_receiving(mon) < 0)
+        if (!mon || udev_monitor_enable_receiving(mon) < 0)
                 return boot_fail(b, -EIO, "devices: cannot listen to kernel uevents (netlink): %s", strerror(errno));
         (void) udev_monitor_set_receive_buffer_size(mon, 4 * 1024 * 1024);
 
@@ -596,7 +599,12 @@ int stage_devices(const struct plan *p, struct boot *b) {
                                         goto out;
                                 break;
                         }
-                        r = handle_device(&seen, dev);
+                        const char *subsystem = udev_device_get_subsystem(dev), *action = udev_device_get_action(dev);
+                        if (subsystem && streq(subsystem, "block"))
+                                r = handle_device(&seen, dev);
+                        else if (action && streq(action, "add"))
+                                r = modules_hotplug(b, &kmod, udev_device_get_property_value(dev, "MODALIAS"),
+                                                    udev_device_get_sysattr_value(dev, "class"));
                         udev_device_unref(dev);
                         if (r < 0)
                                 goto out;
@@ -604,6 +612,7 @@ int stage_devices(const struct plan *p, struct boot *b) {
         }
         r = 0;
 out:
+        modules_ctx_free(&kmod);
         seen_done(&seen);
         return r;
 }

@@ -152,6 +152,26 @@ int modules_load(struct boot *b, const char *dirname, const struct module_need *
         return 0;
 }
 
+int modules_hotplug(struct boot *b, struct kmod_ctx **ctx, const char *modalias, const char *pci_class) {
+        char err[512] = "";
+
+        if (!modalias_is_storage(modalias, pci_class))
+                return 0;
+        if (!*ctx) {
+                *ctx = kmod_new(NULL, NULL);
+                if (!*ctx || kmod_load_resources(*ctx) < 0)
+                        return 0;       /* no module index: everything is built in */
+        }
+        if (load_alias(*ctx, modalias, &b->modules_loaded, err, sizeof err) < 0)
+                return boot_warn(b, "modules: storage driver for %s: %s", modalias, err);
+        return 0;
+}
+
+void modules_ctx_free(struct kmod_ctx **ctx) {
+        kmod_unrefp(ctx);
+        *ctx = NULL;
+}
+
 static void udev_unrefp(struct udev **u) {
         if (*u)
                 udev_unref(*u);
