@@ -106,16 +106,24 @@ struct volume {
         bool done;
 };
 
-/* TPM first, for every volume; one TPM context for all of them. */
+/* TPM first, for every volume; one TPM context for all of them. The keys
+ * are unsealed one after the other (one TPM), then every keyslot is opened
+ * at once (the PBKDF2 work overlaps). */
 static void unlock_all_tpm2(struct volume *v, size_t n, const struct unlock_cli *a, const struct secret *pin) {
         _cleanup_tpm2_ struct tpm2_ctx *tpm = NULL;
         _cleanup_free_ char *tpm_why = NULL;
         struct tpm2_unseal_args ua = { .signatures = a->signatures, .pin = pin };
+        _cleanup_free_ struct luks_key *keys = calloc(n, sizeof(*keys));
+        _cleanup_free_ struct luks_job *jobs = calloc(n, sizeof(*jobs));
+        _cleanup_free_ size_t *job_volume = calloc(n, sizeof(*job_volume));
         bool tried_open = false;
+        size_t n_jobs = 0;
 
+        if (!keys || !jobs || !job_volume) {
+                log_error("out of memory");
+                return;
+        }
         for (size_t i = 0; i < n; i++) {
-                struct luks_result res;
-
                 if (luks_load(v[i].path, &v[i].cd, &v[i].why) < 0)
                         continue;
                 if (luks_count_tpm2_tokens(v[i].cd) == 0) {
@@ -131,10 +139,10 @@ static void unlock_all_tpm2(struct volume *v, size_t n, const struct unlock_cli 
                         why_set(&v[i].why, ENODEV, "%s", strempty(tpm_why));
                         continue;
                 }
-                if (luks_unlock_tpm2(v[i].cd, tpm, &ua, a->name, &res, &v[i].why) >= 0) {
-                        printf("%s: unlocked by token %d (keyslot %d)\n", v[i].path, res.token, res.keyslot);
-                        v[i].done = true;
-                }
+                if (luks_unseal_tpm2(v[i].cd, tpm, &ua, &keys[n_jobs], &v[i].why) < 0)
+                        continue;
+                jobs[n_jobs] = (struct luks_job) { .cd = v[i].cd, .name = a->name, .key = &keys[n_jobs] };
+                job_volume[n_jobs++] = i;
         }
         if (tpm) {
                 const struct tpm2_stats *s = tpm2_get_stats(tpm);
@@ -142,6 +150,19 @@ static void unlock_all_tpm2(struct volume *v, size_t n, const struct unlock_cli 
                           "%u signature(s) verified, %u ticket(s) reused, %u unsealed",
                           s->primaries_created, s->srk_used, s->salted_sessions, s->signatures_verified,
                           s->tickets_reused, s->unsealed);
+        }
+        if (n_jobs)
+                (void) luks_activate_all(jobs, n_jobs);
+        for (size_t j = 0; j < n_jobs; j++) {
+                struct volume *vol = &v[job_volume[j]];
+                if (jobs[j].result >= 0) {
+                        printf("%s: unlocked by token %d (keyslot %d)\n", vol->path, keys[j].token, keys[j].keyslot);
+                        vol->done = true;
+                } else {
+                        why_set(&vol->why, jobs[j].result, "token %d: %s", keys[j].token, strempty(jobs[j].why));
+                }
+                free(jobs[j].why);
+                luks_key_done(&keys[j]);
         }
 }
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <libcryptsetup.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -89,10 +90,15 @@ static void collect(char **all, int id, const char *reason) {
         }
 }
 
-static int unlock_token(struct crypt_device *cd, int id, struct tpm2_ctx *tpm, const struct tpm2_unseal_args *a,
-                        const char *name, int *ret_keyslot, char **why) {
+void luks_key_done(struct luks_key *k) {
+        secret_free(k->pass);
+        *k = (struct luks_key) { .token = -1, .keyslot = -1 };
+}
+
+static int unseal_token(struct crypt_device *cd, int id, struct tpm2_ctx *tpm, const struct tpm2_unseal_args *a,
+                        struct luks_key *ret, char **why) {
+        _cleanup_secret_ struct secret *key = NULL;
         struct tpm2_token t;
-        _cleanup_secret_ struct secret *key = NULL, *pass = NULL;
         const char *json = NULL;
         int r;
 
@@ -104,40 +110,126 @@ static int unlock_token(struct crypt_device *cd, int id, struct tpm2_ctx *tpm, c
                 return r;
         r = tpm2_unseal(tpm, &t, a, &key, why);
         if (r >= 0)
-                r = luks_tpm2_passphrase(key, &pass);
-        if (r >= 0)
-                r = activate(cd, name, t.keyslot, pass, why);
-        if (r >= 0)
-                *ret_keyslot = t.keyslot;
+                r = luks_tpm2_passphrase(key, &ret->pass);
+        if (r >= 0) {
+                ret->token = id;
+                ret->keyslot = t.keyslot;
+        }
         tpm2_token_done(&t);
+        return r;
+}
+
+/* Try the tokens from `from` on; the first that unseals wins. */
+static int unseal_from(struct crypt_device *cd, int from, struct tpm2_ctx *tpm, const struct tpm2_unseal_args *a,
+                       struct luks_key *ret, char **all) {
+        int max = crypt_token_max(CRYPT_LUKS2), last = -ENOENT;
+
+        for (int id = from; id < max; id++) {
+                _cleanup_free_ char *reason = NULL;
+                int r;
+
+                if (!is_tpm2_token(cd, id))
+                        continue;
+                r = unseal_token(cd, id, tpm, a, ret, &reason);
+                if (r >= 0)
+                        return 0;
+                log_debug("token %d: %s", id, strempty(reason));
+                collect(all, id, reason);
+                last = r;
+        }
+        return last;
+}
+
+int luks_unseal_tpm2(struct crypt_device *cd, struct tpm2_ctx *tpm, const struct tpm2_unseal_args *a,
+                     struct luks_key *ret, char **why) {
+        _cleanup_free_ char *all = NULL;
+        int r;
+
+        *ret = (struct luks_key) { .token = -1, .keyslot = -1 };
+        if (luks_count_tpm2_tokens(cd) == 0)
+                return why_set(why, ENOENT, "no systemd-tpm2 token");
+        r = unseal_from(cd, 0, tpm, a, ret, &all);
+        if (r < 0)
+                why_set(why, r, "%s", all ? all : "no token could be used");
         return r;
 }
 
 int luks_unlock_tpm2(struct crypt_device *cd, struct tpm2_ctx *tpm, const struct tpm2_unseal_args *a,
                      const char *name, struct luks_result *ret, char **why) {
         _cleanup_free_ char *all = NULL;
-        int max = crypt_token_max(CRYPT_LUKS2), tried = 0, last = -ENOENT;
+        int from = 0, r = -ENOENT;
 
-        for (int id = 0; id < max; id++) {
+        if (luks_count_tpm2_tokens(cd) == 0)
+                return why_set(why, ENOENT, "no systemd-tpm2 token");
+        /* A token whose key does not open its keyslot makes way for the next. */
+        for (;;) {
+                struct luks_key k;
                 _cleanup_free_ char *reason = NULL;
-                int keyslot, r;
 
-                if (!is_tpm2_token(cd, id))
-                        continue;
-                tried++;
-                r = unlock_token(cd, id, tpm, a, name, &keyslot, &reason);
+                k = (struct luks_key) { .token = -1, .keyslot = -1 };
+                r = unseal_from(cd, from, tpm, a, &k, &all);
+                if (r < 0)
+                        break;
+                r = activate(cd, name, k.keyslot, k.pass, &reason);
                 if (r >= 0) {
-                        *ret = (struct luks_result) { .token = id, .keyslot = keyslot };
+                        *ret = (struct luks_result) { .token = k.token, .keyslot = k.keyslot };
+                        luks_key_done(&k);
                         return 0;
                 }
-                log_debug("token %d: %s", id, strempty(reason));
-                collect(&all, id, reason);
-                last = r;
+                collect(&all, k.token, reason);
+                from = k.token + 1;
+                luks_key_done(&k);
         }
-        if (!tried)
-                return why_set(why, ENOENT, "no systemd-tpm2 token");
-        why_set(why, last, "%s", all ? all : "no token could be used");
-        return last;
+        why_set(why, r, "%s", all ? all : "no token could be used");
+        return r;
+}
+
+static void activate_job(struct luks_job *j) {
+        j->result = activate(j->cd, j->name, j->key->keyslot, j->key->pass, &j->why);
+}
+
+size_t luks_activate_all(struct luks_job *jobs, size_t n) {
+        pid_t *pids;
+        size_t failed = 0;
+
+        if (n == 1) {
+                activate_job(&jobs[0]);
+                return jobs[0].result < 0;
+        }
+        pids = calloc(n, sizeof(*pids));
+        if (!pids)
+                return n;
+        for (size_t i = 0; i < n; i++) {
+                pids[i] = fork();
+                if (pids[i] == 0) {
+                        /* The child only activates; it never touches the TPM
+                         * context and leaves without running any cleanup. */
+                        int r = activate(jobs[i].cd, jobs[i].name, jobs[i].key->keyslot, jobs[i].key->pass, NULL);
+                        _exit(r < 0 ? (-r & 0xff) : 0);
+                }
+                if (pids[i] < 0)
+                        activate_job(&jobs[i]);  /* no fork: do it here */
+        }
+        for (size_t i = 0; i < n; i++) {
+                int status, err;
+
+                if (pids[i] <= 0)
+                        continue;
+                while (waitpid(pids[i], &status, 0) < 0)
+                        if (errno != EINTR) {
+                                status = -1;
+                                break;
+                        }
+                err = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+                /* The reason is rebuilt here from the errno the child left. */
+                jobs[i].result = err ? why_set(&jobs[i].why, err, err == EPERM ? "unsealed key does not open keyslot %d" :
+                                               "cannot open keyslot %d: %s", jobs[i].key->keyslot, strerror(err))
+                                     : jobs[i].key->keyslot;
+        }
+        for (size_t i = 0; i < n; i++)
+                failed += jobs[i].result < 0;
+        free(pids);
+        return failed;
 }
 
 int luks_unlock_secret(struct crypt_device *cd, const struct secret *key, const char *name,

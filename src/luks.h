@@ -31,6 +31,33 @@ struct luks_result {
 int luks_unlock_tpm2(struct crypt_device *cd, struct tpm2_ctx *tpm, const struct tpm2_unseal_args *a,
                      const char *name, struct luks_result *ret, char **why);
 
+/* The two halves of luks_unlock_tpm2(), so a boot unseals every volume on
+ * the TPM first and then pays the keyslot and digest PBKDF2 of all volumes
+ * at once (luks_activate_all). */
+struct luks_key {
+        int token;
+        int keyslot;
+        struct secret *pass;    /* the passphrase the token's keyslot takes */
+};
+void luks_key_done(struct luks_key *k);
+
+/* The first token (in order) that unseals; *why collects every failure. */
+int luks_unseal_tpm2(struct crypt_device *cd, struct tpm2_ctx *tpm, const struct tpm2_unseal_args *a,
+                     struct luks_key *ret, char **why);
+
+struct luks_job {
+        struct crypt_device *cd;
+        const char *name;               /* NULL: check only */
+        const struct luks_key *key;
+        int result;                     /* out: keyslot or negative errno */
+        char *why;                      /* out: reason on failure */
+};
+
+/* Activate (or check) every job, in parallel: one child process per job
+ * when there are several, since the PBKDF2 of each volume is CPU-bound and
+ * libdevmapper is not made for threads. Returns how many failed. */
+size_t luks_activate_all(struct luks_job *jobs, size_t n);
+
 /* A passphrase, recovery key or keyfile content, against any keyslot. */
 int luks_unlock_secret(struct crypt_device *cd, const struct secret *key, const char *name,
                        struct luks_result *ret, char **why);

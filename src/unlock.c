@@ -185,8 +185,8 @@ struct tpm_open {
         char *why;
 };
 
-static int try_tpm2(const struct plan *p, struct boot *b, const struct plan_volume *v, struct crypt_device *cd,
-                    struct tpm_open *o, struct luks_result *res, char **why) {
+static int unseal_tpm2(const struct plan *p, struct boot *b, struct crypt_device *cd, struct tpm_open *o,
+                       struct luks_key *key, char **why) {
         const char **sigs;
         struct tpm2_unseal_args a = {};
         int r;
@@ -206,7 +206,7 @@ static int try_tpm2(const struct plan *p, struct boot *b, const struct plan_volu
         for (size_t i = 0; i < p->signatures.n; i++)
                 sigs[i] = path_join(b->root, p->signatures.v[i]);
         a.signatures = sigs;
-        r = luks_unlock_tpm2(cd, b->tpm, &a, v->name, res, why);
+        r = luks_unseal_tpm2(cd, b->tpm, &a, key, why);
         for (size_t i = 0; i < p->signatures.n; i++)
                 free((char *) sigs[i]);
         free(sigs);
@@ -274,8 +274,95 @@ static int opened(struct boot_volume *bv, enum unlock_method m) {
         return r == -ENOMEM ? r : 0;
 }
 
-static int run_steps(const struct plan *p, struct boot *b, const struct unlock_step *steps, size_t n,
-                     struct attempt *att, struct tpm_open *o) {
+static void failed_step(const struct plan_volume *v, const struct boot_volume *bv, enum unlock_method m,
+                        const char *why, struct attempt *att) {
+        log_warn("volume %s: %s unlock of %s failed: %s", v->name, unlock_method_to_string(m), bv->dev.devnode,
+                 strempty(why));
+        attempt_add(att, m, why);
+}
+
+static int opened_step(const struct plan_volume *v, struct boot_volume *bv, enum unlock_method m, int keyslot) {
+        log_info("volume %s: %s opened as /dev/mapper/%s by %s (keyslot %d)", v->name, bv->dev.devnode, v->name,
+                 unlock_method_to_string(m), keyslot);
+        return opened(bv, m);
+}
+
+struct tpm_job {
+        size_t volume;
+        struct crypt_device *cd;
+        struct luks_key key;
+};
+
+static void tpm_jobs_free(struct tpm_job *t, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                luks_free(t[i].cd);
+                luks_key_done(&t[i].key);
+        }
+        free(t);
+}
+
+/* The TPM steps: every key unsealed first, one after the other on the one
+ * TPM; then all the keyslots opened at once, so the volumes' PBKDF2 work
+ * overlaps instead of adding up. */
+static int run_tpm_steps(const struct plan *p, struct boot *b, const struct unlock_step *steps, size_t n,
+                         struct attempt *att, struct tpm_open *o) {
+        struct tpm_job *t = calloc(n + 1, sizeof(*t));
+        _cleanup_free_ struct luks_job *jobs = calloc(n + 1, sizeof(*jobs));
+        size_t n_t = 0;
+        int r = 0;
+
+        if (!t || !jobs) {
+                free(t);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n && steps[i].method == UNLOCK_TPM2; i++) {
+                const struct plan_volume *v = &p->volumes[steps[i].volume];
+                struct boot_volume *bv = boot_volume_get(b, v->name);
+                _cleanup_free_ char *why = NULL;
+                struct tpm_job *j = &t[n_t];
+
+                if (!bv) {
+                        r = -ENOMEM;
+                        break;
+                }
+                *j = (struct tpm_job) { .volume = steps[i].volume, .key = { .token = -1, .keyslot = -1 } };
+                r = luks_load(bv->dev.devnode, &j->cd, &why);
+                if (r >= 0)
+                        r = unseal_tpm2(p, b, j->cd, o, &j->key, &why);
+                if (r == -ENOMEM)
+                        break;
+                if (r < 0) {
+                        failed_step(v, bv, UNLOCK_TPM2, why, &att[steps[i].volume]);
+                        luks_free(j->cd);
+                        luks_key_done(&j->key);
+                        r = 0;
+                        continue;
+                }
+                jobs[n_t] = (struct luks_job) { .cd = j->cd, .name = v->name, .key = &j->key };
+                n_t++;
+        }
+        if (r >= 0 && n_t)
+                (void) luks_activate_all(jobs, n_t);
+        for (size_t i = 0; r >= 0 && i < n_t; i++) {
+                const struct plan_volume *v = &p->volumes[t[i].volume];
+                struct boot_volume *bv = boot_volume_get(b, v->name);
+
+                if (!bv)
+                        r = -ENOMEM;
+                else if (jobs[i].result < 0)
+                        failed_step(v, bv, UNLOCK_TPM2, jobs[i].why, &att[t[i].volume]);
+                else
+                        r = opened_step(v, bv, UNLOCK_TPM2, jobs[i].result);
+        }
+        for (size_t i = 0; i < n_t; i++)
+                free(jobs[i].why);
+        tpm_jobs_free(t, n_t);
+        return r;
+}
+
+/* The fallbacks, one by one: they may ask a person. */
+static int run_fallback_steps(const struct plan *p, struct boot *b, const struct unlock_step *steps, size_t n,
+                              struct attempt *att) {
         for (size_t i = 0; i < n; i++) {
                 const struct plan_volume *v = &p->volumes[steps[i].volume];
                 struct boot_volume *bv = boot_volume_get(b, v->name);
@@ -286,14 +373,11 @@ static int run_steps(const struct plan *p, struct boot *b, const struct unlock_s
 
                 if (!bv)
                         return -ENOMEM;
-                if (bv->opened)
+                if (bv->opened || steps[i].method == UNLOCK_TPM2)
                         continue;
                 r = luks_load(bv->dev.devnode, &cd, &why);
                 if (r >= 0)
                         switch (steps[i].method) {
-                        case UNLOCK_TPM2:
-                                r = try_tpm2(p, b, v, cd, o, &res, &why);
-                                break;
                         case UNLOCK_KEYFILE:
                                 r = try_keyfile(b, v, cd, &res, &why);
                                 break;
@@ -307,14 +391,10 @@ static int run_steps(const struct plan *p, struct boot *b, const struct unlock_s
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        log_warn("volume %s: %s unlock of %s failed: %s", v->name,
-                                 unlock_method_to_string(steps[i].method), bv->dev.devnode, strempty(why));
-                        attempt_add(&att[steps[i].volume], steps[i].method, why);
+                        failed_step(v, bv, steps[i].method, why, &att[steps[i].volume]);
                         continue;
                 }
-                log_info("volume %s: %s opened as /dev/mapper/%s by %s (keyslot %d)", v->name, bv->dev.devnode,
-                         v->name, unlock_method_to_string(steps[i].method), res.keyslot);
-                r = opened(bv, steps[i].method);
+                r = opened_step(v, bv, steps[i].method, res.keyslot);
                 if (r < 0)
                         return r;
         }
@@ -334,7 +414,9 @@ int stage_unlock(const struct plan *p, struct boot *b) {
         att = calloc(p->n_volumes + 1, sizeof(*att));
         if (!att)
                 return -ENOMEM;
-        r = run_steps(p, b, steps, n, att, &o);
+        r = run_tpm_steps(p, b, steps, n, att, &o);
+        if (r >= 0)
+                r = run_fallback_steps(p, b, steps, n, att);
 
         /* What stayed locked: a required volume fails the boot, an optional
          * one is left unmounted (never mounted raw). */
