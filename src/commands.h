@@ -10,3 +10,4 @@ int cmd_boot(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_unlock(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
+int cmd_sysext(int argc, char **argv);

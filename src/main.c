@@ -17,6 +17,7 @@ static const struct command {
         { "status", cmd_status, "show what the last boot did (state.json)" },
         { "unlock", cmd_unlock, "unseal LUKS2 volume keys with the TPM2 and check or activate them" },
         { "measure", cmd_measure, "extend boot phase words into PCR 11, like systemd-pcrphase" },
+        { "sysext", cmd_sysext, "check system extension images (signature, layout, hash tree) and stage them" },
 };
 
 static void help(void) {

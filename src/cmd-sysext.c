@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <getopt.h>
+
+#include "commands.h"
+#include "log.h"
+#include "sysext-stage.h"
+
+static void sysext_help(void) {
+        printf("usage: usi-init sysext [--check] [--cert FILE]... [--efi-db FILE]... [--efivars DIR]\n"
+               "                       [--root DIR] [--stage DIR [--consume]] IMAGE...\n"
+               "Check system extension images as the boot does: a GPT with only the data, verity\n"
+               "and verity-sig partitions, UUIDs from the signed root hash, a PKCS#7 signature by a\n"
+               "trust-anchor certificate, no file system at offset 0, and the whole hash tree.\n"
+               "Prints 'IMAGE: accepted as NAME' or 'IMAGE: rejected: REASON' for each image and\n"
+               "exits 0 only when every image was accepted. Needs neither root nor device-mapper.\n\n"
+               "  --cert FILE     trust the PEM certificate(s) in FILE\n"
+               "  --efi-db FILE   trust the X.509 entries of an EFI signature-list variable (PK, KEK, db)\n"
+               "  --efivars DIR   trust PK, KEK and db of an efivarfs directory\n"
+               "  --root DIR      trust DIR/usr/lib/verity.d/*.crt and DIR/etc/verity.d/*.crt\n"
+               "  --stage DIR     hand accepted images over into DIR as NAME.raw, .verity, .roothash, .roothash.p7s\n"
+               "  --consume       free each IMAGE while it is staged (the boot's /.extra/sysext); deletes it\n");
+}
+
+int cmd_sysext(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "check",   no_argument,       NULL, 'c' },
+                { "cert",    required_argument, NULL, 'C' },
+                { "efi-db",  required_argument, NULL, 'E' },
+                { "efivars", required_argument, NULL, 'V' },
+                { "root",    required_argument, NULL, 'R' },
+                { "stage",   required_argument, NULL, 'S' },
+                { "consume", no_argument,       NULL, 'X' },
+                { "help",    no_argument,       NULL, 'h' },
+                {}
+        };
+        _cleanup_(sysext_anchor_done) struct sysext_anchor anchor = {};
+        _cleanup_close_ int dir_fd = -1;
+        const char *stage = NULL, *tmp;
+        unsigned flags = 0;
+        int c, r, failed = 0;
+
+        if (sysext_anchor_init(&anchor) < 0)
+                return log_error("sysext: out of memory"), 1;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                _cleanup_free_ char *why = NULL;
+                _cleanup_close_ int fd = -1;
+
+                switch (c) {
+                case 'c':
+                        break;
+                case 'C':
+                        r = sysext_anchor_add_cert_file(&anchor, optarg, &why);
+                        break;
+                case 'E':
+                        r = sysext_anchor_add_efi_file(&anchor, optarg, &why);
+                        break;
+                case 'V':
+                case 'R':
+                        fd = open(optarg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (fd < 0) {
+                                log_error("sysext: %s: %m", optarg);
+                                return EXIT_USAGE;
+                        }
+                        r = c == 'V' ? sysext_anchor_add_efivars(&anchor, fd) : sysext_anchor_add_cert_dirs(&anchor, fd);
+                        break;
+                case 'S':
+                        stage = optarg;
+                        break;
+                case 'X':
+                        flags |= SYSEXT_STAGE_CONSUME;
+                        break;
+                case 'h':
+                        sysext_help();
+                        return 0;
+                default:
+                        return EXIT_USAGE;
+                }
+                if ((c == 'C' || c == 'E' || c == 'V' || c == 'R') && r < 0) {
+                        /* A bad anchor source is the caller's mistake: say so, stop. */
+                        log_error("sysext: %s", why ? why : strerror(-r));
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind >= argc) {
+                log_error("sysext: no image given");
+                return EXIT_USAGE;
+        }
+        if ((flags & SYSEXT_STAGE_CONSUME) && !stage) {
+                log_error("sysext: --consume needs --stage");
+                return EXIT_USAGE;
+        }
+        if (!stage) {
+                /* The check copies the data and verity partitions into
+                 * unnamed temporary files, as the boot stages them. */
+                flags |= SYSEXT_STAGE_CHECK_ONLY;
+                tmp = getenv("TMPDIR");
+                stage = tmp && *tmp ? tmp : "/var/tmp";
+        }
+        dir_fd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0) {
+                log_error("sysext: %s: %m", stage);
+                return EXIT_USAGE;
+        }
+        if (sysext_anchor_count(&anchor) == 0)
+                log_warn("sysext: no trust-anchor certificate (--cert, --efi-db, --efivars or --root): every image is rejected");
+
+        for (int i = optind; i < argc; i++) {
+                _cleanup_free_ char *name = NULL, *why = NULL;
+
+                if (sysext_anchor_count(&anchor) == 0)
+                        r = -ENOKEY, why = strdup("no trust anchor");
+                else
+                        r = sysext_stage_image(argv[i], &anchor, dir_fd, flags, &name, NULL, &why);
+                if (r == -ENOMEM) {
+                        log_error("sysext: out of memory");
+                        return 1;
+                }
+                if (r < 0) {
+                        printf("%s: rejected: %s\n", argv[i], why ? why : strerror(-r));
+                        failed++;
+                } else
+                        printf("%s: accepted as %s\n", argv[i], name);
+                fflush(stdout);
+        }
+        return failed ? 1 : 0;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Hand-over of verified extension images to the final OS, in the sidecar
+ * form systemd-sysext 252 and later take: NAME.raw (the data partition
+ * alone), NAME.verity, NAME.roothash (hex) and NAME.roothash.p7s (DER).
+ * systemd then never parses the untrusted GPT, and can mount the data only
+ * through dm-verity with the root hash checked here. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sysext-verify.h"
+
+enum {
+        /* Release the source's memory as it is copied (holes punched, then
+         * the file unlinked): for /.extra/sysext, which lives in the
+         * initramfs, so that an image is never held twice in RAM. */
+        SYSEXT_STAGE_CONSUME = 1 << 0,
+        /* Verify only: the parts go to unnamed temporary files in the
+         * directory and vanish when closed. */
+        SYSEXT_STAGE_CHECK_ONLY = 1 << 1,
+};
+
+/* One image: inspect, copy its data and verity partitions into dir_fd,
+ * verify the whole hash tree on those copies (what the final OS will
+ * mount), then link the four files in. Nothing is left behind on failure.
+ * *ret_name: NAME; *why: the reason of a refusal. */
+int sysext_stage_image(const char *path, const struct sysext_anchor *anchor, int dir_fd, unsigned flags,
+                       char **ret_name, enum sysext_kind *ret_kind, char **why);
+
+struct sysext_result {
+        char *path;
+        char *name;     /* NULL when rejected */
+        char *reason;   /* NULL when accepted */
+        enum sysext_kind kind;
+};
+
+void sysext_results_free(struct sysext_result *r, size_t n);
+
+/* Every image, in the order given: sysexts into ext_fd, confexts into
+ * confext_fd (-1: confexts refused). A refusal is logged as one line
+ * ("sysext IMAGE: rejected: REASON") and never stops the others; with no
+ * anchor certificate nothing is staged and one warning says why. Returns
+ * the number accepted; *ret lists every image. */
+int sysext_stage_all(char *const *paths, size_t n, const struct sysext_anchor *anchor, int ext_fd,
+                     int confext_fd, unsigned flags, struct sysext_result **ret);
