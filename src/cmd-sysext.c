@@ -8,7 +8,7 @@
 
 static void sysext_help(void) {
         printf("usage: usi-init sysext [--check] [--cert FILE]... [--efi-db FILE]... [--efivars DIR]\n"
-               "                       [--root DIR] [--stage DIR [--consume]] IMAGE...\n"
+               "                       [--root DIR] [--stage DIR [--confext-dir DIR] [--consume]] IMAGE...\n"
                "Check system extension images as the boot does: a GPT with only the data, verity\n"
                "and verity-sig partitions, UUIDs from the signed root hash, a PKCS#7 signature by a\n"
                "trust-anchor certificate, no file system at offset 0, and the whole hash tree.\n"
@@ -19,6 +19,7 @@ static void sysext_help(void) {
                "  --efivars DIR   trust PK, KEK and db of an efivarfs directory\n"
                "  --root DIR      trust DIR/usr/lib/verity.d/*.crt and DIR/etc/verity.d/*.crt\n"
                "  --stage DIR     hand accepted images over into DIR as NAME.raw, .verity, .roothash, .roothash.p7s\n"
+               "  --confext-dir DIR  stage *.confext.raw images there instead (default: the --stage DIR)\n"
                "  --consume       free each IMAGE while it is staged (the boot's /.extra/sysext); deletes it\n");
 }
 
@@ -31,12 +32,14 @@ int cmd_sysext(int argc, char **argv) {
                 { "root",    required_argument, NULL, 'R' },
                 { "stage",   required_argument, NULL, 'S' },
                 { "consume", no_argument,       NULL, 'X' },
+                { "confext-dir", required_argument, NULL, 'F' },
                 { "help",    no_argument,       NULL, 'h' },
                 {}
         };
         _cleanup_(sysext_anchor_done) struct sysext_anchor anchor = {};
-        _cleanup_close_ int dir_fd = -1;
-        const char *stage = NULL, *tmp;
+        _cleanup_close_ int dir_fd = -1, confext_fd = -1;
+        struct sysext_result *res = NULL;
+        const char *stage = NULL, *confext_dir = NULL, *tmp;
         unsigned flags = 0;
         int c, r, failed = 0;
 
@@ -70,6 +73,9 @@ int cmd_sysext(int argc, char **argv) {
                 case 'X':
                         flags |= SYSEXT_STAGE_CONSUME;
                         break;
+                case 'F':
+                        confext_dir = optarg;
+                        break;
                 case 'h':
                         sysext_help();
                         return 0;
@@ -86,8 +92,8 @@ int cmd_sysext(int argc, char **argv) {
                 log_error("sysext: no image given");
                 return EXIT_USAGE;
         }
-        if ((flags & SYSEXT_STAGE_CONSUME) && !stage) {
-                log_error("sysext: --consume needs --stage");
+        if (((flags & SYSEXT_STAGE_CONSUME) || confext_dir) && !stage) {
+                log_error("sysext: --consume and --confext-dir need --stage");
                 return EXIT_USAGE;
         }
         if (!stage) {
@@ -102,26 +108,31 @@ int cmd_sysext(int argc, char **argv) {
                 log_error("sysext: %s: %m", stage);
                 return EXIT_USAGE;
         }
+        if (confext_dir) {
+                confext_fd = open(confext_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (confext_fd < 0) {
+                        log_error("sysext: %s: %m", confext_dir);
+                        return EXIT_USAGE;
+                }
+        }
         if (sysext_anchor_count(&anchor) == 0)
                 log_warn("sysext: no trust-anchor certificate (--cert, --efi-db, --efivars or --root): every image is rejected");
 
-        for (int i = optind; i < argc; i++) {
-                _cleanup_free_ char *name = NULL, *why = NULL;
-
-                if (sysext_anchor_count(&anchor) == 0)
-                        r = -ENOKEY, why = strdup("no trust anchor");
-                else
-                        r = sysext_stage_image(argv[i], &anchor, dir_fd, flags, &name, NULL, &why);
-                if (r == -ENOMEM) {
-                        log_error("sysext: out of memory");
-                        return 1;
-                }
-                if (r < 0) {
-                        printf("%s: rejected: %s\n", argv[i], why ? why : strerror(-r));
-                        failed++;
-                } else
-                        printf("%s: accepted as %s\n", argv[i], name);
-                fflush(stdout);
+        /* The boot's own loop, so this command shows what a boot would do. */
+        r = sysext_stage_all(argv + optind, (size_t) (argc - optind), &anchor, dir_fd,
+                             confext_fd >= 0 ? confext_fd : dir_fd, flags | SYSEXT_STAGE_QUIET, &res);
+        if (r < 0) {
+                log_error("sysext: out of memory");
+                return 1;
         }
+        for (int i = 0; i < argc - optind; i++) {
+                if (res[i].name)
+                        printf("%s: accepted as %s\n", res[i].path, res[i].name);
+                else {
+                        printf("%s: rejected: %s\n", res[i].path, res[i].reason);
+                        failed++;
+                }
+        }
+        sysext_results_free(res, (size_t) (argc - optind));
         return failed ? 1 : 0;
 }

@@ -219,7 +219,7 @@ int sysext_stage_all(char *const *paths, size_t n, const struct sysext_anchor *a
 
         if (!res)
                 return -ENOMEM;
-        if (no_anchor && n > 0)
+        if (no_anchor && n > 0 && !(flags & SYSEXT_STAGE_QUIET))
                 log_warn("sysext: no trust-anchor certificate (none in /usr/lib/verity.d or /etc/verity.d, "
                          "none from the EFI variables): no extension is staged");
         for (size_t i = 0; i < n; i++) {
@@ -250,10 +250,12 @@ int sysext_stage_all(char *const *paths, size_t n, const struct sysext_anchor *a
                         res[i].reason = TAKE_PTR(why);
                         if (!res[i].reason && !(res[i].reason = strdup(strerror(-r))))
                                 goto oom;
-                        log_warn("sysext %s: rejected: %s", paths[i], res[i].reason);
+                        if (!(flags & SYSEXT_STAGE_QUIET))
+                                log_warn("sysext %s: rejected: %s", paths[i], res[i].reason);
                         continue;
                 }
-                log_info("sysext %s: accepted as %s", paths[i], name);
+                if (!(flags & SYSEXT_STAGE_QUIET))
+                        log_info("sysext %s: accepted as %s", paths[i], name);
                 res[i].name = TAKE_PTR(name);
                 accepted++;
         }

@@ -20,6 +20,9 @@ enum {
         /* Verify only: the parts go to unnamed temporary files in the
          * directory and vanish when closed. */
         SYSEXT_STAGE_CHECK_ONLY = 1 << 1,
+        /* sysext_stage_all logs nothing per image: the caller prints the
+         * results (the sysext command, on stdout). */
+        SYSEXT_STAGE_QUIET = 1 << 2,
 };
 
 /* One image: inspect, copy its data and verity partitions into dir_fd,

@@ -39,6 +39,16 @@ check "the source images are untouched without --consume" test -s "$T/img/hello.
 check "an image already staged is refused, the staged one kept" \
 	sh -c "grep -q 'rejected: hello.verity is already staged' '$T/out' && veritysetup verify '$T/ext/hello.raw' '$T/ext/hello.verity' '$rh'"
 
+# Confexts go to their own directory, named without .confext.
+mkdir "$T/ext2" "$T/conf"
+cp "$T/img/hello.sysext.raw" "$T/img/etc.confext.raw"
+"$USI_INIT" sysext --stage "$T/ext2" --confext-dir "$T/conf" --cert "$T/test.crt" \
+	"$T/img/etc.confext.raw" "$T/img/hello.sysext.raw" > "$T/out" 2>&1
+check "a confext is staged as NAME.raw in the confext directory" \
+	sh -c "test -e '$T/conf/etc.raw' && test -e '$T/conf/etc.roothash.p7s' && test ! -e '$T/ext2/etc.raw'"
+check "... and a sysext of the same run in the sysext directory" \
+	sh -c "test -e '$T/ext2/hello.raw' && test ! -e '$T/conf/hello.raw'"
+
 # Never two copies in RAM: a tmpfs with room for the image and a half, the
 # source in it as /.extra/sysext is in the initramfs. Consuming staging fits,
 # a plain copy cannot.
