@@ -29,6 +29,7 @@ t1=$(now)
 tpm_flush
 TCTI_PCAP_FILE=$T/sd.pcap "$HELPER" "pcap:$TCTI" "$T/sig.json" "$T/a" "$T/b" | sed 's/^/# /'
 t2=$(now)
+tpm_flush  # systemd 252's plugin leaves sessions behind on a TPM without a resource manager
 
 python3 "$top_srcdir/tests/tpm/pcap-count.py" "$T/usi.pcap" > "$T/usi.count"
 python3 "$top_srcdir/tests/tpm/pcap-count.py" "$T/sd.pcap" > "$T/sd.count"
@@ -46,5 +47,23 @@ sort -u -k1,1 "$T/usi.count" "$T/sd.count" | awk '$1 != "total" { print $1 }' | 
 	printf '#   %-26s %8s %8s\n' "$c" "$(awk -v n="$c" '$1 == n { print $2 }' "$T/usi.count")" \
 		"$(awk -v n="$c" '$1 == n { print $2 }' "$T/sd.count")"
 done
+# PBKDF2 overlap: volumes whose LUKS2 digest is benchmarked as cryptsetup
+# does by default (about 125 ms of PBKDF2 at every open), two at once
+# against one after the other.
+for v in c d; do
+	truncate -s 20M "$T/$v"
+	cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --iter-time 200 --luks2-keyslots-size 1M \
+		--key-file "$T/pw" "$T/$v" >/dev/null 2>&1
+	enroll "$T/$v" sign --tpm2-pcrs= || skip_all "systemd-cryptenroll failed: $(cat "$T/enroll.log")"
+done
+t0=$(now)
+"$USI_INIT" unlock --check --tpm2-device="$TCTI" --signature="$T/sig.json" "$T/c" "$T/d" >/dev/null
+t1=$(now)
+"$USI_INIT" unlock --check --tpm2-device="$TCTI" --signature="$T/sig.json" "$T/c" >/dev/null
+"$USI_INIT" unlock --check --tpm2-device="$TCTI" --signature="$T/sig.json" "$T/d" >/dev/null
+t2=$(now)
+echo "# two volumes with benchmarked LUKS2 digests ($(nproc) CPUs):"
+echo "#   one run, keyslots opened at once:  $(ms "$t0" "$t1") ms"
+echo "#   one volume after the other:        $(ms "$t1" "$t2") ms"
 ok "benchmark ran (figures above)"
 done_testing
