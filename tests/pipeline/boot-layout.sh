@@ -22,6 +22,7 @@ pl_ns "
 	cp $S $T/state.json 2>/dev/null
 	\"\$USI_INIT\" status --root $R >$T/status 2>&1; echo \$? >$T/status.rc
 	python3 $top_srcdir/tests/pipeline/mount-order.py $R $S >$T/order 2>&1; echo \$? >$T/order.rc
+	python3 $top_srcdir/tests/pipeline/binds-match.py $R $S >$T/binds 2>&1; echo \$? >$T/binds.rc
 	grep ' $R/' /proc/self/mountinfo >$T/mountinfo
 	stat -c %d:%i $R/etc/ssh $R/usr/local/.state/etc-ssh.bind $R/var/log $R/usr/local/.state/var-log.bind \
 		$R/home $R/usr/local/.state/home.bind >$T/inodes 2>&1
@@ -47,6 +48,8 @@ pair() { sed -n "$1p;$2p" "$T/inodes" | uniq | wc -l; }
 check "/etc/ssh is bound from /usr/local/.state/etc-ssh.bind" test "$(pair 1 2)" = 1
 check "/var/log is bound from /usr/local/.state/var-log.bind" test "$(pair 3 4)" = 1
 check "/home is bound from /usr/local/.state/home.bind" test "$(pair 5 6)" = 1
+check "every default persistent path is bound from its /usr/local/.state/*.bind" test "$(cat "$T/binds.rc")" = 0
+diag "$(cat "$T/binds")"
 check "the state dir was seeded from the image" grep -qx "image sshd config" "$T/sshd"
 check "/dev/shm is nosuid,nodev,noexec" grep -Eq " $R/dev/shm [^ ]*nosuid,nodev,noexec" "$T/mountinfo"
 check "/tmp is nosuid,nodev" grep -Eq " $R/tmp [^ ]*nosuid,nodev" "$T/mountinfo"
