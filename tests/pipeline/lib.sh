@@ -16,6 +16,11 @@ pl_require() {
 	T=$(mktemp -d /tmp/usi-pipe.XXXXXX)
 	PL_LOOPS=""
 	trap pl_cleanup EXIT
+	# /dev/loop-control can exist where attaching is not allowed (a container).
+	truncate -s 1M "$T/probe.img"
+	_l=$(losetup -f --show "$T/probe.img" 2>/dev/null) || skip_all "cannot attach a loop device here (losetup -f failed)"
+	losetup -d "$_l"
+	rm -f "$T/probe.img"
 	# The default layout finds COS_OEM and COS_PERSISTENT on every block
 	# device of the machine: two tests holding such images at once would
 	# each see a duplicate. One test at a time, then.
