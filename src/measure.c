@@ -7,7 +7,6 @@
 
 #include "log.h"
 #include "measure.h"
-#include "unlock.h"
 
 static const char *const phases[] = {
         "enter-initrd", "leave-initrd", "sysinit", "ready", "shutdown", "final",
@@ -32,13 +31,20 @@ int measure_phase(struct tpm2_ctx *c, const char *word, char **why) {
 }
 
 int measure_boot_phase(const struct plan *p, struct boot *b, const char *word) {
+        _cleanup_tpm2_ struct tpm2_ctx *own = NULL;
         _cleanup_free_ char *why = NULL;
-        struct tpm2_ctx *tpm;
-        int r;
+        struct tpm2_ctx *tpm = b->tpm;
+        int r = 0;
 
         if (!p->measure_phases)
                 return 0;
-        r = boot_tpm(p, b, &tpm, &why);
+        /* Outside the unlock stage's lifetime the connection is our own and
+         * closed again at once: nothing is left open across the hand-off. */
+        if (!tpm) {
+                r = tpm2_open(!p->tpm_device || streq(p->tpm_device, "device:/dev/tpmrm0") ? NULL : p->tpm_device,
+                              &own, &why);
+                tpm = own;
+        }
         if (r >= 0)
                 r = measure_phase(tpm, word, &why);
         if (r < 0)

@@ -13,8 +13,9 @@ bool measure_phase_known(const char *word);
 int measure_phase(struct tpm2_ctx *c, const char *word, char **why);
 
 /* For the boot stages (enter-initrd in the early stage, leave-initrd before
- * the hand-off): measure `word` through the boot's TPM connection when the
- * plan's measure_phases is on. Logs one line naming the reason and returns
+ * the hand-off): measure `word` when the plan's measure_phases is on,
+ * through the unlock stage's TPM connection while it is open, else through
+ * one opened and closed here (so nothing stays open across the exec). Logs one line naming the reason and returns
  * a negative errno on failure; 0 when measuring is off. */
 int measure_boot_phase(const struct plan *p, struct boot *b, const char *word);
 

@@ -845,6 +845,11 @@ int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const struct tpm
         }
         if (r == -EAGAIN)
                 r = why_set(why, EAGAIN, "PCR values kept changing during the unseal");
+        if (t->pin) {
+                /* ESYS keeps the authValue with the handle: overwrite it first. */
+                TPM2B_AUTH empty = {};
+                (void) Esys_TR_SetAuth(c->esys, obj, &empty);
+        }
         flush(c, &obj);
         return r;
 }
