@@ -50,7 +50,6 @@ struct boot_volume *boot_volume_get(struct boot *b, const char *name) {
 }
 
 bool boot_volume_in_pass(const struct plan *p, const struct boot *b, const struct plan_volume *v) {
-        (void) p;
         return b->pass == BOOT_PASS_REST || (v->mount && streq(v->mount, "/oem"));
 }
 

@@ -444,8 +444,7 @@ struct pending {
 };
 
 /* Record a found volume in struct boot. */
-static int take(const struct plan *p, struct boot *b, const struct plan_volume *v, const struct probed *d,
-                enum match_kind kind) {
+static int take(struct boot *b, const struct plan_volume *v, const struct probed *d, enum match_kind kind) {
         struct boot_volume *bv = boot_volume_get(b, v->name);
         char what[256];
         int r;
@@ -467,7 +466,6 @@ static int take(const struct plan *p, struct boot *b, const struct plan_volume *
         probed_describe(d, what, sizeof what);
         log_info("volume %s: found %s (%s) by %s after %llu ms", v->name, d->devnode, what,
                  match_kind_to_string(kind), (unsigned long long) bv->found_ms);
-        (void) p;
         return 0;
 }
 
@@ -533,7 +531,7 @@ int stage_devices(const struct plan *p, struct boot *b) {
                                 r = boot_fail(b, -EPERM, "%s", why);
                                 goto out;
                         case RESOLVE_FOUND:
-                                if ((r = take(p, b, pv->v, &seen.v[idx], kind)) < 0)
+                                if ((r = take(b, pv->v, &seen.v[idx], kind)) < 0)
                                         goto out;
                                 pv->done = true;
                                 left--;

@@ -111,7 +111,6 @@ int stage_early(const struct plan *p, struct boot *b) {
                 if ((r = boot_add_mount(b, STAGE_EARLY, m->what, m->where, m->type, m->options, existed)) < 0)
                         return r;
         }
-        (void) p;
         return 0;
 }
 
