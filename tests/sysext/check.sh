@@ -129,7 +129,7 @@ check "the check leaves nothing in TMPDIR" test -z "$(ls -A "$TMPDIR")"
 mkdir -p "$T/big/usr/lib/extension-release.d" "$T/big/usr/share"
 echo ID=_any > "$T/big/usr/lib/extension-release.d/extension-release.big"
 head -c 60M /dev/urandom > "$T/big/usr/share/blob"
-if DATA_SIZE=64M HASH_SIZE=8M "$SX_MAKE" signed "$T/img/big.raw" "$T/big" "$T/test.key" "$T/test.crt"; then
+if DATA_SIZE=64M HASH_SIZE=8M sx_make signed "$T/img/big.raw" "$T/big" "$T/test.key" "$T/test.crt"; then
 	s=$(date +%s.%N)
 	run --cert "$T/test.crt" "$T/img/big.raw"
 	e=$(date +%s.%N)

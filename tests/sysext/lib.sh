@@ -4,7 +4,7 @@
 set -u
 
 : "${USI_INIT:?USI_INIT must point at the built usi-init}"
-SX_MAKE="$top_srcdir/tests/sysext/make-image.sh"
+sx_make() { bash "$top_srcdir/tests/sysext/make-image.sh" "$@"; }
 
 sx_require() {
 	[ "$(id -u)" = 0 ] || skip_all "needs root (systemd-repart formats through loop devices)"
@@ -40,5 +40,5 @@ sx_tree() {
 # sx_image KIND OUT [KEYNAME]: make-image.sh with the test tree and key.
 sx_image() {
 	local k=${3:-test}
-	"$SX_MAKE" "$1" "$2" "$T/tree" "$T/$k.key" "$T/$k.crt"
+	sx_make "$1" "$2" "$T/tree" "$T/$k.key" "$T/$k.crt"
 }

@@ -56,7 +56,7 @@ if unshare -m true 2>/dev/null; then
 	mkdir -p "$T/big/usr/lib/extension-release.d" "$T/big/usr/share"
 	echo ID=_any > "$T/big/usr/lib/extension-release.d/extension-release.big"
 	head -c 30M /dev/urandom > "$T/big/usr/share/blob"
-	DATA_SIZE=32M HASH_SIZE=4M "$SX_MAKE" signed "$T/img/big.raw" "$T/big" "$T/test.key" "$T/test.crt"
+	DATA_SIZE=32M HASH_SIZE=4M sx_make signed "$T/img/big.raw" "$T/big" "$T/test.key" "$T/test.crt"
 	size=$(stat -c %s "$T/img/big.raw")
 	tmpfs_kib=$(( size * 3 / 2 / 1024 ))
 	mkdir "$T/ram"

@@ -16,7 +16,7 @@
 #define SNAKEOIL_VARS "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd"
 #define SNAKEOIL_PEM "/usr/share/ovmf/PkKek-1-snakeoil.pem"
 #define DB_VAR "db-d719b2cb-3d3a-4596-a3bc-dad00e67656f"
-#define OVMF_VARS_PY TEST_DATA_DIR "/../sysext/ovmf-vars.py"
+#define OVMF_VARS_PY SYSEXT_TEST_DIR "/ovmf-vars.py"
 
 struct buf {
         uint8_t b[4096];
