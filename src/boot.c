@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/reboot.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "boot-fs.h"
@@ -228,9 +230,34 @@ static const stage_fn stage_table[_STAGE_MAX] = {
         [STAGE_HANDOFF] = stage_handoff,
 };
 
+/* rd.usi.break=STAGE: a shell on the console before that stage runs (the
+ * first time, in either pass); the boot goes on when it exits. Only as PID
+ * 1, where the console is the person debugging the boot. */
+static void maybe_break(enum stage s, const struct plan *p, struct boot *b) {
+        if (!b->pid1 || b->break_done || p->break_stage != (int) s)
+                return;
+        b->break_done = true;
+        log_info("break: a shell before stage %s; exit it to continue the boot", stage_to_string(s));
+        pid_t pid = fork();
+        if (pid < 0) {
+                (void) boot_warn(b, "break: cannot start a shell: %s", strerror(errno));
+                return;
+        }
+        if (pid == 0) {
+                execl("/bin/sh", "/bin/sh", (char *) NULL);
+                _exit(127);
+        }
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        log_info("break: shell exited, continuing with stage %s", stage_to_string(s));
+}
+
 static int run_stage(enum stage s, const struct plan *p, struct boot *b) {
-        uint64_t t0 = clock_usec(CLOCK_MONOTONIC);
+        uint64_t t0;
         int r;
+
+        maybe_break(s, p, b);
+        t0 = clock_usec(CLOCK_MONOTONIC);
 
         log_debug("stage %s (%s pass)", stage_to_string(s), b->pass == BOOT_PASS_OEM ? "oem" : "main");
         r = stage_table[s](p, b);
@@ -315,14 +342,19 @@ static void failure_action(const struct plan *p, const struct boot *b) {
                 if (p && p->shell_allowed)
                         execl("/bin/sh", "/bin/sh", (char *) NULL);
                 break;
-        case ON_FAILURE_REBOOT:
-                /* A deliberate pause so the reason can be read, not a wait. */
-                sleep(p->reboot_delay_sec);
+        case ON_FAILURE_REBOOT: {
+                /* Time to read the reason: until the delay ends, or Enter. */
+                struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+                log_error("rebooting in %u s (press Enter to reboot now)", p->reboot_delay_sec);
+                (void) poll(&pfd, 1, (int) (p->reboot_delay_sec * 1000u));
+                sync();
                 reboot(RB_AUTOBOOT);
                 break;
+        }
         default:
                 break;
         }
+        sync();
         reboot(RB_HALT_SYSTEM);
 }
 

@@ -106,6 +106,7 @@ struct boot {
         bool handoff;                   /* false with --no-handoff */
         bool pid1;
         enum boot_pass pass;
+        bool break_done;                /* rd.usi.break shell already given */
         uint64_t start_usec;            /* CLOCK_MONOTONIC at start */
         uint64_t start_realtime_usec;   /* CLOCK_REALTIME at start, for state.json */
 
