@@ -95,13 +95,13 @@ int sysext_anchor_add_pem(struct sysext_anchor *a, const char *pem, size_t size,
         return added;
 }
 
-int sysext_read_file_at(int dir_fd, const char *name, size_t max, uint8_t **ret, size_t *ret_size) {
+static int read_file(int dir_fd, const char *name, int flags, size_t max, uint8_t **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ uint8_t *buf = NULL;
         struct stat st;
         size_t n = 0;
 
-        fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | flags);
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)
@@ -132,12 +132,18 @@ int sysext_read_file_at(int dir_fd, const char *name, size_t max, uint8_t **ret,
         return 0;
 }
 
+int sysext_read_file_at(int dir_fd, const char *name, size_t max, uint8_t **ret, size_t *ret_size) {
+        return read_file(dir_fd, name, O_NOFOLLOW, max, ret, ret_size);
+}
+
 int sysext_anchor_add_cert_file(struct sysext_anchor *a, const char *path, char **why) {
         _cleanup_free_ uint8_t *buf = NULL;
         size_t size;
         int r;
 
-        r = sysext_read_file_at(AT_FDCWD, path, ANCHOR_FILE_MAX, &buf, &size);
+        /* A file named by the caller, who may name a symlink
+         * (/etc/ssl/certs holds nothing else). */
+        r = read_file(AT_FDCWD, path, 0, ANCHOR_FILE_MAX, &buf, &size);
         if (r < 0)
                 return why_set(why, r, "certificate %s: %s", path, strerror(-r));
         return sysext_anchor_add_pem(a, (const char *) buf, size, path, why);
@@ -259,7 +265,7 @@ int sysext_anchor_add_efi_file(struct sysext_anchor *a, const char *path, char *
         size_t size;
         int r;
 
-        r = sysext_read_file_at(AT_FDCWD, path, ANCHOR_FILE_MAX, &buf, &size);
+        r = read_file(AT_FDCWD, path, 0, ANCHOR_FILE_MAX, &buf, &size);
         if (r < 0)
                 return why_set(why, r, "EFI variable %s: %s", path, strerror(-r));
         return sysext_anchor_add_efi_var(a, buf, size, looks_like_efivarfs(buf, size), path, why);

@@ -107,7 +107,7 @@ static void close_files(int fds[_FILE_MAX]) {
 }
 
 static int link_files(int fds[_FILE_MAX], int dir_fd, const char *name, char **why) {
-        int linked;
+        int linked, err = -ENOMEM;
 
         for (linked = 0; linked < _FILE_MAX; linked++) {
                 _cleanup_free_ char *fn = NULL;
@@ -118,8 +118,8 @@ static int link_files(int fds[_FILE_MAX], int dir_fd, const char *name, char **w
                  * CAP_DAC_READ_SEARCH, this does not. */
                 if (linkat(AT_FDCWD, fd_path(fds[linked], p), dir_fd, fn, AT_SYMLINK_FOLLOW) < 0) {
                         int e = errno;
-                        why_set(why, e, e == EEXIST ? "%s is already staged" : "cannot link %s: %s",
-                                fn, strerror(e));
+                        err = why_set(why, e, e == EEXIST ? "%s is already staged" : "cannot link %s: %s",
+                                      fn, strerror(e));
                         break;
                 }
         }
@@ -130,7 +130,7 @@ static int link_files(int fds[_FILE_MAX], int dir_fd, const char *name, char **w
                 if (asprintf(&fn, "%s%s", name, file_suffix[i]) >= 0)
                         (void) unlinkat(dir_fd, fn, 0);
         }
-        return why && *why ? -EEXIST : -ENOMEM;
+        return err;
 }
 
 int sysext_stage_image(const char *path, const struct sysext_anchor *anchor, int dir_fd, unsigned flags,
@@ -149,7 +149,9 @@ int sysext_stage_image(const char *path, const struct sysext_anchor *anchor, int
         if (src < 0 && consume && (errno == EACCES || errno == EROFS))
                 src = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         if (src < 0) {
-                r = why_set(why, errno, "cannot open: %m");
+                /* Never through a symlink: in a writable directory it could
+                 * aim the hole punching of --consume at another file. */
+                r = why_set(why, errno, errno == ELOOP ? "is a symlink; name the image itself" : "cannot open: %m");
                 goto out;
         }
         r = sysext_inspect(src, anchor, &img, why);

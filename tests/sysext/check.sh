@@ -66,6 +66,11 @@ check "with no anchor every image is rejected" grep -qx "$T/img/signed.raw: reje
 check "... with a warning that says why" grep -q "no trust-anchor certificate" "$T/err"
 run --cert "$T/test.crt" "$T/img/missing.raw"
 check "a missing image is a rejection, not a crash" grep -q "missing.raw: rejected: cannot open: No such file" "$T/out"
+ln -s signed.raw "$T/img/link.raw"
+ln -s test.crt "$T/link.crt"
+run --cert "$T/link.crt" "$T/img/link.raw" "$T/img/signed.raw"
+check "an image is never opened through a symlink; a --cert may be one" \
+	sh -c "grep -qx '$T/img/link.raw: rejected: is a symlink; name the image itself' '$T/out' && grep -q 'signed.raw: accepted' '$T/out'"
 run --cert "$T/nonexistent.crt" "$T/img/signed.raw"
 check "an unreadable --cert is a usage error (2)" rc_is 2
 
