@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "boot.h"
 #include "cmdline.h"
@@ -154,6 +155,106 @@ int pid1_exec(const char *path, char *const argv[]) {
         /* Back to the boot's own handling, so the failure policy runs as before. */
         signals_setup();
         return -e;
+}
+
+/* The mount points whose parent is the root mount, in mountinfo order (a
+ * parent always comes before its children there, and children move with
+ * their parent). */
+static int top_mounts(strv *ret) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+        long root_id = -1;
+        strv lines = {};
+        int r = 0;
+
+        if (!f)
+                return -errno;
+        while (getline(&line, &size, f) > 0)
+                if ((r = strv_push(&lines, line)) < 0)
+                        goto out;
+        /* The root mount is the last one mounted on "/" (the one we see). */
+        for (size_t i = 0; i < lines.n; i++) {
+                long id, parent;
+                char mp[4096];
+                if (sscanf(lines.v[i], "%ld %ld %*s %*s %4095s", &id, &parent, mp) == 3 && streq(mp, "/"))
+                        root_id = id;
+        }
+        if (root_id < 0) {
+                r = -ENOENT;
+                goto out;
+        }
+        for (size_t i = 0; i < lines.n; i++) {
+                long id, parent;
+                char mp[4096];
+                if (sscanf(lines.v[i], "%ld %ld %*s %*s %4095s", &id, &parent, mp) != 3 || parent != root_id ||
+                    id == root_id)
+                        continue;
+                /* mountinfo escapes space, tab, newline and backslash as \ooo. */
+                char *w = mp;
+                for (const char *c = mp; *c; c++) {
+                        unsigned o;
+                        if (c[0] == '\\' && sscanf(c + 1, "%3o", &o) == 1 && c[1] && c[2] && c[3]) {
+                                *w++ = (char) o;
+                                c += 3;
+                        } else
+                                *w++ = *c;
+                }
+                *w = 0;
+                if ((r = strv_push(ret, mp)) < 0)
+                        goto out;
+        }
+out:
+        strv_clear(&lines);
+        return r;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+int pid1_relocate_root(const char *dir) {
+        uint64_t t0 = now_usec();
+        strv mounts = {};
+        int r;
+
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return log_error_errno(errno, "relocate: cannot make the mounts private: %s", strerror(errno));
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "relocate: cannot create %s: %s", dir, strerror(errno));
+        /* Listed before the bind, which would be one of them. */
+        r = top_mounts(&mounts);
+        if (r < 0)
+                return log_error_errno(r, "relocate: cannot read /proc/self/mountinfo: %s", strerror(-r));
+        /* Not recursive: the mounts on top are moved, not duplicated. */
+        if (mount("/", dir, NULL, MS_BIND, NULL) < 0) {
+                r = log_error_errno(errno, "relocate: cannot bind / onto %s: %s", dir, strerror(errno));
+                goto out;
+        }
+        for (size_t i = 0; i < mounts.n; i++) {
+                _cleanup_free_ char *to = path_join(dir, mounts.v[i]);
+                if (!to) {
+                        r = log_error_errno(ENOMEM, "relocate: out of memory");
+                        goto out;
+                }
+                if (mount(mounts.v[i], to, NULL, MS_MOVE, NULL) < 0) {
+                        r = log_error_errno(errno, "relocate: cannot move %s to %s: %s", mounts.v[i], to, strerror(errno));
+                        goto out;
+                }
+        }
+        /* Until the chroot, absolute paths still reach the covered rootfs. */
+        if (chdir(dir) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+                r = log_error_errno(errno, "relocate: cannot move %s onto /: %s", dir, strerror(errno));
+                goto out;
+        }
+        log_info("relocate: / is now a bind mount of the initramfs (%zu mounts moved, nothing copied) in %llu us",
+                 mounts.n, (unsigned long long) (now_usec() - t0));
+        r = 0;
+out:
+        strv_clear(&mounts);
+        return r;
 }
 
 static _Noreturn void halt_closed(void) {

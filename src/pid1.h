@@ -18,3 +18,15 @@ _Noreturn void pid1_main(int argc, char **argv);
  * NULL: the arguments the kernel gave /init (argv[0] becomes path). Returns
  * only on failure, with a negative errno. Safe to call when not PID 1. */
 int pid1_exec(const char *path, char *const argv[]);
+
+/* Make the root pivot_root-able without copying it. The initramfs root is
+ * the kernel's rootfs, which pivot_root(2) refuses (EINVAL), so container
+ * runtimes in the final OS fail. Instead of copying the OS into a tmpfs
+ * (twice the memory while both copies exist), bind the root onto `dir` (a
+ * directory on it, created if missing; Kairos uses /sysroot), move every
+ * mount on top of it there, move that onto / and chroot into it: the same
+ * inodes, now a mount of their own. All mounts become private first (MS_MOVE
+ * refuses shared ones). For PID 1 before the exec of the final init; on
+ * failure (negative errno, logged) the mounts may be half moved: fail the
+ * boot. */
+int pid1_relocate_root(const char *dir);
