@@ -48,6 +48,19 @@ expect extra "unexpected partition 4 of type 0fc63daf-8483-4772-8e79-3d69d8477de
 expect uuid "data partition UUID .* is not the first half of the signed root hash"
 check "every rejection has its own reason" test "$(sort -u "$T/reasons" | wc -l)" = 8
 
+# The verity-sig partition rewritten: each defect refused for what it is.
+mkdir "$T/tree2" && sx_tree "$T/tree2" other
+sx_make signed "$T/img/second.raw" "$T/tree2" "$T/test.key" "$T/test.crt"
+for m in upper garbage trailing nobase64 swap; do
+	cp "$T/img/signed.raw" "$T/img/sig-$m.raw"
+	python3 "$top_srcdir/tests/sysext/edit-sig.py" "$T/img/sig-$m.raw" $m "$T/img/second.raw"
+done
+expect sig-upper "rootHash is not lowercase hex"
+expect sig-garbage "verity-sig partition does not hold one JSON object"
+expect sig-trailing "verity-sig partition has data after its JSON text"
+expect sig-nobase64 "verity-sig \"signature\" is not valid base64"
+expect sig-swap "signature by /CN=usi-sysext-test over the root hash does not verify"
+
 # The polyglot really is one: a squashfs reader and a GPT reader both see theirs.
 check "the polyglot carries a squashfs at offset 0 and a valid GPT" \
 	sh -c "blkid -p -o value -s TYPE '$T/img/polyglot.raw' | grep -qx squashfs && sgdisk -v '$T/img/polyglot.raw' | grep -q 'No problems found'"
