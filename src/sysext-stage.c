@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <strings.h>
 #include <linux/falloc.h>
 #include <sys/stat.h>
 
@@ -267,3 +269,53 @@ oom:
         sysext_results_free(res, n);
         return -ENOMEM;
 }
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int sysext_list_dir(int dir_fd, const char *dir_path, strv *ret) {
+        _cleanup_close_ int fd = -1;
+        strv names = {}, paths = {};
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        fd = -1;
+        while ((de = readdir(d))) {
+                size_t n = strlen(de->d_name);
+                struct stat st;
+
+                if (n <= 4 || strcasecmp(de->d_name + n - 4, ".raw") != 0)
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)) {
+                        log_warn("sysext %s/%s: skipped: not a regular file", dir_path, de->d_name);
+                        continue;
+                }
+                r = strv_push(&names, de->d_name);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        if (r >= 0 && names.n > 1)
+                qsort(names.v, names.n, sizeof(char *), cmp_str);
+        for (size_t i = 0; r >= 0 && i < names.n; i++) {
+                _cleanup_free_ char *p = path_join(dir_path, names.v[i]);
+                r = p ? strv_push(&paths, p) : -ENOMEM;
+        }
+        strv_clear(&names);
+        if (r < 0) {
+                strv_clear(&paths);
+                return r;
+        }
+        strv_clear(ret);
+        *ret = paths;
+        return 0;
+}
+

@@ -48,3 +48,10 @@ void sysext_results_free(struct sysext_result *r, size_t n);
  * the number accepted; *ret lists every image. */
 int sysext_stage_all(char *const *paths, size_t n, const struct sysext_anchor *anchor, int ext_fd,
                      int confext_fd, unsigned flags, struct sysext_result **ret);
+
+/* The images of a source directory as systemd-stub picks them: regular
+ * files whose names end in .raw in any case, sorted by name (byte order).
+ * Symlinks and other file types are skipped with a warning naming them.
+ * Paths are dir_path/NAME. */
+int sysext_list_dir(int dir_fd, const char *dir_path, strv *ret);
+

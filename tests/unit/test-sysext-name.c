@@ -3,7 +3,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
+#include "sysext-stage.h"
 #include "sysext-verify.h"
 
 static void expect_name(const char *path, const char *name, enum sysext_kind kind) {
@@ -42,10 +45,51 @@ static void test_refused(void **state) {
         expect_refused("new\nline.raw", "character other than");
 }
 
+static void touch(const char *dir, const char *name) {
+        char p[256];
+        int fd;
+        snprintf(p, sizeof(p), "%s/%s", dir, name);
+        fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        assert_true(fd >= 0);
+        close(fd);
+}
+
+/* The stub's choice: *.raw in any case, regular files, sorted by name. */
+static void test_list_dir(void **state) {
+        char dir[] = "/tmp/test-sysext-list.XXXXXX", p[256], cmd[300];
+        strv l = {};
+        int fd;
+
+        assert_non_null(mkdtemp(dir));
+        touch(dir, "b.raw");
+        touch(dir, "a.RAW");
+        touch(dir, "c.sysext.raw");
+        touch(dir, "x.img");
+        touch(dir, ".raw");
+        snprintf(p, sizeof(p), "%s/link.raw", dir);
+        assert_int_equal(symlink("b.raw", p), 0);
+        snprintf(p, sizeof(p), "%s/sub.raw", dir);
+        assert_int_equal(mkdir(p, 0755), 0);
+
+        fd = open(dir, O_RDONLY | O_DIRECTORY);
+        assert_true(fd >= 0);
+        assert_int_equal(sysext_list_dir(fd, "/.extra/sysext", &l), 0);
+        close(fd);
+        assert_int_equal(l.n, 3);
+        assert_string_equal(l.v[0], "/.extra/sysext/a.RAW");
+        assert_string_equal(l.v[1], "/.extra/sysext/b.raw");
+        assert_string_equal(l.v[2], "/.extra/sysext/c.sysext.raw");
+        assert_null(l.v[3]);
+        strv_clear(&l);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_names),
                 cmocka_unit_test(test_refused),
+                cmocka_unit_test(test_list_dir),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
