@@ -39,6 +39,19 @@ check "systemd-measure signs enter-initrd:leave-initrd" sign sign "$T/sig2.json"
 unlock --signature="$T/sig2.json" "$T/img"
 check "the later phase unlocks with the entry signed for it" expect_ok "$T/img" 0 1
 
+# systemd's default places, found without --signature (private mount
+# namespace: nothing on the host is touched).
+if command -v unshare >/dev/null 2>&1 && unshare -m true 2>/dev/null; then
+	for where in /run/systemd /etc/systemd; do
+		OUT=$(unshare -m sh -c 'mkdir -p "$3/d" && mount -t tmpfs none "$3/d" && mount --bind "$3/d" "$1" &&
+			cp "$3/sig2.json" "$1/tpm2-pcr-signature.json" &&
+			"$USI_INIT" unlock --check --tpm2-device="$2" "$3/img"' _ "$where" "$TCTI" "$T" 2>&1); RC=$?
+		check "signature found at $where/tpm2-pcr-signature.json by default" expect_ok "$T/img" 0 1
+	done
+else
+	skip "signature found in systemd's default places" "unshare -m is not available"
+fi
+
 # The default search list is used after the given files.
 unlock --signature="$T/none.json" --signature="$T/sig2.json" "$T/img"
 check "second file of the search list is used" expect_ok "$T/img" 0 1
