@@ -56,6 +56,26 @@ cryptsetup token remove --token-id 0 "$T/rsa"
 unlock "$S" "$T/rsa"
 check "RSA primary token unlocks" expect_ok "$T/rsa" 1 "$slot"
 
+# Tokens without a signed policy, as systemd-cryptenroll 252 writes them.
+make_image "$T/nopcr"
+systemd-cryptenroll --tpm2-device="$TCTI" --tpm2-pcrs= --unlock-key-file="$T/pw" "$T/nopcr" >/dev/null 2>&1
+tpm_flush
+unlock "$T/nopcr"
+check "token bound to no PCR at all (no bank field) unlocks" expect_ok "$T/nopcr" 0 1
+make_image "$T/pcr7only"
+systemd-cryptenroll --tpm2-device="$TCTI" --unlock-key-file="$T/pw" "$T/pcr7only" >/dev/null 2>&1
+tpm_flush
+unlock "$T/pcr7only"
+check "systemd's default token (literal PCR 7, no signature) unlocks" expect_ok "$T/pcr7only" 0 1
+export NEWPIN=2468
+make_image "$T/pinonly"
+systemd-cryptenroll --tpm2-device="$TCTI" --tpm2-pcrs= --tpm2-with-pin=yes --unlock-key-file="$T/pw" "$T/pinonly" >/dev/null 2>&1
+unset NEWPIN
+tpm_flush
+printf '2468' > "$T/pin2.txt"
+unlock --pin-file="$T/pin2.txt" "$T/pinonly"
+check "PIN-only token unlocks (PIN file without a newline)" expect_ok "$T/pinonly" 0 1
+
 # Dictionary-attack lockout: one failure allowed, then the TPM locks.
 tt tpm2_dictionarylockout -Q -s -n 1 -t 600 -l 600
 unlock "$S" --pin-file="$T/wrong.txt" "$T/pin"
