@@ -2,6 +2,7 @@
 #include <json-c/json.h>
 #include <stdarg.h>
 
+#include "json-util.h"
 #include "plan.h"
 
 /* One list of actions feeds both the text and the JSON form, so the two can
@@ -157,17 +158,6 @@ int plan_print_text(const struct plan *p, FILE *f) {
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
-
-static struct json_object *jstr(const char *s) {
-        return s ? json_object_new_string(s) : NULL;
-}
-
-static struct json_object *jstrv(const strv *s) {
-        struct json_object *a = json_object_new_array();
-        for (size_t i = 0; a && i < s->n; i++)
-                json_object_array_add(a, json_object_new_string(s->v[i]));
-        return a;
-}
 
 static int json_action(const struct action *a, void *ud) {
         struct json_object *o = json_object_new_object();

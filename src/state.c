@@ -3,19 +3,9 @@
 #include <json-c/json.h>
 
 #include "boot-fs.h"
+#include "json-util.h"
 #include "log.h"
 #include "state.h"
-
-static struct json_object *jstr(const char *s) {
-        return s ? json_object_new_string(s) : NULL;
-}
-
-static struct json_object *jstrv(const strv *s) {
-        struct json_object *a = json_object_new_array();
-        for (size_t i = 0; a && i < s->n; i++)
-                json_object_array_add(a, json_object_new_string(s->v[i]));
-        return a;
-}
 
 static struct json_object *volume_json(const struct boot_volume *v) {
         struct json_object *o = json_object_new_object();
