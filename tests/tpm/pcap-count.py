@@ -2,6 +2,7 @@
 # Count the TPM commands in a capture written by libtss2-tcti-pcap (pcapng,
 # one fake IPv4/TCP packet per command or response; commands go to port
 # 2321). Prints "total N" and one "NAME N" line per command code.
+# --dump PCAP CODE OUT writes the first command with that code to OUT.
 import struct
 import sys
 
@@ -42,7 +43,31 @@ def commands(path):
         off += blen
 
 
+def dump(path, want, out):
+    """Write the raw bytes of the first command with code `want` to out."""
+    data = open(path, "rb").read()
+    off = 0
+    while off + 12 <= len(data):
+        btype, blen = struct.unpack_from("<II", data, off)
+        if blen < 12:
+            break
+        if btype == 6:
+            caplen = struct.unpack_from("<I", data, off + 20)[0]
+            pkt = data[off + 28: off + 28 + caplen]
+            tcp = pkt[(pkt[0] & 0x0F) * 4:]
+            payload = tcp[(tcp[12] >> 4) * 4:]
+            if struct.unpack_from(">H", tcp, 2)[0] == 2321 and len(payload) >= 10 and \
+                    struct.unpack_from(">I", payload, 6)[0] == want:
+                open(out, "wb").write(payload)
+                return
+        off += blen
+    sys.exit("no command 0x%x in %s" % (want, path))
+
+
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "--dump":
+        dump(sys.argv[2], int(sys.argv[3], 0), sys.argv[4])
+        return
     counts = {}
     extra = {}
     for cc in commands(sys.argv[1]):
