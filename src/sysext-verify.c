@@ -153,22 +153,36 @@ struct layout {
         const char *designator;
 };
 
+/* An image file has no logical sector size of its own: a GPT written for
+ * 4096-byte sectors has its header at 4096, not 512. Try both, as systemd
+ * 255 and later do; blkid reports offsets in 512-byte units either way. */
+static const unsigned sector_sizes[] = { 512, 4096 };
+
 static int read_layout(int fd, uint64_t file_size, struct layout *l, char **why) {
-        _cleanup_(probe_freep) blkid_probe pr = new_probe(fd);
-        blkid_partlist ls;
-        blkid_parttable t;
-        const char *pttype;
+        _cleanup_(probe_freep) blkid_probe pr = NULL;
+        blkid_partlist ls = NULL;
+        const char *pttype = NULL;
         char fs[64];
         int n, r;
 
-        if (!pr)
-                return -ENOMEM;
-        blkid_probe_enable_superblocks(pr, 0);
-        blkid_probe_enable_partitions(pr, 1);
-        blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
-        ls = blkid_probe_get_partitions(pr);
-        t = ls ? blkid_partlist_get_table(ls) : NULL;
-        pttype = t ? blkid_parttable_get_type(t) : NULL;
+        for (size_t i = 0; i < ELEMENTSOF(sector_sizes); i++) {
+                blkid_parttable t;
+
+                if (pr)
+                        blkid_free_probe(pr);
+                pr = new_probe(fd);
+                if (!pr)
+                        return -ENOMEM;
+                blkid_probe_set_sectorsize(pr, sector_sizes[i]);
+                blkid_probe_enable_superblocks(pr, 0);
+                blkid_probe_enable_partitions(pr, 1);
+                blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
+                ls = blkid_probe_get_partitions(pr);
+                t = ls ? blkid_partlist_get_table(ls) : NULL;
+                pttype = t ? blkid_parttable_get_type(t) : NULL;
+                if (pttype && streq(pttype, "gpt"))
+                        break;
+        }
         if (!pttype || !streq(pttype, "gpt")) {
                 /* Say what it is instead: a bare file system is the common
                  * unsigned image. */

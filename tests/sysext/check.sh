@@ -24,6 +24,9 @@ check "a signed image is accepted" grep -qx "$T/img/signed.raw: accepted as sign
 check "... and the check exits 0" rc_is 0
 run --cert "$T/test.crt" "$T/img/usr.raw"
 check "a signed usr image is accepted" grep -qx "$T/img/usr.raw: accepted as usr" "$T/out"
+sx_image sector4k "$T/img/sector4k.raw"
+run --cert "$T/test.crt" "$T/img/sector4k.raw"
+check "a GPT for 4096-byte sectors is read too" grep -qx "$T/img/sector4k.raw: accepted as sector4k" "$T/out"
 run --cert "$T/test.crt" "$T/img/hello.sysext.raw"
 check "NAME.sysext.raw is accepted as NAME" grep -qx "$T/img/hello.sysext.raw: accepted as hello" "$T/out"
 

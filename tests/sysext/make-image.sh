@@ -18,6 +18,8 @@
 #             the MBR's partition entry stay intact
 #   changed   signed, then one byte of the data partition flipped
 #   uuid      signed, then the data partition given another UUID
+#   sector4k  signed, then rewritten with a GPT for 4096-byte sectors (through
+#             a loop device with that sector size; the partitions are moved)
 # Sizes: DATA_SIZE (default 1M) for the data partition, HASH_SIZE (default
 # 1M) for the verity partition; repart 252 has no Minimize=.
 set -euo pipefail
@@ -76,5 +78,30 @@ changed)
 uuid)
 	repart root yes no
 	sgdisk -u 1:R "$out" >/dev/null ;;
+sector4k)
+	repart root yes no
+	mv "$out" "$work/512.raw"
+	truncate -s $(( $(stat -c %s "$work/512.raw") + 4 * 1024 * 1024 )) "$out"
+	loop=$(losetup -b 4096 -f --show "$out")
+	python3 - "$work/512.raw" "$loop" <<'PY' || { losetup -d "$loop"; exit 1; }
+import json, subprocess, sys
+src, dev = sys.argv[1:]
+parts = json.loads(subprocess.check_output(["sfdisk", "-J", src]))["partitiontable"]["partitions"]
+script, moves, start = ["label: gpt"], [], 256  # 1 MiB in 4 KiB sectors
+for p in parts:
+    size = p["size"] * 512
+    n = (size + 4095) // 4096
+    script.append(f'start={start}, size={n}, type={p["type"]}, uuid={p["uuid"]}, name="{p["name"]}"')
+    moves.append((p["start"] * 512, size, start * 4096))
+    start += n
+subprocess.run(["sfdisk", "-q", "--no-reread", "--no-tell-kernel", dev], input="\n".join(script) + "\n",
+               text=True, check=True)
+with open(src, "rb") as s, open(dev, "r+b") as d:
+    for so, size, do in moves:
+        s.seek(so)
+        d.seek(do)
+        d.write(s.read(size))
+PY
+	losetup -d "$loop" ;;
 *) echo "unknown kind $kind" >&2; exit 2 ;;
 esac
