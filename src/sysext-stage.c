@@ -2,9 +2,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <strings.h>
 #include <linux/falloc.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "boot-fs.h"
 #include "log.h"
@@ -28,6 +30,12 @@ static const char *const file_suffix[_FILE_MAX] = {
         [FILE_P7S] = ".roothash.p7s",
         [FILE_RAW] = ".raw",
 };
+
+static uint64_t now_us(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
 
 static int tmpfile_in(int dir_fd) {
         int fd = openat(dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0444);
@@ -142,6 +150,7 @@ int sysext_stage_image(const char *path, const struct sysext_anchor *anchor, int
         int fds[_FILE_MAX] = { -1, -1, -1, -1 };
         bool consume = flags & SYSEXT_STAGE_CONSUME;
         char pd[FD_PATH_MAX], ph[FD_PATH_MAX];
+        uint64_t t0 = now_us(), t1, t2;
         int r;
 
         r = sysext_name_from_path(path, &img.name, &img.kind, why);
@@ -159,6 +168,7 @@ int sysext_stage_image(const char *path, const struct sysext_anchor *anchor, int
         r = sysext_inspect(src, anchor, &img, why);
         if (r < 0)
                 goto out;
+        t1 = now_us();
 
         for (int i = 0; i < _FILE_MAX; i++) {
                 fds[i] = tmpfile_in(dir_fd);
@@ -176,9 +186,14 @@ int sysext_stage_image(const char *path, const struct sysext_anchor *anchor, int
         }
         /* The tree is checked on the copies: they are what the final OS
          * mounts, and no one but us can write them. */
+        t2 = now_us();
         r = sysext_verify_hash_tree(fd_path(fds[FILE_RAW], pd), fd_path(fds[FILE_VERITY], ph), 0, &img, why);
         if (r < 0)
                 goto out;
+        log_debug("sysext %s: %s partition %u (%" PRIu64 " bytes), verity %u, signature %u by %s; "
+                  "checked in %" PRIu64 " ms, copied in %" PRIu64 " ms, hash tree verified in %" PRIu64 " ms",
+                  path, img.designator, img.data.number, img.data.size, img.hash.number, img.sig.number,
+                  strempty(img.signer), (t1 - t0) / 1000, (t2 - t1) / 1000, (now_us() - t2) / 1000);
         if (flags & SYSEXT_STAGE_CHECK_ONLY)
                 goto done;
 

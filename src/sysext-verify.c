@@ -2,6 +2,7 @@
 #include <blkid.h>
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <libcryptsetup.h>
 #include <openssl/bio.h>
