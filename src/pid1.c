@@ -257,6 +257,52 @@ out:
         return r;
 }
 
+/* systemd-stub drops the UKI's PCR signature and public key in /.extra;
+ * systemd in the final OS (and Kairos tooling) look for them in
+ * /run/systemd. Copied as immucore does; a file too large, a symlink or
+ * anything but a regular file is not copied. */
+#define EXTRA_MAX (1024 * 1024)
+static void copy_extra(void) {
+        static const char *const names[] = { "tpm2-pcr-signature.json", "tpm2-pcr-public-key.pem" };
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                _cleanup_free_ char *src = path_join("/.extra", names[i]);
+                _cleanup_free_ char *dst = path_join("/run/systemd", names[i]);
+                _cleanup_free_ char *buf = NULL;
+                _cleanup_close_ int in = -1, out = -1;
+                struct stat st;
+                ssize_t n;
+
+                if (!src || !dst || !(buf = malloc(EXTRA_MAX)))
+                        return;
+                in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+                if (in < 0) {
+                        if (errno != ENOENT)
+                                log_warn("pid1: cannot open %s: %s", src, strerror(errno));
+                        continue;
+                }
+                if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > EXTRA_MAX) {
+                        log_warn("pid1: %s is not a regular file of at most %d bytes; not copied", src, EXTRA_MAX);
+                        continue;
+                }
+                n = read(in, buf, EXTRA_MAX);
+                if (n < 0) {
+                        log_warn("pid1: cannot read %s: %s", src, strerror(errno));
+                        continue;
+                }
+                if (mkdir("/run/systemd", 0755) < 0 && errno != EEXIST) {
+                        log_warn("pid1: cannot create /run/systemd: %s", strerror(errno));
+                        return;
+                }
+                out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+                if (out < 0 || write(out, buf, (size_t) n) != n) {
+                        log_warn("pid1: cannot write %s: %s", dst, strerror(errno));
+                        continue;
+                }
+                log_debug("pid1: copied %s to %s", src, dst);
+        }
+}
+
 static _Noreturn void halt_closed(void) {
         sync();
         (void) reboot(RB_HALT_SYSTEM);
@@ -282,6 +328,8 @@ _Noreturn void pid1_main(int argc, char **argv) {
                 if (api_result[i] < 0)
                         log_error("pid1: cannot mount %s on %s: %s", api_fs[i].type, api_fs[i].target,
                                   strerror(-api_result[i]));
+
+        copy_extra();
 
         r = cmdline_read_file("/proc/cmdline", &cmdline);
         if (r < 0)

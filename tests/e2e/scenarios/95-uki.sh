@@ -19,6 +19,11 @@ scenario() {
         judge_layout e2e
         grep -qx 'mapper=oem' "$W/node.res/report.txt" || fail "no /dev/mapper/oem: /oem is not on dm-crypt"
         expect_eq "PCR 11 in the final OS" "$(report pcr11)" "$(cat "$p/pcr11.leave-initrd")"
+        # The stub's /.extra, copied where systemd in the final OS looks.
+        expect_eq "/run/systemd/tpm2-pcr-signature.json" \
+                "$(report 'sha256 /run/systemd/tpm2-pcr-signature.json')" "$(sha256sum < "$p/pcrsig" | cut -c1-64)"
+        expect_eq "/run/systemd/tpm2-pcr-public-key.pem" \
+                "$(report 'sha256 /run/systemd/tpm2-pcr-public-key.pem')" "$(sha256sum < "$p/pcrpkey" | cut -c1-64)"
         log=$W/node.res/run-unseal-after.log
         [ "$(grep -c '^refused ' "$log" 2>/dev/null)" = 2 ] ||
                 fail "the final OS could unseal again: $(tr '\n' ' ' < "$log" 2>/dev/null)"
