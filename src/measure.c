@@ -64,7 +64,7 @@ int measure_signed_now(struct tpm2_ctx *c, const char *const *signatures, const 
                 return r;
         if (policy_pcr(pol, TPM2_ALG_SHA256, UINT32_C(1) << MEASURE_PCR_PHASE, value, sizeof(value)) < 0)
                 return why_set(why, EIO, "cannot compute the PCR policy");
-        r = pcrsig_load(signatures, &sig, ret_path, why);
+        r = pcrsig_load(signatures, true, &sig, ret_path, why);
         if (r < 0)
                 return r;
         is_signed = pcrsig_policy_signed(sig, TPM2_ALG_SHA256, UINT32_C(1) << MEASURE_PCR_PHASE, pol);

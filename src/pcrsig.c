@@ -117,8 +117,8 @@ static int load_one(const char *path, json_object **ret, char **why) {
         return r;
 }
 
-int pcrsig_load(const char *const *paths, json_object **ret, const char **ret_path, char **why) {
-        const char *const *lists[] = { paths, pcrsig_default_paths };
+int pcrsig_load(const char *const *paths, bool defaults, json_object **ret, const char **ret_path, char **why) {
+        const char *const *lists[] = { paths, defaults ? pcrsig_default_paths : NULL };
         char tried[1024] = "";
         size_t len = 0;
 

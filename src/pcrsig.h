@@ -24,9 +24,9 @@ int pcrsig_key_from_pem(const char *pem, size_t size, struct pcrsig_key *ret, ch
 extern const char *const pcrsig_default_paths[];
 
 /* Load the first existing file of `paths` (NULL-terminated; may be NULL),
- * then the default paths. *ret_path points into the list. -ENOENT with a
- * reason listing what was tried. */
-int pcrsig_load(const char *const *paths, struct json_object **ret, const char **ret_path, char **why);
+ * then, with defaults, of pcrsig_default_paths. *ret_path points into the
+ * list. -ENOENT with a reason listing what was tried. */
+int pcrsig_load(const char *const *paths, bool defaults, struct json_object **ret, const char **ret_path, char **why);
 int pcrsig_parse(const char *json, struct json_object **ret, char **why);
 
 /* Find the signature for (bank, PCR mask, key, approved policy) with

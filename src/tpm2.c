@@ -522,7 +522,8 @@ int tpm2_pin_auth(const struct secret *pin, const uint8_t *salt, size_t salt_siz
 static int load_signature(struct tpm2_ctx *c, const struct tpm2_unseal_args *a, char **why) {
         if (c->signature)
                 return 0;
-        return pcrsig_load(a ? a->signatures : NULL, &c->signature, &c->signature_path, why);
+        return pcrsig_load(a ? a->signatures : NULL, !(a && a->signatures_complete), &c->signature,
+                           &c->signature_path, why);
 }
 
 /* Explain why the current PCR values are not covered by a signature: the

@@ -38,6 +38,7 @@ const struct tpm2_stats *tpm2_get_stats(const struct tpm2_ctx *c);
 
 struct tpm2_unseal_args {
         const char *const *signatures;   /* NULL-terminated search list, before the defaults */
+        bool signatures_complete;        /* the list already holds the defaults (under a root) */
         const struct secret *pin;        /* NULL: no PIN available */
 };
 

@@ -206,6 +206,7 @@ static int unseal_tpm2(const struct plan *p, struct boot *b, struct crypt_device
         for (size_t i = 0; i < p->signatures.n; i++)
                 sigs[i] = path_join(b->root, p->signatures.v[i]);
         a.signatures = sigs;
+        a.signatures_complete = true;  /* never the host's files under --root */
         r = luks_unseal_tpm2(cd, b->tpm, &a, key, why);
         for (size_t i = 0; i < p->signatures.n; i++)
                 free((char *) sigs[i]);

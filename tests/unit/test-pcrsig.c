@@ -123,11 +123,19 @@ static void test_load(void **state) {
         const char *used;
         json_object *o;
 
-        assert_int_equal(pcrsig_load(paths, &o, &used, &why), -ENOENT);
+        assert_int_equal(pcrsig_load(paths, true, &o, &used, &why), -ENOENT);
         assert_non_null(strstr(why, "no PCR signature file (tried /nonexistent/a.json, /.extra/tpm2-pcr-signature.json"));
         assert_int_equal(asprintf(&good, "%s/sign-sig.json", TPM_DATA_DIR) > 0, 1);
         paths[1] = good;
-        assert_int_equal(pcrsig_load(paths, &o, &used, NULL), 0);
+        assert_int_equal(pcrsig_load(paths, true, &o, &used, NULL), 0);
+        json_object_put(o);
+        paths[1] = NULL;
+        free(why);
+        why = NULL;
+        assert_int_equal(pcrsig_load(paths, false, &o, &used, &why), -ENOENT);
+        assert_string_equal(why, "no PCR signature file (tried /nonexistent/a.json)");
+        paths[1] = good;
+        assert_int_equal(pcrsig_load(paths, false, &o, &used, NULL), 0);
         assert_string_equal(used, good);
         json_object_put(o);
 }
