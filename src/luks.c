@@ -22,6 +22,9 @@ int luks_load(const char *path, struct crypt_device **ret, char **why) {
         int r;
 
         crypt_set_log_callback(NULL, crypt_log_cb, NULL);
+        /* The token JSON is read here; systemd's own token plugin is never
+         * loaded into this process (nor validates the tokens for us). */
+        crypt_token_external_disable();
         /* libcryptsetup says "block device required" for a missing file. */
         if (access(path, F_OK) < 0)
                 return why_set(why, errno, "cannot open: %s", strerror(errno));
