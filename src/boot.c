@@ -56,10 +56,7 @@ bool boot_volume_in_pass(const struct plan *p, const struct boot *b, const struc
 }
 
 bool volume_needs_crypt(const struct plan *p, const struct plan_volume *v) {
-        if (v->encrypted == ENCRYPTION_YES)
-                return true;
-        /* trust-chain rule 1: on a UKI boot every volume is declared encrypted. */
-        return p->usi_mode && v->encrypted != ENCRYPTION_NO;
+        return plan_volume_needs_crypt(p, v);
 }
 
 int boot_add_mount(struct boot *b, enum stage st, const char *source, const char *target,

@@ -48,12 +48,12 @@ static void describe_unlock(const struct plan_volume *v, char *buf, size_t size)
                 join(buf, size, ", then ", unlock_method_to_string(v->unlock[i]));
 }
 
-static const char *accepts(const struct plan_volume *v) {
-        switch (v->encrypted) {
-        case ENCRYPTION_YES: return "only LUKS2 opened through its unlock methods";
-        case ENCRYPTION_NO: return "only a plain file system";
-        default: return "LUKS2 through its unlock methods, or a plain file system";
-        }
+static const char *accepts(const struct plan *p, const struct plan_volume *v) {
+        if (plan_volume_needs_crypt(p, v))
+                return "only LUKS2 opened through its unlock methods";
+        if (v->encrypted == ENCRYPTION_NO)
+                return "only a plain file system";
+        return "LUKS2 through its unlock methods, or a plain file system";
 }
 
 static int plan_actions(const struct plan *p, action_cb cb, void *ud) {
@@ -75,7 +75,7 @@ static int plan_actions(const struct plan *p, action_cb cb, void *ud) {
                         return r;
                 if (v->encrypted != ENCRYPTION_NO &&
                     (r = emit(cb, ud, STAGE_UNLOCK, "unlock", v->name, "unlock %s as /dev/mapper/%s with %s (accepts %s)",
-                              v->name, v->name, u, accepts(v))) < 0)
+                              v->name, v->name, u, accepts(p, v))) < 0)
                         return r;
                 if (v->mount &&
                     (r = emit(cb, ud, STAGE_MOUNTS, "mount", v->name, "mount %s on %s (type %s, options %s)",
@@ -172,7 +172,7 @@ static int json_action(const struct action *a, void *ud) {
         return 0;
 }
 
-static struct json_object *volume_json(const struct plan_volume *v) {
+static struct json_object *volume_json(const struct plan *p, const struct plan_volume *v) {
         struct json_object *o = json_object_new_object(), *m = json_object_new_array(), *u = json_object_new_array();
         char dm[300];
 
@@ -195,7 +195,7 @@ static struct json_object *volume_json(const struct plan_volume *v) {
         json_object_object_add(o, "required", json_object_new_boolean(v->required));
         json_object_object_add(o, "timeout_ms", json_object_new_int64(v->timeout_ms));
         json_object_object_add(o, "encrypted", jstr(encryption_to_string(v->encrypted)));
-        json_object_object_add(o, "accepts", jstr(accepts(v)));
+        json_object_object_add(o, "accepts", jstr(accepts(p, v)));
         json_object_object_add(o, "unlock", u);
         json_object_object_add(o, "keyfile", jstr(v->keyfile));
         json_object_object_add(o, "device_mapper", v->encrypted == ENCRYPTION_NO ? NULL : jstr(dm));
@@ -218,7 +218,7 @@ struct json_object *plan_to_json(const struct plan *p) {
         json_object_object_add(o, "debug", json_object_new_boolean(p->debug));
 
         for (size_t i = 0; i < p->n_volumes; i++)
-                json_object_array_add(vols, volume_json(&p->volumes[i]));
+                json_object_array_add(vols, volume_json(p, &p->volumes[i]));
         json_object_object_add(o, "volumes", vols);
 
         json_object_object_add(tpm, "device", jstr(p->tpm_device));

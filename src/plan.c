@@ -53,6 +53,12 @@ int plan_state_name(const char *path, char **ret) {
         return 0;
 }
 
+bool plan_volume_needs_crypt(const struct plan *p, const struct plan_volume *v) {
+        if (v->encrypted == ENCRYPTION_YES)
+                return true;
+        return p->usi_mode && v->encrypted != ENCRYPTION_NO;
+}
+
 static void plan_volume_done(struct plan_volume *v) {
         free(v->name);
         for (size_t i = 0; i < v->n_matches; i++)

@@ -86,6 +86,11 @@ struct plan {
 
 void plan_done(struct plan *p);
 
+/* Trust-chain rule 1: may this volume only be mounted through a dm-crypt
+ * mapping opened with a key from the chain? Yes for `encrypted: yes`, and in
+ * USI mode for every volume not declared `encrypted: no`. */
+bool plan_volume_needs_crypt(const struct plan *p, const struct plan_volume *v);
+
 /* config (defaults already loaded, then files) + command line -> *p.
  * Semantic problems (duplicate mount points, state dir inside a bound path,
  * colliding state names, ...) are appended to errors with the mark of the

@@ -137,8 +137,16 @@ static void test_cmdline_overrides(void **state) {
         assert_int_equal(p.break_stage, STAGE_BINDS);
         assert_true(p.debug);
         assert_true(p.usi_mode);
+        /* USI mode declares every default volume encrypted */
+        assert_true(plan_volume_needs_crypt(&p, &p.volumes[0]));
+        assert_true(plan_volume_needs_crypt(&p, &p.volumes[1]));
         assert_int_equal(p.init_args.n, 1);
         assert_string_equal(p.init_args.v[0], "single");
+        plan_done(&p);
+
+        /* outside USI mode a default volume may be plain */
+        assert_int_equal(load_plan(NULL, NULL, &p, &errors), 0);
+        assert_false(plan_volume_needs_crypt(&p, &p.volumes[0]));
         plan_done(&p);
 
         /* bad values become notes, not failures */
