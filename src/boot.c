@@ -10,12 +10,10 @@
 #include "load.h"
 #include "log.h"
 #include "measure.h"
+#include "pid1.h"
 #include "state.h"
 #include "unlock.h"
 
-/* PID 1's exec (src/pid1.c) is part of the program, not of libusi.a: the
- * unit tests link without it, and then a plain execv is the fallback. */
-extern int pid1_exec(const char *path, char *const argv[]) __attribute__((weak));
 
 static uint64_t clock_usec(clockid_t id) {
         struct timespec ts;
@@ -197,6 +195,10 @@ int stage_handoff(const struct plan *p, struct boot *b) {
         if (r < 0)
                 return r;
         unlock_release(b);
+        /* Container runtimes cannot pivot_root out of the initramfs rootfs:
+         * move the whole tree onto a bind mount of itself, without a copy. */
+        if (p->root_relocate && b->pid1 && (r = pid1_relocate_root("/sysroot")) < 0)
+                return boot_fail(b, r, "handoff: root relocation onto /sysroot failed: %s", strerror(-r));
         for (size_t i = 0; i < p->init.n; i++) {
                 if (access(p->init.v[i], X_OK) < 0)
                         continue;
@@ -207,10 +209,7 @@ int stage_handoff(const struct plan *p, struct boot *b) {
                 for (size_t j = 0; j < p->init_args.n; j++)
                         argv[j + 1] = p->init_args.v[j];
                 log_info("handoff: exec %s", p->init.v[i]);
-                if (pid1_exec)
-                        r = pid1_exec(p->init.v[i], b->pid1 ? NULL : argv);
-                else
-                        r = execv(p->init.v[i], argv) < 0 ? -errno : 0;
+                r = pid1_exec(p->init.v[i], b->pid1 ? NULL : argv);
                 boot_warn(b, "handoff: exec %s failed: %s", p->init.v[i], strerror(-r));
         }
         return boot_fail(b, -ENOENT, "handoff: none of the init candidates exists or can be executed");

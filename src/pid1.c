@@ -14,10 +14,6 @@
 #include "log.h"
 #include "pid1.h"
 
-/* The pipeline (src/boot.c) is referred to weakly: a build without it still
- * links, and as PID 1 says why it cannot boot instead of failing to link. */
-extern int boot_run(const struct boot_options *o) __attribute__((weak));
-
 extern char **environ;
 
 /* The arguments the kernel gave /init. Set once by pid1_main() before the
@@ -334,11 +330,6 @@ _Noreturn void pid1_main(int argc, char **argv) {
         r = cmdline_read_file("/proc/cmdline", &cmdline);
         if (r < 0)
                 log_warn("pid1: cannot read /proc/cmdline: %s; booting with the defaults", strerror(-r));
-
-        if (!boot_run) {
-                log_error("pid1: this usi-init was built without the boot pipeline; nothing to boot, halting");
-                halt_closed();
-        }
 
         struct boot_options o = {
                 .root = NULL,
