@@ -36,10 +36,11 @@ struct tpm2_ctx {
         ESYS_CONTEXT *esys;
         char *tcti_name;
         struct parent ecc, rsa, srk;   /* srk: from a token's tpm2_srk */
-        ESYS_TR enc_session;           /* salted, encrypts Unseal responses */
-        ESYS_TR policy_session;
-        bool policy_salted;
-        bool policy_fresh;             /* no PolicyRestart needed */
+        bool startup_tried;            /* Startup sent on TPM_RC_INITIALIZE */
+        /* The one session of the run: a policy session salted with the
+         * first parent, which also encrypts the Unseal responses. */
+        ESYS_TR session;
+        bool session_fresh;            /* no PolicyRestart needed */
         struct ticket tickets[MAX_TICKETS];
         size_t n_tickets;
         json_object *signature;        /* loaded once */
@@ -104,14 +105,10 @@ static int open_one(struct tpm2_ctx *c, const char *tcti, char **why) {
                 Tss2_TctiLdr_Finalize(&c->tcti);
                 return why_set(why, ENODEV, "no TPM: TCTI '%s' does not answer (%s)", tcti, Tss2_RC_Decode(rc));
         }
-        /* The kernel's TPM driver has already started a TPM behind a device
-         * node; a simulator may not have been: one round trip to make sure. */
-        rc = startswith(tcti, "device:") ? TSS2_RC_SUCCESS : Esys_Startup(c->esys, TPM2_SU_CLEAR);
-        if (rc != TSS2_RC_SUCCESS && rc_base(rc) != TPM2_RC_INITIALIZE) {
-                Esys_Finalize(&c->esys);
-                Tss2_TctiLdr_Finalize(&c->tcti);
-                return why_set(why, ENODEV, "no TPM: TPM behind '%s' does not start (%s)", tcti, Tss2_RC_Decode(rc));
-        }
+        /* No Startup here: the kernel's TPM driver has started a TPM behind
+         * a device node, and so has swtpm with startup-clear. A TPM that was
+         * not started answers the first command with TPM_RC_INITIALIZE, and
+         * only then gets its Startup (started_on_demand()). */
         c->tcti_name = strdup(tcti);
         return c->tcti_name ? 0 : -ENOMEM;
 }
@@ -129,7 +126,7 @@ int tpm2_open(const char *tcti, struct tpm2_ctx **ret, char **why) {
         if (!c)
                 return -ENOMEM;
         c->ecc.handle = c->rsa.handle = c->srk.handle = ESYS_TR_NONE;
-        c->enc_session = c->policy_session = ESYS_TR_NONE;
+        c->session = ESYS_TR_NONE;
         if (tcti)
                 r = open_one(c, tcti, why);
         else {
@@ -154,6 +151,30 @@ int tpm2_open(const char *tcti, struct tpm2_ctx **ret, char **why) {
         return 0;
 }
 
+/* A TPM that nobody started (a simulator without startup-clear) refuses
+ * every command but Startup with TPM_RC_INITIALIZE. Then Startup(CLEAR) is
+ * sent, once per context, and true says: issue the command again. */
+static bool started_on_demand(struct tpm2_ctx *c, TSS2_RC rc) {
+        TSS2_RC s;
+
+        if (c->startup_tried || rc_base(rc) != TPM2_RC_INITIALIZE)
+                return false;
+        c->startup_tried = true;
+        s = Esys_Startup(c->esys, TPM2_SU_CLEAR);
+        log_debug("tpm2: TPM behind '%s' was not started: Startup(CLEAR): %s", c->tcti_name,
+                  s == TSS2_RC_SUCCESS ? "done" : Tss2_RC_Decode(s));
+        return s == TSS2_RC_SUCCESS;
+}
+
+/* rc = call, sent once more after an on-demand Startup. Only the first
+ * command of a context can meet TPM_RC_INITIALIZE. */
+#define TPM_FIRST(c, rc, call)                                  \
+        do {                                                    \
+                (rc) = (call);                                  \
+                if (started_on_demand((c), (rc)))               \
+                        (rc) = (call);                          \
+        } while (0)
+
 static void flush(struct tpm2_ctx *c, ESYS_TR *h) {
         if (*h != ESYS_TR_NONE)
                 (void) Esys_FlushContext(c->esys, *h);
@@ -163,8 +184,7 @@ static void flush(struct tpm2_ctx *c, ESYS_TR *h) {
 void tpm2_close(struct tpm2_ctx *c) {
         if (!c)
                 return;
-        flush(c, &c->policy_session);
-        flush(c, &c->enc_session);
+        flush(c, &c->session);
         if (c->ecc.transient)
                 flush(c, &c->ecc.handle);
         if (c->rsa.transient)
@@ -247,8 +267,10 @@ static void find_persistent(struct tpm2_ctx *c, TPMI_ALG_PUBLIC alg, struct pare
         ESYS_TR h = ESYS_TR_NONE;
         TPM2B_PUBLIC *pub = NULL;
         bool noda;
+        TSS2_RC rc;
 
-        if (Esys_TR_FromTPMPublic(c->esys, SRK_HANDLE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &h) != TSS2_RC_SUCCESS)
+        TPM_FIRST(c, rc, Esys_TR_FromTPMPublic(c->esys, SRK_HANDLE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &h));
+        if (rc != TSS2_RC_SUCCESS)
                 return;
         if (Esys_ReadPublic(c->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL, NULL) == TSS2_RC_SUCCESS &&
             matches_template(&pub->publicArea, alg, &noda) && !noda) {
@@ -289,8 +311,9 @@ static int get_parent(struct tpm2_ctx *c, const struct tpm2_token *t, ESYS_TR *r
                 TPML_PCR_SELECTION none = {};
                 TPM2B_DATA outside = {};
 
-                rc = Esys_CreatePrimary(c->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                                        &sens, &tmpl, &outside, &none, &p->handle, NULL, NULL, NULL, NULL);
+                TPM_FIRST(c, rc, Esys_CreatePrimary(c->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                                    ESYS_TR_NONE, &sens, &tmpl, &outside, &none, &p->handle,
+                                                    NULL, NULL, NULL, NULL));
                 if (rc != TSS2_RC_SUCCESS)
                         return tpm_fail(why, rc, t->primary_alg == TPM2_ALG_RSA ?
                                         "cannot create the RSA primary key" : "cannot create the ECC primary key");
@@ -316,43 +339,32 @@ static int start_session(struct tpm2_ctx *c, ESYS_TR salt_key, TPM2_SE type, ESY
         return 0;
 }
 
-/* The one encryption session: salted with the first parent, bound to
- * nothing, so it serves every volume. */
-static int enc_session(struct tpm2_ctx *c, ESYS_TR parent, char **why) {
+/* The one session of the run, for every volume: a policy session salted
+ * with the first parent (one ECDH or RSA decryption in the TPM per boot).
+ * Its salt keys the encryption of each Unseal response, so the secret never
+ * crosses the bus in clear, and with a PIN the PolicyAuthValue HMAC, so a
+ * short PIN cannot be guessed offline from a recording of the bus. A policy
+ * session used with continueSession comes back reset (TPM 2.0 part 1,
+ * policy session use), so the next volume needs no PolicyRestart. */
+static int policy_session(struct tpm2_ctx *c, ESYS_TR parent, char **why) {
         TSS2_RC rc;
         int r;
 
-        if (c->enc_session != ESYS_TR_NONE)
-                return 0;
-        r = start_session(c, parent, TPM2_SE_HMAC, &c->enc_session, why);
-        if (r < 0)
-                return r;
-        rc = Esys_TRSess_SetAttributes(c->esys, c->enc_session, TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION, 0xff);
-        return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(why, rc, "cannot set session attributes");
-}
-
-/* The policy session carries no secret unless a PIN is used: then it is
- * salted too, or the PIN-keyed HMAC would allow an offline guess. */
-static int policy_session(struct tpm2_ctx *c, ESYS_TR parent, bool salted, char **why) {
-        TSS2_RC rc;
-        int r;
-
-        if (c->policy_session != ESYS_TR_NONE && (c->policy_salted || !salted)) {
-                if (c->policy_fresh)
+        if (c->session != ESYS_TR_NONE) {
+                if (c->session_fresh)
                         return 0;
-                rc = Esys_PolicyRestart(c->esys, c->policy_session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE);
+                rc = Esys_PolicyRestart(c->esys, c->session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE);
                 if (rc == TSS2_RC_SUCCESS) {
-                        c->policy_fresh = true;
+                        c->session_fresh = true;
                         return 0;
                 }
         }
-        flush(c, &c->policy_session);
-        r = start_session(c, salted ? parent : ESYS_TR_NONE, TPM2_SE_POLICY, &c->policy_session, why);
+        flush(c, &c->session);
+        r = start_session(c, parent, TPM2_SE_POLICY, &c->session, why);
         if (r < 0)
                 return r;
-        c->policy_salted = salted;
-        c->policy_fresh = true;
-        rc = Esys_TRSess_SetAttributes(c->esys, c->policy_session, TPMA_SESSION_CONTINUESESSION, 0xff);
+        c->session_fresh = true;
+        rc = Esys_TRSess_SetAttributes(c->esys, c->session, TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION, 0xff);
         return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(why, rc, "cannot set session attributes");
 }
 
@@ -365,7 +377,8 @@ static int read_banks(struct tpm2_ctx *c, char **why) {
 
         if (c->banks_read)
                 return 0;
-        rc = Esys_GetCapability(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS, 0, 1, &more, &cap);
+        TPM_FIRST(c, rc, Esys_GetCapability(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS, 0, 1,
+                                            &more, &cap));
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(why, rc, "cannot read the PCR banks");
         c->banks = cap->data.assignedPCR;
@@ -415,7 +428,8 @@ int tpm2_pcr_read(struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint32_t mask, uint8_t
                 TSS2_RC rc;
 
                 policy_pcr_selection(bank, left, &sel);
-                rc = Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, NULL, &out_sel, &digests);
+                TPM_FIRST(c, rc, Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, NULL,
+                                               &out_sel, &digests));
                 if (rc != TSS2_RC_SUCCESS)
                         return tpm_fail(why, rc, "cannot read PCRs");
                 done = out_sel->count ? (uint32_t) out_sel->pcrSelections[0].pcrSelect[0] |
@@ -491,7 +505,7 @@ int tpm2_pcr_extend_data(struct tpm2_ctx *c, unsigned pcr, const void *data, siz
                 d.count++;
         }
         pcr_values_forget(c);
-        rc = Esys_PCR_Extend(c->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d);
+        TPM_FIRST(c, rc, Esys_PCR_Extend(c->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d));
         return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(why, rc, "cannot extend the PCR");
 }
 
@@ -591,6 +605,32 @@ static int verify_signature(struct tpm2_ctx *c, const struct pcrsig_key *key, co
         return 0;
 }
 
+/* The one policy the signature file signs with `key` for (bank, mask), if
+ * it signs exactly one: pcrsig_find() with a policy no entry holds returns
+ * the signed policies as a list (-ENXIO). */
+static bool single_signed_policy(struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint32_t mask,
+                                 const struct pcrsig_key *key, uint8_t ret[32]) {
+        static const uint8_t nothing[32] = {};
+        _cleanup_free_ char *list = NULL;
+        TPMT_SIGNATURE sig;
+        size_t n;
+
+        if (pcrsig_find(c->signature, bank, mask, key, nothing, &sig, &list) != -ENXIO || !list ||
+            strlen(list) != 64 || hex_parse(list, ret, 32, &n) < 0 || n != 32)
+                return false;
+        return memcmp(ret, nothing, 32) != 0;
+}
+
+static bool pcr_values_cached(const struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint32_t mask) {
+        return c->pcrs.bank == bank && (c->pcrs.mask & mask) == mask;
+}
+
+/* The signed part: PolicyPCR + PolicyAuthorize with the ticket of the
+ * signed policy that the current PCR values satisfy. Those values are read
+ * only to choose among several signed policies, or to explain a refusal:
+ * when the file signs one policy for this key and selection, it is the only
+ * one that can unlock, and the TPM itself checks it against the PCRs
+ * (PolicyAuthorize refuses an approved policy that is not the session's). */
 static int signed_part(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank,
                        const struct tpm2_unseal_args *a, TPM2B_NAME *ret_name, char **why) {
         struct pcrsig_key key;
@@ -599,6 +639,7 @@ static int signed_part(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
         TPM2B_DIGEST none = {}, appr = { .size = 32 };
         TPM2B_NONCE ref = {};
         struct ticket *tk;
+        bool unread = false;
         TSS2_RC rc;
         int r;
 
@@ -607,13 +648,21 @@ static int signed_part(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
                 why_prefix(why, "field 'tpm2_pubkey'");
                 return r;
         }
-        r = pcr_values(c, bank, t->pubkey_pcr_mask, values, why);
-        if (r < 0)
-                return r;
         *ret_name = key.name;
-        r = policy_pcr(approved, bank, t->pubkey_pcr_mask, values, tpm2_hash_size(bank));
-        if (r < 0)
-                return why_set(why, r, "cannot compute the PCR policy");
+        if (!pcr_values_cached(c, bank, t->pubkey_pcr_mask)) {
+                r = load_signature(c, a, why);
+                if (r < 0)
+                        return r;
+                unread = single_signed_policy(c, bank, t->pubkey_pcr_mask, &key, approved);
+        }
+        if (!unread) {
+                r = pcr_values(c, bank, t->pubkey_pcr_mask, values, why);
+                if (r < 0)
+                        return r;
+                r = policy_pcr(approved, bank, t->pubkey_pcr_mask, values, tpm2_hash_size(bank));
+                if (r < 0)
+                        return why_set(why, r, "cannot compute the PCR policy");
+        }
 
         tk = find_ticket(c, &key.name, approved);
         if (tk)
@@ -637,17 +686,23 @@ static int signed_part(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
         }
 
         policy_pcr_selection(bank, t->pubkey_pcr_mask, &sel);
-        rc = Esys_PolicyPCR(c->esys, c->policy_session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &none, &sel);
+        rc = Esys_PolicyPCR(c->esys, c->session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &none, &sel);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(why, rc, "TPM refused PolicyPCR");
         memcpy(appr.buffer, approved, 32);
-        rc = Esys_PolicyAuthorize(c->esys, c->policy_session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+        rc = Esys_PolicyAuthorize(c->esys, c->session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                                   &appr, &ref, &key.name, &tk->tk);
-        if (rc != TSS2_RC_SUCCESS)
-                /* The PCRs moved between our read and PolicyPCR: the caller retries. */
-                return rc_base(rc) == rc_base(TPM2_RC_VALUE | TPM2_RC_P | TPM2_RC_1) ? -EAGAIN :
-                        tpm_fail(why, rc, "TPM refused PolicyAuthorize");
-        return 0;
+        if (rc == TSS2_RC_SUCCESS)
+                return 0;
+        if (rc_base(rc) != rc_base(TPM2_RC_VALUE | TPM2_RC_P | TPM2_RC_1))
+                return tpm_fail(why, rc, "TPM refused PolicyAuthorize");
+        /* The PCR values are not those of the approved policy: the only
+         * signed one does not hold, or the PCRs moved after our read. Read
+         * them now; the caller tries again, and the next round finds the
+         * policy they satisfy or explains which PCR does not match. */
+        pcr_values_forget(c);
+        r = pcr_values(c, bank, t->pubkey_pcr_mask, values, why);
+        return r < 0 ? r : -EAGAIN;
 }
 
 /* ---- unseal -------------------------------------------------------------- */
@@ -708,7 +763,7 @@ static int tpm_policy_mismatch(struct tpm2_ctx *c, const struct tpm2_token *t, T
         TSS2_RC rc;
         int r;
 
-        rc = Esys_PolicyGetDigest(c->esys, c->policy_session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &d);
+        rc = Esys_PolicyGetDigest(c->esys, c->session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &d);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(why, rc, "cannot read the policy digest");
         if (d->size == 32 && memcmp(d->buffer, t->policy_hash, 32) == 0)
@@ -726,10 +781,10 @@ static int satisfy_policy(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_A
         TSS2_RC rc;
         int r;
 
-        r = policy_session(c, parent, t->pin, why);
+        r = policy_session(c, parent, why);
         if (r < 0)
                 return r;
-        c->policy_fresh = false;
+        c->session_fresh = false;
         if (t->pubkey_pcr_mask) {
                 r = signed_part(c, t, bank, a, &key_name, why);
                 if (r < 0)
@@ -739,12 +794,12 @@ static int satisfy_policy(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_A
                 TPML_PCR_SELECTION sel;
                 TPM2B_DIGEST none = {};
                 policy_pcr_selection(bank, t->pcr_mask, &sel);
-                rc = Esys_PolicyPCR(c->esys, c->policy_session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &none, &sel);
+                rc = Esys_PolicyPCR(c->esys, c->session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &none, &sel);
                 if (rc != TSS2_RC_SUCCESS)
                         return tpm_fail(why, rc, "TPM refused PolicyPCR");
         }
         if (t->pin) {
-                rc = Esys_PolicyAuthValue(c->esys, c->policy_session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE);
+                rc = Esys_PolicyAuthValue(c->esys, c->session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE);
                 if (rc != TSS2_RC_SUCCESS)
                         return tpm_fail(why, rc, "TPM refused PolicyAuthValue");
         }
@@ -767,25 +822,31 @@ static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
         TSS2_RC rc;
         int r;
 
+        bool last = a && a->last;
+
         r = satisfy_policy(c, t, bank, parent, a, why);
         if (r < 0)
                 return r;
-        /* Salted only now: a volume refused by its policy costs no ECDH. */
-        r = enc_session(c, parent, why);
-        if (r < 0)
-                return r;
-        rc = Esys_Unseal(c->esys, obj, c->policy_session, c->enc_session, ESYS_TR_NONE, &out);
+        /* The response is encrypted with the session's salt. On the last
+         * Unseal of the run the TPM also ends the session (continueSession
+         * clear), which saves a FlushContext; only after success, so a
+         * failed Unseal leaves it to flush() below or to tpm2_close(). */
+        rc = Esys_TRSess_SetAttributes(c->esys, c->session,
+                                       TPMA_SESSION_ENCRYPT | (last ? 0 : TPMA_SESSION_CONTINUESESSION), 0xff);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(why, rc, "cannot set session attributes");
+        rc = Esys_Unseal(c->esys, obj, c->session, ESYS_TR_NONE, ESYS_TR_NONE, &out);
         if (rc != TSS2_RC_SUCCESS) {
                 TSS2_RC b = rc_base(rc);
                 if (b == TPM2_RC_POLICY_FAIL) {
                         /* PCRs moved after our read: the TPM's digest says so. */
                         r = tpm_policy_mismatch(c, t, bank, why);
                         pcr_values_forget(c);
-                        flush(c, &c->policy_session);
+                        flush(c, &c->session);
                         return r < 0 ? r : -EAGAIN;
                 }
                 /* A failed authorization may leave the policy session unusable. */
-                flush(c, &c->policy_session);
+                flush(c, &c->session);
                 if (b == TPM2_RC_PCR_CHANGED) {
                         pcr_values_forget(c);
                         return -EAGAIN;
@@ -793,9 +854,14 @@ static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
                 return why_set(why, b == TPM2_RC_LOCKOUT ? EBUSY : (b == TPM2_RC_AUTH_FAIL || b == TPM2_RC_BAD_AUTH) ? EACCES : EIO,
                                "%s", tpm2_rc_sentence(rc));
         }
-        /* A policy session used with continueSession comes back reset, as
-         * after PolicyRestart (TPM 2.0 part 1, policy session use). */
-        c->policy_fresh = true;
+        if (last) {
+                /* Gone from the TPM; ESYS keeps its record until closed. */
+                (void) Esys_TR_Close(c->esys, &c->session);
+                c->session = ESYS_TR_NONE;
+        } else
+                /* A policy session used with continueSession comes back
+                 * reset, as after PolicyRestart (TPM 2.0 part 1). */
+                c->session_fresh = true;
         r = secret_new_from(out->buffer, out->size, ret);
         explicit_bzero(out, sizeof(*out));
         Esys_Free(out);
@@ -825,7 +891,8 @@ int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const struct tpm
         r = get_parent(c, t, &parent, why);
         if (r < 0)
                 return r;
-        rc = Esys_Load(c->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &t->private, &t->public, &obj);
+        TPM_FIRST(c, rc, Esys_Load(c->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &t->private,
+                                   &t->public, &obj));
         if (rc != TSS2_RC_SUCCESS)
                 return why_set(why, rc_base(rc) == TPM2_RC_LOCKOUT ? EBUSY : EIO,
                                "cannot load the sealed object: %s", tpm2_rc_sentence(rc));

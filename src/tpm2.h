@@ -10,10 +10,10 @@
 
 /* One TPM connection per process. It owns everything that is expensive on
  * a discrete TPM and is shared by every volume of a boot: the parent key
- * (created or found once), one salted session that encrypts the Unseal
- * responses, one policy session (restarted per volume), the verified
- * signature tickets, and the signature file. Every handle is flushed by
- * tpm2_close(). */
+ * (created or found once), one salted policy session that also encrypts
+ * the Unseal responses (reset by each Unseal, ended by the last one), the
+ * verified signature tickets, and the signature file. Every handle is
+ * flushed by tpm2_close(), or by the TPM itself after the last Unseal. */
 struct tpm2_ctx;
 
 struct tpm2_stats {
@@ -40,6 +40,8 @@ struct tpm2_unseal_args {
         const char *const *signatures;   /* NULL-terminated search list, before the defaults */
         bool signatures_complete;        /* the list already holds the defaults (under a root) */
         const struct secret *pin;        /* NULL: no PIN available */
+        bool last;                       /* no other unseal follows on this context: the
+                                          * Unseal ends the session (no FlushContext) */
 };
 
 /* Unseal the 32-byte secret of a token. On refusal *why is one sentence:

@@ -186,9 +186,9 @@ struct tpm_open {
 };
 
 static int unseal_tpm2(const struct plan *p, struct boot *b, struct crypt_device *cd, struct tpm_open *o,
-                       struct luks_key *key, char **why) {
+                       bool last, struct luks_key *key, char **why) {
         const char **sigs;
-        struct tpm2_unseal_args a = {};
+        struct tpm2_unseal_args a = { .last = last };
         int r;
 
         if (!b->tpm) {
@@ -309,15 +309,20 @@ static int run_tpm_steps(const struct plan *p, struct boot *b, const struct unlo
                          struct attempt *att, struct tpm_open *o) {
         struct tpm_job *t = calloc(n + 1, sizeof(*t));
         _cleanup_free_ struct luks_job *jobs = calloc(n + 1, sizeof(*jobs));
-        size_t n_t = 0;
+        size_t n_t = 0, n_tpm = 0;
         int r = 0;
 
         if (!t || !jobs) {
                 free(t);
                 return -ENOMEM;
         }
-        for (size_t i = 0; i < n && steps[i].method == UNLOCK_TPM2; i++) {
+        while (n_tpm < n && steps[n_tpm].method == UNLOCK_TPM2)
+                n_tpm++;
+        for (size_t i = 0; i < n_tpm; i++) {
                 const struct plan_volume *v = &p->volumes[steps[i].volume];
+                /* The last volume of the last pass ends the TPM session with
+                 * its Unseal; an earlier pass keeps it for the next one. */
+                bool last = b->pass == BOOT_PASS_REST && i == n_tpm - 1;
                 struct boot_volume *bv = boot_volume_get(b, v->name);
                 _cleanup_free_ char *why = NULL;
                 struct tpm_job *j = &t[n_t];
@@ -329,7 +334,7 @@ static int run_tpm_steps(const struct plan *p, struct boot *b, const struct unlo
                 *j = (struct tpm_job) { .volume = steps[i].volume, .key = { .token = -1, .keyslot = -1 } };
                 r = luks_load(bv->dev.devnode, &j->cd, &why);
                 if (r >= 0)
-                        r = unseal_tpm2(p, b, j->cd, o, &j->key, &why);
+                        r = unseal_tpm2(p, b, j->cd, o, last, &j->key, &why);
                 if (r == -ENOMEM)
                         break;
                 if (r < 0) {

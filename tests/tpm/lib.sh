@@ -28,15 +28,37 @@ tpm_cleanup() {
 	rm -rf "$T"
 }
 
-# swtpm_start NAME: a fresh TPM; sets TCTI_NAME-style variable $TCTI.
+# swtpm_start NAME [FLAGS]: a TPM (fresh, or NAME's state after
+# swtpm_stop); sets $TCTI. FLAGS default to not-need-init,startup-clear (the
+# TPM is started, as the kernel does); not-need-init alone leaves it waiting
+# for TPM2_Startup.
 swtpm_start() {
 	d=$T/$1
 	mkdir -p "$d/state"
+	rm -f "$d/sock" "$d/sock.ctrl"
 	swtpm socket --tpm2 --server type=unixio,path="$d/sock" --ctrl type=unixio,path="$d/sock.ctrl" \
-		--tpmstate dir="$d/state" --flags not-need-init,startup-clear --daemon --pid file="$d/swtpm.pid" \
+		--tpmstate dir="$d/state" --flags "${2:-not-need-init,startup-clear}" --daemon --pid file="$d/swtpm.pid" \
 		--log file="$d/swtpm.log" || return 1
 	for _i in $(seq 50); do [ -S "$d/sock" ] && break; sleep 0.05; done
 	TCTI="swtpm:path=$d/sock"
+}
+
+# swtpm_stop NAME: stop NAME's swtpm (its permanent state, seeds included, stays).
+swtpm_stop() {
+	_p=$(cat "$T/$1/swtpm.pid" 2>/dev/null) || return 0
+	kill "$_p" 2>/dev/null
+	for _i in $(seq 100); do kill -0 "$_p" 2>/dev/null || break; sleep 0.05; done
+	rm -f "$T/$1/swtpm.pid"
+}
+
+# in_file HAYSTACK NEEDLE: whether the bytes of file NEEDLE (one trailing
+# newline dropped) occur in file HAYSTACK, e.g. a secret in a TPM recording.
+in_file() {
+	python3 -c 'import sys
+h = open(sys.argv[1], "rb").read()
+n = open(sys.argv[2], "rb").read()
+n = n[:-1] if n.endswith(b"\n") else n
+sys.exit(0 if n and n in h else 1)' "$1" "$2"
 }
 
 # Run a tpm2-tools command against $TCTI.

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Two volumes in one run: one parent key, one salted session, one signature
-# verification, counted on the wire with the recording TCTI; and nothing
+# verification, counted on the wire with the recording TCTI, and no command
+# more than the minimum below; the unsealed secret never crosses the wire in
+# clear; a TPM nobody started gets its Startup on demand; and nothing
 # printed or logged holds a secret, a passphrase or the PIN.
 . "$top_srcdir/tests/tpm/lib.sh"
 tpm_require tpm2_create tpm2_createprimary
@@ -32,9 +34,34 @@ check "one CreatePrimary on the wire for two volumes" [ "$(count CreatePrimary)"
 check "one VerifySignature on the wire for two volumes" [ "$(count VerifySignature)" = 1 ]
 check "one LoadExternal on the wire for two volumes" [ "$(count LoadExternal)" = 1 ]
 check "two Unseal on the wire" [ "$(count Unseal)" = 2 ]
-check "two StartAuthSession (one salted HMAC, one policy) for two volumes" [ "$(count StartAuthSession)" = 2 ]
+check "one StartAuthSession for two volumes: one salted policy session that also encrypts" \
+	[ "$(count StartAuthSession)" = 1 ] && [ "$(count 'StartAuthSession(salted)')" = 1 ]
+check "no Startup (the TPM is started) and no PCR_Read (the file signs one policy)" \
+	[ -z "$(count Startup)$(count PCR_Read)" ]
+# The whole list, the minimum for two volumes of systemd 252 on a TPM without
+# the SRK: ReadPublic (is there a persistent parent?), CreatePrimary, one
+# StartAuthSession, LoadExternal + VerifySignature + its FlushContext; per
+# volume Load, PolicyPCR, PolicyAuthorize, Unseal, FlushContext; the
+# parent's and the session's FlushContext.
+cat > "$T/want" <<EOW
+total 18
+FlushContext 5
+Load 2
+PolicyAuthorize 2
+PolicyPCR 2
+Unseal 2
+CreatePrimary 1
+LoadExternal 1
+ReadPublic 1
+StartAuthSession 1
+VerifySignature 1
+StartAuthSession(salted) 1
+EOW
+sort "$T/want" > "$T/want.sorted"
+sort "$T/count" > "$T/count.sorted"
+check "exactly these commands for two volumes" diff "$T/want.sorted" "$T/count.sorted"
 check "no transient object or session is left in the TPM" \
-	[ -z "$(tt tpm2_getcap handles-transient)$(tt tpm2_getcap handles-loaded-session)" ]
+	[ -z "$(tt tpm2_getcap handles-transient)$(tt tpm2_getcap handles-loaded-session)$(tt tpm2_getcap handles-saved-session)" ]
 
 # No secret in any output: a token whose secret the test knows (sealed by
 # the helper), with a PIN, at the highest log level, TSS logging included.
@@ -61,4 +88,42 @@ check "output holds no unsealed secret (hex, spaced)" nosecret "$(printf '%s' "$
 check "output holds no PIN" nosecret 80085
 check "output holds no fixture passphrase" nosecret "fixture-passphrase"
 check "output is not empty (the check looked at something)" [ "$(wc -l < "$T/out.txt")" -gt 20 ]
+
+# Nor on the wire: the Unseal response is encrypted with the session's salt.
+TCTI_PCAP_FILE=$T/c.pcap "$USI_INIT" unlock --check --tpm2-device="pcap:$TCTI" --signature="$T/sig.json" \
+	--pin-file="$T/pin" "$T/c" >/dev/null 2>&1
+check "recorded: the PIN volume unlocks through one salted session" \
+	[ "$(python3 "$top_srcdir/tests/tpm/pcap-count.py" "$T/c.pcap" | awk '$1 == "StartAuthSession(salted)" { print $2 }')" = 1 ]
+not_in_file() { ! in_file "$@"; }
+check "the recording holds no unsealed secret" not_in_file "$T/c.pcap" "$T/sealed.bin"
+check "the recording holds no passphrase (base64 of the secret)" not_in_file "$T/c.pcap" "$T/sealed.pass"
+helper pinauth 80085 | python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' > "$T/pinauth.bin"
+check "the recording holds no PIN authValue" not_in_file "$T/c.pcap" "$T/pinauth.bin"
+# The same search finds a secret unsealed without encryption (tpm2_unseal,
+# password session): it would see one that crossed in clear.
+openssl rand 32 > "$T/clear.bin"
+tt tpm2_createprimary -Q -C o -g sha256 -G ecc256:null:aes128cfb -a "$PRIMARY_ATTRS" -c "$T/ctl.ctx"
+tt tpm2_create -Q -C "$T/ctl.ctx" -g sha256 -a "fixedtpm|fixedparent|userwithauth" -i "$T/clear.bin" \
+	-u "$T/clear.pub" -r "$T/clear.priv"
+tpm_flush
+tt tpm2_load -Q -C "$T/ctl.ctx" -u "$T/clear.pub" -r "$T/clear.priv" -c "$T/clear.ctx"
+tpm_flush
+TCTI_PCAP_FILE=$T/clear.pcap tpm2_unseal --tcti="pcap:$TCTI" -c "$T/clear.ctx" > "$T/clear.out"
+tpm_flush
+check "control: an unencrypted Unseal puts the secret in the recording" in_file "$T/clear.pcap" "$T/clear.bin"
+
+# A TPM that nobody started (swtpm without startup-clear, a reset TPM):
+# TPM_RC_INITIALIZE on the first command, then Startup once, and the unlock.
+make_image "$T/d"
+systemd-cryptenroll --tpm2-device="$TCTI" --tpm2-pcrs= --unlock-key-file="$T/pw" "$T/d" >/dev/null 2>&1
+tpm_flush
+swtpm_stop tpm
+swtpm_start tpm not-need-init
+OUT=$(TCTI_PCAP_FILE="$T/start.pcap" "$USI_INIT" unlock --check --tpm2-device="pcap:$TCTI" "$T/d" 2>&1); RC=$?
+printf '%s\n' "$OUT" | sed 's/^/#   /'
+check "an unstarted TPM: the volume unlocks" expect_ok "$T/d" 0 1
+python3 "$top_srcdir/tests/tpm/pcap-count.py" "$T/start.pcap" > "$T/count"
+check "an unstarted TPM: one Startup on the wire" [ "$(count Startup)" = 1 ]
+check "no transient object or session is left in the TPM" \
+	[ -z "$(tt tpm2_getcap handles-transient)$(tt tpm2_getcap handles-loaded-session)$(tt tpm2_getcap handles-saved-session)" ]
 done_testing
