@@ -139,6 +139,7 @@ static void unlock_all_tpm2(struct volume *v, size_t n, const struct unlock_cli 
                         why_set(&v[i].why, ENODEV, "%s", strempty(tpm_why));
                         continue;
                 }
+                ua.last = i == n - 1;  /* the last volume ends the TPM session */
                 if (luks_unseal_tpm2(v[i].cd, tpm, &ua, &keys[n_jobs], &v[i].why) < 0)
                         continue;
                 jobs[n_jobs] = (struct luks_job) { .cd = v[i].cd, .name = a->name, .key = &keys[n_jobs] };
