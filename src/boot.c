@@ -2,14 +2,18 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "boot-fs.h"
 #include "boot.h"
+#include "efivars.h"
+#include "kairos-mode.h"
 #include "load.h"
 #include "log.h"
 #include "measure.h"
+#include "overlays.h"
 #include "pid1.h"
 #include "state.h"
 #include "unlock.h"
@@ -175,10 +179,186 @@ static int measure(const struct plan *p, struct boot *b, const char *word) {
         return 0;
 }
 
-/* The API file systems, then enter-initrd. */
+/* This machine's EFI variables, or -1: a BIOS boot, or a `boot --root`
+ * (the host's firmware says nothing about the root under test). */
+static int open_efivars(const struct boot *b) {
+        char why[WHY_MAX];
+        int fd = -1;
+
+        if (!b->pid1 || root_open_flags(b->root_fd, EFIVARS_DIR, RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &fd, why) < 0)
+                return -1;
+        return fd;
+}
+
+/* Secure Boot off means the firmware ran whatever it was given: this UKI's
+ * signature was not checked. Fail closed unless the command line or the
+ * initrd's config (both inside the signed UKI; the /oem config is not read
+ * yet) allow it. A machine without EFI variables has no Secure Boot to ask:
+ * the check is skipped, as Kairos does. Binding the keys to PCR 7 at
+ * enrolment is what protects them either way. */
+static int check_secure_boot(const struct plan *p, struct boot *b, int efivars_fd) {
+        enum secure_boot sb = secure_boot_state(efivars_fd);
+
+        switch (sb) {
+        case SECURE_BOOT_ON:
+                log_info("early: Secure Boot is on");
+                return 0;
+        case SECURE_BOOT_NO_EFI:
+                if (b->pid1)
+                        log_info("early: no EFI variables (a BIOS boot): Secure Boot not checked");
+                return 0;
+        case SECURE_BOOT_OFF:
+                break;
+        }
+        if (p->insecure_boot_allowed)
+                return boot_warn(b, "early: Secure Boot is off; booting on because rd.usi.insecure, "
+                                    "rd.immucore.securebootdisabled or allow_insecure_boot allows it");
+        return boot_fail(b, -EPERM, "early: Secure Boot is off (EFI variable SecureBoot-%s is not 1): the firmware did not "
+                                    "verify this image; refusing to boot (rd.usi.insecure or allow_insecure_boot: true overrides)",
+                         EFI_GLOBAL_GUID);
+}
+
+/* /run/cos/<mode> for a Kairos userspace: from the boot loader's EFI
+ * variables on a UKI boot, from the command line otherwise. A failure to
+ * write them is a warning: the volumes are not at stake. */
+static int write_kairos_mode(const struct plan *p, struct boot *b, int efivars_fd) {
+        struct kairos_mode m;
+        _cleanup_free_ char *entry = NULL, *partuuid = NULL;
+        _cleanup_close_ int dir = -1;
+        const char *failed = NULL;
+        char why[WHY_MAX];
+        int r;
+
+        if (p->usi_mode) {
+                if (efivars_fd >= 0) {
+                        (void) efivar_read_string(efivars_fd, "LoaderDevicePartUUID", EFI_LOADER_GUID, &partuuid);
+                        (void) efivar_read_string(efivars_fd, "LoaderEntrySelected", EFI_LOADER_GUID, &entry);
+                }
+                kairos_mode_uki(partuuid && *partuuid, entry, &m);
+        } else
+                kairos_mode_cmdline(b->cmdline, &m);
+        if ((r = root_mkdir_p(b->root_fd, KAIROS_SENTINEL_DIR, RESOLVE_STRICT, NULL, &dir, NULL, why)) < 0)
+                return boot_warn(b, "early: cannot create %s: %s", KAIROS_SENTINEL_DIR, why);
+        if ((r = kairos_mode_write(dir, &m, &failed)) < 0)
+                return boot_warn(b, "early: cannot write %s/%s: %s", KAIROS_SENTINEL_DIR, failed, strerror(-r));
+        log_info("early: boot mode %s%s%s (boot entry %s, boot partition %s)", m.mode, m.uki ? ", " : "", strempty(m.uki),
+                 entry ? entry : "none", partuuid ? partuuid : "none");
+        return 0;
+}
+
+/* The API file systems, the Secure Boot check, the Kairos mode files, then
+ * enter-initrd. */
 static int run_early(const struct plan *p, struct boot *b) {
+        _cleanup_close_ int efivars_fd = -1;
         int r = stage_early(p, b);
-        return r < 0 ? r : measure(p, b, "enter-initrd");
+
+        if (r < 0)
+                return r;
+        efivars_fd = open_efivars(b);
+        if ((r = check_secure_boot(p, b, efivars_fd)) < 0 || (r = write_kairos_mode(p, b, efivars_fd)) < 0)
+                return r;
+        return measure(p, b, "enter-initrd");
+}
+
+/* fstab fields: space, tab, newline and backslash as octal escapes. */
+static void fstab_field(FILE *f, const char *s) {
+        for (; *s; s++)
+                if (strchr(" \t\n\\", *s))
+                        fprintf(f, "\\%03o", (unsigned char) *s);
+                else
+                        fputc(*s, f);
+}
+
+/* Options as the final OS sees the paths: without the --root prefix. An
+ * overlay's are made from its path (a second run finds it mounted and does
+ * not know the options it was mounted with). */
+static char *fstab_options(const struct boot *b, const struct boot_mount *m) {
+        size_t n = strlen(b->root);
+        char *out;
+
+        if (streq(m->fstype, "overlay")) {
+                _cleanup_free_ char *upper = NULL, *work = NULL;
+                if (overlay_dirs(m->target, &upper, &work) < 0 ||
+                    asprintf(&out, "lowerdir=%s,upperdir=%s,workdir=%s", m->target, upper, work) < 0)
+                        return NULL;
+                return out;
+        }
+        out = strdup(*m->options ? m->options : "defaults");
+
+        if (!out || !n)
+                return out;
+        for (char *w = out, *r = out; ; ) {
+                if (strncmp(r, b->root, n) == 0 && r[n] == '/')
+                        r += n;
+                if (!(*w++ = *r++))
+                        break;
+        }
+        return out;
+}
+
+/* Is the file `name` in dir exactly `text`? */
+static bool file_is(int dir, const char *name, const char *text, size_t len) {
+        _cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t) st.st_size != len || !(buf = malloc(len + 1)))
+                return false;
+        return read(fd, buf, len + 1) == (ssize_t) len && memcmp(buf, text, len) == 0;
+}
+
+/* /etc/fstab of the final OS (the /etc overlay by now), replaced as Kairos
+ * does: one line per volume, overlay and bind this boot made, so mount(8),
+ * findmnt --fstab and systemd in the final OS know them. A second run over
+ * the same mounts leaves the file alone. */
+#define FSTAB_PATH "/etc/fstab"
+static int write_fstab(struct boot *b) {
+        static const char tmp[] = ".fstab.usi-init";
+        _cleanup_close_ int dir = -1, fd = -1;
+        /* text before f: the stream is closed (and flushes into text) first. */
+        _cleanup_free_ char *text = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        size_t len = 0, n = 0;
+        char why[WHY_MAX];
+
+        if (root_open_flags(b->root_fd, "/etc", RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &dir, why) < 0)
+                return boot_warn(b, "fstab: cannot open /etc: %s", why);
+        if (!(f = open_memstream(&text, &len)))
+                return -ENOMEM;
+        fputs("# Written by usi-init at boot: the mounts it made in the initrd.\n", f);
+        for (size_t i = 0; i < b->n_mounts; i++) {
+                const struct boot_mount *m = &b->mounts[i];
+                bool bind = streq(m->fstype, "bind");
+                _cleanup_free_ char *opts = NULL;
+
+                if (m->stage != STAGE_MOUNTS && m->stage != STAGE_OVERLAYS && m->stage != STAGE_BINDS)
+                        continue;
+                if (!(opts = fstab_options(b, m)))
+                        return -ENOMEM;
+                fstab_field(f, m->source);
+                fputc(' ', f);
+                fstab_field(f, m->target);
+                fprintf(f, " %s ", bind ? "none" : m->fstype);
+                fstab_field(f, opts);
+                fputs(" 0 0\n", f);
+                n++;
+        }
+        if (fflush(f) != 0)
+                return -ENOMEM;
+        if (file_is(dir, "fstab", text, len)) {
+                log_info("fstab: %s already lists the %zu mounts", FSTAB_PATH, n);
+                return 0;
+        }
+        fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return boot_warn(b, "fstab: cannot write %s%s: %s", b->root, FSTAB_PATH, strerror(errno));
+        if (write(fd, text, len) != (ssize_t) len || fsync(fd) < 0 || renameat(dir, tmp, dir, "fstab") < 0) {
+                int e = errno;
+                (void) unlinkat(dir, tmp, 0);
+                return boot_warn(b, "fstab: cannot write %s%s: %s", b->root, FSTAB_PATH, strerror(e));
+        }
+        log_info("fstab: %zu mounts written to %s", n, FSTAB_PATH);
+        return 0;
 }
 
 /* The first existing init of the plan, exec'ed as PID 1. */
@@ -397,6 +577,8 @@ int boot_run(const struct boot_options *o) {
                 if ((r = run_stage(rest[i], p, &b)) < 0)
                         goto out;
 
+        if ((r = write_fstab(&b)) < 0)
+                goto out;
         log_info("boot: done in %llu ms", (unsigned long long) boot_elapsed_ms(&b));
         state_write(have_plan ? p : NULL, &b, o->state_file);
         r = run_stage(STAGE_HANDOFF, p, &b);

@@ -145,6 +145,8 @@ static const struct cmdline_option options[] = {
         { "rd.immucore.overlay",       OPT_STRING,       OFF(overlay) },
         { "rd.cos.overlay",            OPT_STRING,       OFF(overlay) },
         { "rd.immucore.uki",           OPT_FLAG,         OFF(uki) },
+        { "rd.usi.insecure",           OPT_FLAG,         OFF(insecure) },
+        { "rd.immucore.securebootdisabled", OPT_FLAG,    OFF(insecure) },
 };
 
 _printf_(2, 3) static int warnf(struct cmdline *c, const char *fmt, ...) {

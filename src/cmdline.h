@@ -21,6 +21,7 @@ struct cmdline {
         bool debug;
         bool shell;
         bool uki;                /* rd.immucore.uki: a UKI boot */
+        bool insecure;           /* rd.usi.insecure / rd.immucore.securebootdisabled: boot with Secure Boot off */
         char *break_stage;       /* rd.usi.break=STAGE */
         int timeout_sec;         /* rd.usi.timeout=, -1 */
         char *config;            /* rd.usi.config=PATH */

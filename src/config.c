@@ -666,6 +666,7 @@ static const struct field top_fields[] = {
         { "init",         f_file_list,  offsetof(struct config, init) },
         { "on_failure",   f_on_failure, offsetof(struct config, on_failure) },
         { "allow_shell",  f_bool,       offsetof(struct config, allow_shell) },
+        { "allow_insecure_boot", f_bool, offsetof(struct config, allow_insecure_boot) },
         { "reboot_delay", f_seconds,    offsetof(struct config, reboot_delay_sec) },
         { "timeout",      f_seconds,    offsetof(struct config, default_timeout_sec) },
 };
@@ -945,6 +946,7 @@ void config_init(struct config *c) {
                 .root_relocate = TRI_UNSET,
                 .root_read_only = TRI_UNSET,
                 .allow_shell = TRI_UNSET,
+                .allow_insecure_boot = TRI_UNSET,
                 .reboot_delay_sec = -1,
                 .default_timeout_sec = -1,
         };

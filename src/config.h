@@ -106,6 +106,7 @@ struct config {
         struct cpath_list init;
         enum on_failure on_failure;
         int allow_shell;                /* TRI */
+        int allow_insecure_boot;        /* TRI: boot on with Secure Boot off */
         int reboot_delay_sec;           /* -1 */
         int default_timeout_sec;        /* -1 */
 

@@ -78,5 +78,6 @@ const char config_defaults_yaml[] =
         "init: []\n"
         "on_failure: halt\n"
         "allow_shell: false\n"
+        "allow_insecure_boot: false\n"
         "reboot_delay: 10\n"
         "timeout: 30\n";

@@ -494,6 +494,7 @@ static int build_failure(const struct config *c, const struct cmdline *cl, struc
                 f = cl->on_failure;
 
         p->shell_allowed = cl->shell || c->allow_shell == 1;
+        p->insecure_boot_allowed = cl->insecure || c->allow_insecure_boot == 1;
         p->reboot_delay_sec = c->reboot_delay_sec >= 0 ? (unsigned) c->reboot_delay_sec : 10;
         /* A shell is root on an unlocked node: only where someone allowed it. */
         if (f == ON_FAILURE_SHELL && !p->shell_allowed) {

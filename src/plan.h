@@ -76,6 +76,7 @@ struct plan {
 
         enum on_failure on_failure;       /* effective action */
         bool shell_allowed;
+        bool insecure_boot_allowed;       /* Secure Boot off does not stop the boot */
         unsigned reboot_delay_sec;
         int break_stage;                  /* -1: none */
         bool debug;

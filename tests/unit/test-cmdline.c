@@ -110,6 +110,28 @@ static void test_parse_kairos(void **state) {
         cmdline_done(&c);
 }
 
+/* Either spelling allows a boot with Secure Boot off; neither is the default. */
+static void test_parse_insecure(void **state) {
+        static const char *const on[] = { "rd.usi.insecure", "rd.immucore.securebootdisabled", "rd.usi.insecure=1",
+                                          "rd.immucore.securebootdisabled=yes", "rd.usi.insecure=0 rd.immucore.securebootdisabled" };
+        static const char *const off[] = { "", "rd.usi.insecure=0", "rd.immucore.securebootdisabled=no",
+                                           "rd.immucore.securebootdisabled rd.usi.insecure=off", "rd.usi.insecurex" };
+        struct cmdline c;
+
+        for (size_t i = 0; i < ELEMENTSOF(on); i++) {
+                cmdline_init(&c);
+                assert_int_equal(cmdline_parse(on[i], &c), 0);
+                assert_true(c.insecure);
+                cmdline_done(&c);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(off); i++) {
+                cmdline_init(&c);
+                assert_int_equal(cmdline_parse(off[i], &c), 0);
+                assert_false(c.insecure);
+                cmdline_done(&c);
+        }
+}
+
 static void test_parse_warnings(void **state) {
         struct cmdline c;
 
@@ -166,6 +188,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_options),
                 cmocka_unit_test(test_parse_last_wins),
                 cmocka_unit_test(test_parse_kairos),
+                cmocka_unit_test(test_parse_insecure),
                 cmocka_unit_test(test_parse_warnings),
                 cmocka_unit_test(test_parse_init_args),
                 cmocka_unit_test(test_read_file),

@@ -21,6 +21,15 @@ scenario() {
         [ "$(grep -c '^refused ' "$log" 2>/dev/null)" = 2 ] ||
                 fail "the final OS could unseal again: $(tr '\n' ' ' < "$log" 2>/dev/null)"
 
+        # Kairos parity: /etc/fstab of the final OS lists the mounts made, and
+        # a BIOS boot (no EFI variables, so no boot partition) is install media.
+        local f=$W/node.res/fstab
+        grep -qx '/dev/mapper/oem /oem ext4 defaults 0 0' "$f" || fail "/etc/fstab has no /oem line: $(tr '\n' '|' < "$f" 2>/dev/null)"
+        grep -qx '/dev/mapper/persistent /usr/local ext4 defaults 0 0' "$f" || fail "/etc/fstab has no /usr/local line"
+        grep -q '^overlay /etc overlay lowerdir=/etc,' "$f" || fail "/etc/fstab has no /etc overlay line"
+        grep -qx '/usr/local/.state/etc-ssh.bind /etc/ssh none bind 0 0' "$f" || fail "/etc/fstab has no /etc/ssh bind line"
+        expect_eq "/run/cos sentinels (BIOS: no LoaderDevicePartUUID)" "$(report cos)" "live_mode uki_install_mode"
+
         judge_state || return 1
         s=$W/node.res/state.json
         for v in oem persistent; do

@@ -28,5 +28,13 @@ scenario() {
         [ "$(grep -c '^refused ' "$log" 2>/dev/null)" = 2 ] ||
                 fail "the final OS could unseal again: $(tr '\n' ' ' < "$log" 2>/dev/null)"
         expect_eq "Secure Boot state seen by the final OS" "$(report secureboot)" 0
+        # Kairos sentinels: OVMF loads the UKI from -kernel, not from a disk
+        # partition, so the stub sets no LoaderDevicePartUUID and no boot
+        # loader sets LoaderEntrySelected: install media, as kairos-sdk says.
+        expect_eq "LoaderDevicePartUUID in the final OS" "$(report 'efivar LoaderDevicePartUUID')" ""
+        expect_eq "LoaderEntrySelected in the final OS" "$(report 'efivar LoaderEntrySelected')" ""
+        expect_eq "/run/cos sentinels" "$(report cos)" "live_mode uki_install_mode"
+        grep -qx '/dev/mapper/persistent /usr/local ext4 defaults 0 0' "$W/node.res/fstab" ||
+                fail "/etc/fstab has no /usr/local line"
         judge_state
 }

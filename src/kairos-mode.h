@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/* The boot mode a Kairos node's userspace reads from /run/cos/: one file per
+ * fact, containing "1". Cloud-config stages and kairos-agent key off them.
+ *
+ * A UKI boot (USI mode) is classified from the boot loader's EFI variables:
+ * - no LoaderDevicePartUUID (booted from removable or network media, or with
+ *   no boot loader that says where it came from): live_mode, uki_install_mode;
+ * - otherwise uki_boot_mode, and LoaderEntrySelected names the mode: a
+ *   systemd-boot Type #1 entry ("*.conf") whose name starts with active,
+ *   passive, recovery or statereset (the last one is autoreset_mode); any
+ *   other or no entry: unknown.
+ * Any other boot is classified from the kernel command line, as the GRUB
+ * entries of a non-UKI Kairos node set it (kairos.reset, COS_ACTIVE,
+ * COS_PASSIVE, COS_RECOVERY / COS_SYSTEM / recovery-mode, live:LABEL /
+ * live:CDLABEL / netboot). */
+struct kairos_mode {
+        const char *mode;       /* "active_mode", ..., "unknown" */
+        const char *uki;        /* "uki_boot_mode", "uki_install_mode" or NULL */
+};
+
+void kairos_mode_uki(bool from_install, const char *entry, struct kairos_mode *ret);
+void kairos_mode_cmdline(const char *cmdline, struct kairos_mode *ret);
+
+#define KAIROS_SENTINEL_DIR "/run/cos"
+
+/* Write the sentinel files of *m into the directory dir_fd. Returns 0 or a
+ * negative errno (the name of the file that failed in *ret_failed). */
+int kairos_mode_write(int dir_fd, const struct kairos_mode *m, const char **ret_failed);
