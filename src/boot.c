@@ -369,12 +369,7 @@ int stage_handoff(const struct plan *p, struct boot *b) {
         }
         if (b->root[0])
                 return boot_fail(b, -EINVAL, "handoff: only the real root can be handed to an init (use --no-handoff with --root)");
-        /* Before the final OS runs: from here on the signed policy no longer
-         * matches PCR 11, so nothing after the initrd can unseal the keys. */
-        int r = measure(p, b, "leave-initrd");
-        if (r < 0)
-                return r;
-        unlock_release(b);
+        int r;
         /* Container runtimes cannot pivot_root out of the initramfs rootfs:
          * move the whole tree onto a bind mount of itself, without a copy. */
         if (p->root_relocate && b->pid1 && (r = pid1_relocate_root("/sysroot")) < 0)
@@ -393,6 +388,21 @@ int stage_handoff(const struct plan *p, struct boot *b) {
                 boot_warn(b, "handoff: exec %s failed: %s", p->init.v[i], strerror(-r));
         }
         return boot_fail(b, -ENOENT, "handoff: none of the init candidates exists or can be executed");
+}
+
+/* Right after the last unseal (the unlock stage of the second pass): from
+ * here on the signed policy no longer matches PCR 11, so nothing that runs
+ * later, in the initrd (a break or failure shell, the mounts of files an
+ * attacker may control) or in the final OS, can unseal the keys again. The
+ * TPM connection goes with it. A --no-handoff run is a test or a look at a
+ * root, not a boot: it measures no leave-initrd, as before. */
+static int leave_initrd(const struct plan *p, struct boot *b) {
+        int r = 0;
+
+        if (b->handoff)
+                r = measure(p, b, "leave-initrd");
+        unlock_release(b);
+        return r;
 }
 
 static const stage_fn stage_table[_STAGE_MAX] = {
@@ -573,9 +583,14 @@ int boot_run(const struct boot_options *o) {
         }
 
         b.pass = BOOT_PASS_REST;
-        for (size_t i = 0; i < ELEMENTSOF(rest); i++)
+        for (size_t i = 0; i < ELEMENTSOF(rest); i++) {
                 if ((r = run_stage(rest[i], p, &b)) < 0)
                         goto out;
+                if (rest[i] == STAGE_UNLOCK && (r = leave_initrd(p, &b)) < 0) {
+                        b.failed_stage = STAGE_UNLOCK;
+                        goto out;
+                }
+        }
 
         if ((r = write_fstab(&b)) < 0)
                 goto out;
