@@ -18,6 +18,8 @@
 # on PATH), usi_init_config (default /etc/usi-init: config.yaml and
 # config.d/*.yaml are copied from there).
 # In the image, usi-init is always /usr/bin/usi-init.
+#
+# shellcheck disable=SC2154 # dracut sets initdir, moddir, hostonly, systemdsystemunitdir...
 
 # The mode this image is built in.
 usi_init_resolve_mode() {
@@ -49,7 +51,7 @@ usi_init_source() {
 check() {
     local bin
     bin=$(usi_init_source) || return 1
-    if [[ ! -x $dracutsysrootdir$bin && ! -x $bin ]]; then
+    if [[ ! -x $dracutsysrootdir$bin ]]; then
         dinfo "dracut module 'usi-init' will not be installed: no usi-init binary (set usi_init_binary)"
         return 1
     fi
@@ -100,7 +102,6 @@ install() {
     local bin mode conf f
     mode=$(usi_init_resolve_mode) || return 1
     bin=$(usi_init_source) || return 1
-    [[ -x $dracutsysrootdir$bin ]] || bin=$(realpath "$bin")
 
     # The binary and the libraries it links; libtss2-tctildr opens the TPM
     # transport by name at run time, so ldd never sees libtss2-tcti-device.

@@ -25,30 +25,30 @@ kver=$(cat "$out/kernel/version")
 work=$(mktemp -d /tmp/usi-dracut-contents.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# build MODE [dracut args]: $work/MODE.img and its listing $work/MODE.list.
+# build NAME MODE [dracut args]: $work/NAME.img and its listing $work/NAME.list.
 build() {
-        _m=$1; shift
+        _n=$1 _m=$2; shift 2
         if USI_OUT=$out "$top/tests/dracut/build-image" --usi-init "$bin" --mode "$_m" \
-                --output "$work/$_m.img" -- "$@" > "$work/$_m.out" 2>&1; then
-                ok "dracut builds a $_m-mode image for kernel $kver"
+                --output "$work/$_n.img" -- "$@" > "$work/$_n.out" 2>&1; then
+                ok "dracut builds a $_m-mode image for kernel $kver ($_n)"
         else
-                sed 's/^/# /' "$work/$_m.out" | tail -n 20
-                not_ok "dracut builds a $_m-mode image for kernel $kver"
+                sed 's/^/# /' "$work/$_n.out" | tail -n 20
+                not_ok "dracut builds a $_m-mode image for kernel $kver ($_n)"
                 return 1
         fi
-        cpio -it --quiet < "$work/$_m.img" | sed 's,^\./,,' | LC_ALL=C sort > "$work/$_m.list"
+        cpio -it --quiet < "$work/$_n.img" | sed 's,^\./,,' | LC_ALL=C sort > "$work/$_n.list"
 }
 has() { grep -qxF "$2" "$work/$1.list"; }
 # has_file MODE PATH: PATH is in the image, directly or under /usr (merged /usr).
 has_file() { has "$1" "${2#/}" || has "$1" "usr/${2#/}"; }
 
-# usi_link MODE: the target of /init in the image.
+# init_link NAME: the target of /init in the image.
 init_link() {
         (cd "$work" && rm -rf x && mkdir x && cd x && cpio -idm --quiet init < "../$1.img" && readlink init)
 }
 
 # ---- usi mode: usi-init is /init ------------------------------------------
-if build usi --omit "systemd systemd-initrd dracut-systemd plymouth"; then
+if build usi usi --omit "systemd systemd-initrd dracut-systemd plymouth"; then
         check "usi: /usr/bin/usi-init is in the image" has usi usr/bin/usi-init
         check "usi: /init is a link to usr/bin/usi-init (99base's init.sh not installed)" \
                 test "$(init_link usi)" = usr/bin/usi-init
@@ -73,8 +73,17 @@ if build usi --omit "systemd systemd-initrd dracut-systemd plymouth"; then
         check "usi: systemd is not in the image" sh -c '! grep -q "^usr/lib/systemd/systemd$" "$1"' - "$work/usi.list"
 fi
 
+# usi mode in an image that has systemd anyway: 00systemd linked /init to
+# systemd before this module ran; /init must still be usi-init.
+if build usisd usi; then
+        check "usi with systemd: /init is a link to usr/bin/usi-init" test "$(init_link usisd)" = usr/bin/usi-init
+        check "usi with systemd: warned that systemd is not the initrd's PID 1" \
+                grep -q "usi-init: usi mode: /init is usi-init" "$work/usisd.img.log"
+        check "usi with systemd: no usi-init unit enabled" sh -c '! grep -q "usi-init-.*\.service" "$1"' - "$work/usisd.list"
+fi
+
 # ---- initrd mode (the default with systemd): the unit, not /init ----------
-if build auto; then
+if build auto auto; then
         check "auto with systemd: /usr/bin/usi-init" has auto usr/bin/usi-init
         check "auto with systemd: usi-init-initrd.service" has auto usr/lib/systemd/system/usi-init-initrd.service
         check "auto with systemd: required by initrd-fs.target" \
@@ -86,7 +95,7 @@ if build auto; then
 fi
 
 # ---- system mode: systemd is PID 1 of the USI ------------------------------
-if build system; then
+if build system system; then
         check "system: usi-init-system.service" has system usr/lib/systemd/system/usi-init-system.service
         check "system: required by sysinit.target" \
                 has system usr/lib/systemd/system/sysinit.target.requires/usi-init-system.service
