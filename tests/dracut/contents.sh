@@ -50,6 +50,8 @@ init_link() {
 # ---- usi mode: usi-init is /init ------------------------------------------
 if build usi usi --omit "systemd systemd-initrd dracut-systemd plymouth"; then
         check "usi: /usr/bin/usi-init is in the image" has usi usr/bin/usi-init
+        check "usi: dracut's base module ran after usi-init" \
+                sh -c 'sed -n "/Including module: usi-init/,\$p" "$1" | grep -q "Including module: base"' - "$work/usi.img.log"
         check "usi: /init is a link to usr/bin/usi-init (99base's init.sh not installed)" \
                 test "$(init_link usi)" = usr/bin/usi-init
         # Every library ldd resolves for the binary, at the same path.
