@@ -73,7 +73,7 @@ const char config_defaults_yaml[] =
         "    - /var/lib/kairos\n"
         "    - /var/log\n"
         "root:\n"
-        "  relocate: false\n"
+        "  relocate: true\n"
         "  read_only: false\n"
         "init: []\n"
         "on_failure: halt\n"

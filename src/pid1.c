@@ -211,7 +211,20 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
+/* A /proc/meminfo figure in kB, -1 when unknown. */
+static long meminfo_kb(const char *key) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/meminfo", "re");
+        char name[64];
+        long v;
+
+        while (f && fscanf(f, "%63s %ld kB ", name, &v) == 2)
+                if (strlen(name) == strlen(key) + 1 && strncmp(name, key, strlen(key)) == 0)
+                        return v;
+        return -1;
+}
+
 int pid1_relocate_root(const char *dir) {
+        long avail0 = meminfo_kb("MemAvailable");
         uint64_t t0 = now_usec();
         strv mounts = {};
         int r;
@@ -245,8 +258,10 @@ int pid1_relocate_root(const char *dir) {
                 r = log_error_errno(errno, "relocate: cannot move %s onto /: %s", dir, strerror(errno));
                 goto out;
         }
-        log_info("relocate: / is now a bind mount of the initramfs (%zu mounts moved, nothing copied) in %llu us",
-                 mounts.n, (unsigned long long) (now_usec() - t0));
+        uint64_t us = now_usec() - t0;
+        long avail1 = meminfo_kb("MemAvailable");
+        log_info("relocate: / is now a bind mount of the initramfs (%zu mounts moved, nothing copied) in %llu us, "
+                 "MemAvailable %ld kB before, %ld kB after", mounts.n, (unsigned long long) us, avail0, avail1);
         r = 0;
 out:
         strv_clear(&mounts);
