@@ -519,10 +519,66 @@ static bool oem_mounted(const struct plan *p, const struct boot *b) {
         return false;
 }
 
+/* The device a failed stage was working on: the first volume of the pass
+ * that the stage left undone. */
+static void failure_device(const struct plan *p, const struct boot *b, char *buf, size_t size) {
+        snprintf(buf, size, "none");
+        if (!p || b->failed_stage < STAGE_DEVICES || b->failed_stage > STAGE_MOUNTS)
+                return;
+        for (size_t i = 0; i < p->n_volumes; i++) {
+                const struct plan_volume *v = &p->volumes[i];
+                const struct boot_volume *bv = boot_volume_find(b, v->name);
+
+                if (!boot_volume_in_pass(p, b, v))
+                        continue;
+                if (b->failed_stage == STAGE_DEVICES && (!bv || !bv->found)) {
+                        int n = snprintf(buf, size, "none found for volume %s (", v->name);
+                        for (size_t m = 0; m < v->n_matches && n > 0 && (size_t) n < size; m++)
+                                n += snprintf(buf + n, size - (size_t) n, "%s%s %s", m ? ", " : "",
+                                              match_kind_to_string(v->matches[m].kind), v->matches[m].value);
+                        if (n > 0 && (size_t) n < size)
+                                snprintf(buf + n, size - (size_t) n, ")");
+                        return;
+                }
+                if (!bv || !bv->found)
+                        continue;
+                if ((b->failed_stage == STAGE_UNLOCK && !bv->opened && !bv->mount_device) ||
+                    (b->failed_stage == STAGE_MOUNTS && !bv->mounted && v->mount)) {
+                        snprintf(buf, size, "%s (volume %s%s%s)",
+                                 b->failed_stage == STAGE_MOUNTS && bv->mount_device ? bv->mount_device : bv->dev.devnode,
+                                 v->name, bv->dev.label ? ", label " : "", strempty(bv->dev.label));
+                        return;
+                }
+        }
+}
+
+/* One banner naming the stage, the device and the reason: on the console
+ * and, for whoever looks later (the shell, `usi-init status`, a test), in
+ * /run/usi-init/failure.log. */
+#define FAILURE_LOG "failure.log"
+static void failure_report(const struct plan *p, const struct boot *b) {
+        const char *stage = b->failed_stage >= 0 ? stage_to_string((enum stage) b->failed_stage) : "plan";
+        _cleanup_close_ int dir = -1, fd = -1;
+        _cleanup_free_ char *text = NULL;
+        char device[1024], why[WHY_MAX];
+        int n;
+
+        failure_device(p, b, device, sizeof device);
+        n = asprintf(&text, "==== boot failed in stage %s, device %s: %s ====\nstage: %s\ndevice: %s\nreason: %s\n",
+                     stage, device, strempty(b->failure), stage, device, strempty(b->failure));
+        if (n < 0)
+                return;
+        if (b->pid1)
+                log_error("%.*s", (int) strcspn(text, "\n"), text);
+        if (root_mkdir_p(b->root_fd, "/run/usi-init", RESOLVE_TARGET, NULL, &dir, NULL, why) < 0 ||
+            (fd = openat(dir, FAILURE_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0 ||
+            write(fd, text, (size_t) n) != n)
+                log_warn("cannot write %s/run/usi-init/%s", b->root, FAILURE_LOG);
+}
+
 static void failure_action(const struct plan *p, const struct boot *b) {
         if (!b->pid1)
                 return;
-        log_error("==== boot failed: %s ====", strempty(b->failure));
         switch (p ? p->on_failure : ON_FAILURE_HALT) {
         case ON_FAILURE_SHELL:
                 if (p && p->shell_allowed)
@@ -600,6 +656,7 @@ int boot_run(const struct boot_options *o) {
 out:
         if (r < 0) {
                 state_write(have_plan ? p : NULL, &b, o->state_file);
+                failure_report(have_plan ? p : NULL, &b);
                 failure_action(have_plan ? p : NULL, &b);
         }
         if (have_oem)

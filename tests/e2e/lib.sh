@@ -246,3 +246,17 @@ wait_failure() {
 expect_halted() {
         wait_console 'reboot: System halted|reboot: Power down' 15 || fail "the node did not halt after the failure"
 }
+
+# failure_log_in_shell: in the failure shell on the console, print
+# /run/usi-init/failure.log; sets FLOG_STAGE, FLOG_DEVICE, FLOG_REASON and
+# FLOG_BANNER (its first line) from it.
+failure_log_in_shell() {
+        send 'sed "s/^/USI-FLOG /" /run/usi-init/failure.log; echo USI-FLOG-END'
+        wait_console '^USI-FLOG-END' 20 || { fail "the failure shell did not print /run/usi-init/failure.log"; return 1; }
+        local l; l=$(grep -a '^USI-FLOG ' "$W/$BOOT.console" | tr -d '\r' | sed 's/^USI-FLOG //')
+        FLOG_BANNER=$(printf '%s\n' "$l" | sed -n 1p)
+        FLOG_STAGE=$(printf '%s\n' "$l" | sed -n 's/^stage: //p')
+        FLOG_DEVICE=$(printf '%s\n' "$l" | sed -n 's/^device: //p')
+        FLOG_REASON=$(printf '%s\n' "$l" | sed -n 's/^reason: //p')
+        [ -n "$FLOG_STAGE" ] || { fail "/run/usi-init/failure.log has no stage line: $(printf '%s' "$l" | tr '\n' '|')"; return 1; }
+}

@@ -14,6 +14,10 @@ scenario() {
         *"PCR 11"*) ;;
         *) fail "the banner does not name PCR 11: $(failure_banner)" ;;
         esac
+        case $(failure_banner) in
+        *"boot failed in stage unlock, device /dev/vda1 (volume oem, label COS_OEM):"*) ;;
+        *) fail "the banner does not name the stage and the device: $(failure_banner)" ;;
+        esac
         # The refusal is about the signature we planted, not something else.
         local pol
         pol=$(json_get "$W/extra/tpm2-pcr-signature.json" 'j["sha256"][0]["pol"]')

@@ -17,6 +17,12 @@ scenario() {
         # Typed before the shell reads are kept by the console's line buffer.
         send 'echo USI-SHELL-$((6 * 7)) pid=$$'
         wait_console 'USI-SHELL-42 pid=1' 20 || fail "no shell answered on the console"
+        # The banner, on the console and in /run/usi-init/failure.log.
+        failure_log_in_shell || { boot_stop; return 1; }
+        expect_eq "failure.log stage" "$FLOG_STAGE" unlock
+        expect_eq "failure.log device" "$FLOG_DEVICE" "/dev/vda1 (volume oem, label COS_OEM)"
+        case $FLOG_REASON in *"PCR 11"*) ;; *) fail "failure.log reason does not name PCR 11: $FLOG_REASON" ;; esac
+        expect_eq "failure.log banner = the console banner" "$FLOG_BANNER" "$(failure_banner | sed 's/^usi-init: \(error: \)\{0,1\}//')"
         send 'poweroff -f'
         wait_console 'reboot: Power down' 15 || fail "the shell did not power off"
         boot_stop

@@ -10,9 +10,24 @@ scenario() {
                 --append "$E2E_CMDLINE rd.usi.timeout=5"
         wait_failure || return 1
         case $(failure_banner) in
-        *COS_PERSISTENT*) ;;
-        *) fail "the banner does not name COS_PERSISTENT: $(failure_banner)" ;;
+        *"boot failed in stage devices, device none found for volume persistent (LUKS label COS_PERSISTENT"*) ;;
+        *) fail "the banner does not name the stage and COS_PERSISTENT: $(failure_banner)" ;;
         esac
         expect_halted
+        boot_stop
+
+        # The same failure with a shell, to read /run/usi-init/failure.log.
+        node_boot shell "$dd" --initrd "$W/initrd.img" --disk-snapshot "$dd/disk.img" \
+                --append "$E2E_CMDLINE rd.usi.timeout=5 rd.usi.shell"
+        wait_failure || { boot_stop; return 1; }
+        failure_log_in_shell || { boot_stop; return 1; }
+        expect_eq "failure.log stage" "$FLOG_STAGE" devices
+        case $FLOG_DEVICE in
+        "none found for volume persistent (LUKS label COS_PERSISTENT"*) ;;
+        *) fail "failure.log device does not name COS_PERSISTENT: $FLOG_DEVICE" ;;
+        esac
+        case $FLOG_REASON in *COS_PERSISTENT*) ;; *) fail "failure.log reason does not name COS_PERSISTENT: $FLOG_REASON" ;; esac
+        send 'poweroff -f'
+        wait_console 'reboot: Power down' 15 || fail "the shell did not power off"
         boot_stop
 }
