@@ -115,6 +115,7 @@ int boot_init(struct boot *b, const struct boot_options *o) {
         *b = (struct boot) {
                 .root = "",
                 .cmdline = o->cmdline,
+                .signatures = &o->signatures,
                 .handoff = o->handoff,
                 .pid1 = o->pid1,
                 .failed_stage = -1,

@@ -101,6 +101,7 @@ struct boot {
         /* inputs of the run (not facts) */
         const char *root;               /* prefix for every path; "" is / */
         const char *cmdline;            /* kernel command line (fsck.mode=, ...) */
+        const strv *signatures;         /* boot_options.signatures */
         int root_fd;                    /* O_PATH|O_DIRECTORY of root, owned */
         char *root_buf;                 /* owns root: the canonical path */
         bool handoff;                   /* false with --no-handoff */
@@ -182,6 +183,9 @@ struct boot_options {
         strv config_files;
         const char *cmdline;
         const char *state_file;         /* NULL: ROOT/run/usi-init/state.json */
+        strv signatures;                /* PCR signature files of the running system, tried
+                                         * first and not under root (a systemd initrd's
+                                         * /.extra while the volumes are under /sysroot) */
 };
 
 int boot_init(struct boot *b, const struct boot_options *o);

@@ -8,16 +8,18 @@
 
 static void boot_help(void) {
         printf("usage: usi-init boot [--root DIR] [--no-handoff] [--config FILE]... [--cmdline STRING | --cmdline-file FILE]\n"
-               "                     [--state-file FILE]\n"
+               "                     [--state-file FILE] [--signature FILE]...\n"
                "Run the boot pipeline: find, unlock and mount the volumes, build the\n"
                "ephemeral overlays and the persistent bind mounts, then exec the init.\n"
                "With --root every path is under DIR (for tests and debugging; needs\n"
                "--no-handoff). Writes DIR/run/usi-init/state.json.\n"
+               "--signature FILE: a PCR signature file of the running system, tried before\n"
+               "the plan's (which are under DIR); for a systemd initrd's /.extra.\n"
                "Exit 0 on success, 1 when a stage failed, 2 on a bad configuration.\n");
 }
 
 int cmd_boot(int argc, char **argv) {
-        enum { ARG_NO_HANDOFF = 0x100, ARG_CMDLINE_FILE, ARG_STATE_FILE };
+        enum { ARG_NO_HANDOFF = 0x100, ARG_CMDLINE_FILE, ARG_STATE_FILE, ARG_SIGNATURE };
         static const struct option opts[] = {
                 { "root",         required_argument, NULL, 'r' },
                 { "config",       required_argument, NULL, 'c' },
@@ -25,6 +27,7 @@ int cmd_boot(int argc, char **argv) {
                 { "cmdline-file", required_argument, NULL, ARG_CMDLINE_FILE },
                 { "state-file",   required_argument, NULL, ARG_STATE_FILE },
                 { "no-handoff",   no_argument,       NULL, ARG_NO_HANDOFF },
+                { "signature",    required_argument, NULL, ARG_SIGNATURE },
                 { "help",         no_argument,       NULL, 'h' },
                 {}
         };
@@ -57,6 +60,16 @@ int cmd_boot(int argc, char **argv) {
                 case ARG_STATE_FILE:
                         o.state_file = optarg;
                         break;
+                case ARG_SIGNATURE:
+                        if (optarg[0] != '/') {
+                                log_error("boot: --signature %s: expected an absolute path", optarg);
+                                goto out;
+                        }
+                        if (strv_push(&o.signatures, optarg) < 0) {
+                                log_error("out of memory");
+                                goto out;
+                        }
+                        break;
                 case ARG_NO_HANDOFF:
                         o.handoff = false;
                         break;
@@ -80,5 +93,6 @@ int cmd_boot(int argc, char **argv) {
         ret = r == 0 ? 0 : r == -EINVAL ? EXIT_USAGE : 1;
 out:
         strv_clear(&o.config_files);
+        strv_clear(&o.signatures);
         return ret;
 }

@@ -178,6 +178,21 @@ static void attempt_add(struct attempt *a, enum unlock_method m, const char *why
         }
 }
 
+int unlock_signature_paths(const struct plan *p, const struct boot *b, strv *ret) {
+        int r;
+
+        for (size_t i = 0; b->signatures && i < b->signatures->n; i++)
+                if ((r = strv_push(ret, b->signatures->v[i])) < 0)
+                        return r;
+        /* The plan's search list already ends with systemd's default paths. */
+        for (size_t i = 0; i < p->signatures.n; i++) {
+                _cleanup_free_ char *s = path_join(b->root, p->signatures.v[i]);
+                if (!s || (r = strv_push(ret, s)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 /* The TPM is opened once per boot; a failure to open it is remembered so
  * every volume names the same reason without asking the TCTI again. */
 struct tpm_open {
@@ -199,17 +214,18 @@ static int unseal_tpm2(const struct plan *p, struct boot *b, struct crypt_device
                 if (!b->tpm)
                         return why_set(why, ENODEV, "%s", o->why ? o->why : "no TPM");
         }
-        /* The plan's search list already ends with systemd's default paths. */
-        sigs = calloc(p->signatures.n + 1, sizeof(*sigs));
+        _cleanup_(strv_clear) strv paths = {};
+        r = unlock_signature_paths(p, b, &paths);
+        if (r < 0)
+                return r;
+        sigs = calloc(paths.n + 1, sizeof(*sigs));
         if (!sigs)
                 return -ENOMEM;
-        for (size_t i = 0; i < p->signatures.n; i++)
-                sigs[i] = path_join(b->root, p->signatures.v[i]);
+        for (size_t i = 0; i < paths.n; i++)
+                sigs[i] = paths.v[i];
         a.signatures = sigs;
         a.signatures_complete = true;  /* never the host's files under --root */
         r = luks_unseal_tpm2(cd, b->tpm, &a, key, why);
-        for (size_t i = 0; i < p->signatures.n; i++)
-                free((char *) sigs[i]);
         free(sigs);
         return r;
 }

@@ -37,3 +37,8 @@ int boot_tpm(const struct plan *p, struct boot *b, struct tpm2_ctx **ret, char *
  * every handle). Called by the stage after the last pass and on failure;
  * boot_done() may call it too. Idempotent. */
 void unlock_release(struct boot *b);
+
+/* The PCR signature files the unseal tries, in order: the boot's own
+ * (`boot --signature`, paths of the running system), then the plan's search
+ * list under the root. */
+int unlock_signature_paths(const struct plan *p, const struct boot *b, strv *ret);

@@ -140,6 +140,36 @@ static void test_measure_boot_phase(void **state) {
         assert_null(f->b.tpm);
 }
 
+/* A systemd initrd: the volumes are under /sysroot, the stub's signature is
+ * in the initrd's own /.extra. Given files come first, as given; the plan's
+ * list follows under the root. */
+static void test_signature_paths(void **state) {
+        struct fx *f = *state;
+        strv given = {}, got = {};
+
+        assert_int_equal(strv_push(&given, "/.extra/tpm2-pcr-signature.json"), 0);
+        assert_int_equal(strv_push(&f->p.signatures, "/.extra/tpm2-pcr-signature.json"), 0);
+        assert_int_equal(strv_push(&f->p.signatures, "/etc/systemd/tpm2-pcr-signature.json"), 0);
+        f->b.root = "/sysroot";
+        f->b.signatures = &given;
+        assert_int_equal(unlock_signature_paths(&f->p, &f->b, &got), 0);
+        assert_int_equal(got.n, 3);
+        assert_string_equal(got.v[0], "/.extra/tpm2-pcr-signature.json");
+        assert_string_equal(got.v[1], "/sysroot/.extra/tpm2-pcr-signature.json");
+        assert_string_equal(got.v[2], "/sysroot/etc/systemd/tpm2-pcr-signature.json");
+        strv_clear(&got);
+
+        /* without --signature and without a root: just the plan's list */
+        f->b.root = "";
+        f->b.signatures = NULL;
+        assert_int_equal(unlock_signature_paths(&f->p, &f->b, &got), 0);
+        assert_int_equal(got.n, 2);
+        assert_string_equal(got.v[0], "/.extra/tpm2-pcr-signature.json");
+        strv_clear(&got);
+        strv_clear(&given);
+        strv_clear(&f->p.signatures);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_order_rest, setup, teardown),
@@ -147,6 +177,7 @@ int main(void) {
                 cmocka_unit_test(test_prompt),
                 cmocka_unit_test_setup_teardown(test_stage_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_measure_boot_phase, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_signature_paths, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
