@@ -254,36 +254,18 @@ int cmdline_parse(const char *line, struct cmdline *c) {
 int cmdline_read_file(const char *path, char **ret) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         _cleanup_free_ char *buf = NULL;
-        size_t len = 0, cap = 0;
+        size_t len = 0;
+        int r;
 
         if (fd < 0)
                 return -errno;
-        for (;;) {
-                if (len + 4097 > cap) {
-                        if (cap >= 1 << 20)
-                                return -EFBIG;
-                        char *n = realloc(buf, cap = cap ? cap * 2 : 8192);
-                        if (!n)
-                                return -ENOMEM;
-                        buf = n;
-                }
-                ssize_t k = read(fd, buf + len, cap - len - 1);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-        }
-        if (!buf && !(buf = calloc(1, 1)))
-                return -ENOMEM;
+        r = read_full_fd(fd, 1 << 20, &buf, &len);
+        if (r < 0)
+                return r;
         /* NULs (from /proc/<pid>/cmdline style files) and newlines separate words. */
         for (size_t i = 0; i < len; i++)
                 if (buf[i] == '\0' || buf[i] == '\n')
                         buf[i] = ' ';
-        buf[len] = '\0';
         *ret = TAKE_PTR(buf);
         return 0;
 }

@@ -846,9 +846,7 @@ int config_load_kairos_string(struct config *c, const char *name, const char *te
 
 static int read_file(const char *path, char **ret, size_t *ret_len) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        _cleanup_free_ char *buf = NULL;
         struct stat st;
-        size_t len = 0;
 
         if (fd < 0)
                 return -errno;
@@ -856,25 +854,7 @@ static int read_file(const char *path, char **ret, size_t *ret_len) {
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
-        if (st.st_size > CONFIG_MAX_BYTES)
-                return -EFBIG;
-        buf = malloc((size_t) st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        while (len < (size_t) st.st_size) {
-                ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = '\0';
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
+        return read_full_fd(fd, CONFIG_MAX_BYTES, ret, ret_len);
 }
 
 static int load_file(struct config *c, const char *path, strv *errors, root_fn fn) {

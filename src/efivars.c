@@ -7,10 +7,11 @@
 
 int efivar_read(int dir_fd, const char *name, const char *guid, uint8_t *buf, size_t size, size_t *ret_len) {
         char file[256];
-        uint8_t raw[EFIVAR_MAX + 4];
+        _cleanup_free_ char *raw = NULL;
         _cleanup_close_ int fd = -1;
         struct stat st;
         size_t n = 0;
+        int r;
 
         if ((size_t) snprintf(file, sizeof file, "%s-%s", name, guid) >= sizeof file)
                 return -ENAMETOOLONG;
@@ -21,18 +22,12 @@ int efivar_read(int dir_fd, const char *name, const char *guid, uint8_t *buf, si
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EBADMSG;
-        /* efivarfs hands out a variable in one read; loop for plain files. */
-        while (n < sizeof raw) {
-                ssize_t k = read(fd, raw + n, sizeof raw - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-        }
+        /* efivarfs hands out a variable in one read and reports size 0. */
+        r = read_full_fd(fd, EFIVAR_MAX + 4, &raw, &n);
+        if (r == -EFBIG)
+                return -E2BIG;
+        if (r < 0)
+                return r;
         if (n < 4)
                 return -EBADMSG;
         n -= 4;

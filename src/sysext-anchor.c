@@ -97,9 +97,7 @@ int sysext_anchor_add_pem(struct sysext_anchor *a, const char *pem, size_t size,
 
 static int read_file(int dir_fd, const char *name, int flags, size_t max, uint8_t **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -1;
-        _cleanup_free_ uint8_t *buf = NULL;
         struct stat st;
-        size_t n = 0;
 
         fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | flags);
         if (fd < 0)
@@ -108,28 +106,9 @@ static int read_file(int dir_fd, const char *name, int flags, size_t max, uint8_
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
-        /* efivarfs reports a size of 0 before the first read on some
-         * kernels: read until EOF rather than trusting st_size. */
-        buf = malloc(max + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t k = read(fd, buf + n, max + 1 - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-                if (n > max)
-                        return -EFBIG;
-        }
-        buf[n] = 0;  /* PEM callers treat the buffer as text */
-        *ret = TAKE_PTR(buf);
-        *ret_size = n;
-        return 0;
+        /* efivarfs reports a size of 0 before the first read on some kernels;
+         * the buffer is NUL-terminated, as PEM callers treat it as text. */
+        return read_full_fd(fd, max, (char **) ret, ret_size);
 }
 
 int sysext_read_file_at(int dir_fd, const char *name, size_t max, uint8_t **ret, size_t *ret_size) {

@@ -57,5 +57,9 @@ int strv_copy(strv *dst, const strv *src);
 /* a + b (b may start with '/'), malloc'ed; NULL on OOM. */
 char *path_join(const char *a, const char *b);
 
+/* Read fd to its end into a new NUL-terminated buffer. Never trusts
+ * st_size (efivarfs and /proc report 0); -EFBIG past `max` bytes. */
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len);
+
 /* Parse a decimal unsigned integer that must use the whole string. */
 int safe_atou(const char *s, unsigned *ret);
