@@ -445,11 +445,15 @@ static int run_stage(enum stage s, const struct plan *p, struct boot *b) {
 
         maybe_break(s, p, b);
         t0 = clock_usec(CLOCK_MONOTONIC);
+        /* CLOCK_BOOTTIME starts with the kernel: the timeline of a boot. */
+        if (!b->stages[s].ran)
+                b->stages[s].start_ms = clock_usec(CLOCK_BOOTTIME) / 1000u;
 
         log_debug("stage %s (%s pass)", stage_to_string(s), b->pass == BOOT_PASS_OEM ? "oem" : "main");
         r = stage_table[s](p, b);
         b->stages[s].ran = true;
         b->stages[s].ms += (clock_usec(CLOCK_MONOTONIC) - t0) / 1000u;
+        b->stages[s].end_ms = clock_usec(CLOCK_BOOTTIME) / 1000u;
         b->stages[s].result = r < 0 ? r : 0;
         if (r < 0) {
                 b->failed_stage = (int) s;

@@ -14,7 +14,7 @@
 
 #include "plan.h"
 
-struct tpm2_ctx;  /* src/tpm2.h, for the unlock stage */
+#include "tpm2.h"  /* struct tpm2_ctx for the unlock stage, struct tpm2_stats */
 
 /* What a device carries, as libblkid sees it. */
 enum content {
@@ -86,6 +86,7 @@ struct boot_mount {
 struct boot_stage_time {
         bool ran;
         uint64_t ms;                    /* summed over both passes */
+        uint64_t start_ms, end_ms;      /* first start, last end: ms since the kernel started */
         int result;                     /* 0 or negative errno */
 };
 
@@ -129,6 +130,8 @@ struct boot {
          * salted session and the signature tickets are made once per boot.
          * Owned by the unlock stage; unlock_release() (src/unlock.h) closes it. */
         struct tpm2_ctx *tpm;
+        struct tpm2_stats tpm_stats;    /* of that connection, kept when it closes */
+        bool tpm_used;
         /* ---- end of unlock stage fields ------------------------------------ */
 
         /* outcome */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <json-c/json.h>
 
 #include "boot-fs.h"
@@ -72,6 +73,8 @@ struct json_object *state_to_json(const struct plan *p, const struct boot *b) {
                 e = json_object_new_object();
                 json_object_object_add(e, "name", jstr(stage_to_string(s)));
                 json_object_object_add(e, "ms", json_object_new_uint64(b->stages[s].ms));
+                json_object_object_add(e, "start_ms", json_object_new_uint64(b->stages[s].start_ms));
+                json_object_object_add(e, "end_ms", json_object_new_uint64(b->stages[s].end_ms));
                 json_object_object_add(e, "result", jstr(b->stages[s].result < 0 ? strerror(-b->stages[s].result) : "ok"));
                 json_object_array_add(a, e);
         }
@@ -92,6 +95,22 @@ struct json_object *state_to_json(const struct plan *p, const struct boot *b) {
         json_object_object_add(m, "missing", jstrv(&b->modules_missing));
         json_object_object_add(o, "modules", m);
         json_object_object_add(o, "warnings", jstrv(&b->warnings));
+
+        /* The TPM work of the unlock connection: what costs time on a discrete TPM. */
+        if (b->tpm_used) {
+                struct json_object *t = json_object_new_object();
+                json_object_object_add(t, "commands", json_object_new_uint64(b->tpm_stats.commands));
+                json_object_object_add(t, "primaries_created", json_object_new_uint64(b->tpm_stats.primaries_created));
+                json_object_object_add(t, "persistent_parent_used", json_object_new_uint64(b->tpm_stats.srk_used));
+                json_object_object_add(t, "salted_sessions", json_object_new_uint64(b->tpm_stats.salted_sessions));
+                json_object_object_add(t, "signatures_verified", json_object_new_uint64(b->tpm_stats.signatures_verified));
+                json_object_object_add(t, "tickets_reused", json_object_new_uint64(b->tpm_stats.tickets_reused));
+                json_object_object_add(t, "unsealed", json_object_new_uint64(b->tpm_stats.unsealed));
+                json_object_object_add(o, "tpm", t);
+        }
+        struct rusage ru;
+        if (getrusage(RUSAGE_SELF, &ru) == 0)
+                json_object_object_add(o, "peak_rss_kb", json_object_new_uint64((uint64_t) ru.ru_maxrss));
         if (p)
                 json_object_object_add(o, "plan", plan_to_json(p));
         return o;

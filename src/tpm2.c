@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "pcrsig.h"
+#include "tcti-count.h"
 #include "policy.h"
 #include "tpm2.h"
 
@@ -33,6 +34,7 @@ struct parent {
 
 struct tpm2_ctx {
         TSS2_TCTI_CONTEXT *tcti;
+        TSS2_TCTI_CONTEXT *counting;   /* in front of tcti: counts the commands */
         ESYS_CONTEXT *esys;
         char *tcti_name;
         struct parent ecc, rsa, srk;   /* srk: from a token's tpm2_srk */
@@ -100,8 +102,14 @@ static int open_one(struct tpm2_ctx *c, const char *tcti, char **why) {
         rc = Tss2_TctiLdr_Initialize(tcti, &c->tcti);
         if (rc != TSS2_RC_SUCCESS)
                 return why_set(why, ENODEV, "no TPM: cannot open TCTI '%s' (%s)", tcti, Tss2_RC_Decode(rc));
-        rc = Esys_Initialize(&c->esys, c->tcti, NULL);
+        if (tcti_count_new(c->tcti, &c->stats.commands, &c->counting) < 0) {
+                Tss2_TctiLdr_Finalize(&c->tcti);
+                return -ENOMEM;
+        }
+        rc = Esys_Initialize(&c->esys, c->counting, NULL);
         if (rc != TSS2_RC_SUCCESS) {
+                tcti_count_free(c->counting);
+                c->counting = NULL;
                 Tss2_TctiLdr_Finalize(&c->tcti);
                 return why_set(why, ENODEV, "no TPM: TCTI '%s' does not answer (%s)", tcti, Tss2_RC_Decode(rc));
         }
@@ -195,6 +203,7 @@ void tpm2_close(struct tpm2_ctx *c) {
         json_object_put(c->signature);
         explicit_bzero(c->tickets, sizeof(c->tickets));
         Esys_Finalize(&c->esys);
+        tcti_count_free(c->counting);
         Tss2_TctiLdr_Finalize(&c->tcti);
         free(c->tcti_name);
         free(c);

@@ -17,6 +17,7 @@
 struct tpm2_ctx;
 
 struct tpm2_stats {
+        unsigned commands;           /* every command sent to the TPM */
         unsigned primaries_created;  /* CreatePrimary */
         unsigned srk_used;           /* persistent parent found and used */
         unsigned signatures_verified;/* VerifySignature */

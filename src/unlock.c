@@ -161,6 +161,10 @@ int boot_tpm(const struct plan *p, struct boot *b, struct tpm2_ctx **ret, char *
 }
 
 void unlock_release(struct boot *b) {
+        if (b->tpm) {
+                b->tpm_stats = *tpm2_get_stats(b->tpm);
+                b->tpm_used = true;
+        }
         tpm2_close(b->tpm);
         b->tpm = NULL;
 }

@@ -29,7 +29,7 @@ static void fake_boot(struct boot *b) {
         v->mount_device = strdup("/dev/loop0");
         v->mounted = true;
         assert_int_equal(boot_add_mount(b, STAGE_MOUNTS, "/dev/loop0", "/oem", "ext4", "defaults", false), 0);
-        b->stages[STAGE_DEVICES] = (struct boot_stage_time) { .ran = true, .ms = 7 };
+        b->stages[STAGE_DEVICES] = (struct boot_stage_time) { .ran = true, .ms = 7, .start_ms = 2100, .end_ms = 2107 };
 }
 
 static void test_keys(void **state) {
@@ -46,6 +46,12 @@ static void test_keys(void **state) {
         struct json_object *st = json_object_array_get_idx(get(o, "stages"), 0);
         assert_string_equal(json_object_get_string(get(st, "name")), "devices");
         assert_int_equal(json_object_get_int(get(st, "ms")), 7);
+        /* the timeline: ms since the kernel started */
+        assert_int_equal(json_object_get_int(get(st, "start_ms")), 2100);
+        assert_int_equal(json_object_get_int(get(st, "end_ms")), 2107);
+        assert_true(json_object_get_int64(get(o, "peak_rss_kb")) > 0);
+        /* no TPM connection was used: no tpm record */
+        assert_false(json_object_object_get_ex(o, "tpm", NULL));
         struct json_object *v = json_object_array_get_idx(get(o, "volumes"), 0);
         assert_string_equal(json_object_get_string(get(v, "device")), "/dev/loop0");
         assert_string_equal(json_object_get_string(get(v, "found_by")), "fs_label");
@@ -55,6 +61,14 @@ static void test_keys(void **state) {
         assert_string_equal(json_object_get_string(get(m, "target")), "/oem");
         assert_false(json_object_get_boolean(get(m, "existed")));
         assert_non_null(get(get(o, "plan"), "volumes"));
+        json_object_put(o);
+
+        /* with the unlock connection's figures */
+        b.tpm_used = true;
+        b.tpm_stats = (struct tpm2_stats) { .commands = 17, .primaries_created = 1, .unsealed = 2 };
+        o = state_to_json(&p, &b);
+        assert_int_equal(json_object_get_int(get(get(o, "tpm"), "commands")), 17);
+        assert_int_equal(json_object_get_int(get(get(o, "tpm"), "unsealed")), 2);
         json_object_put(o);
 
         boot_fail(&b, -ETIMEDOUT, "volume persistent: no device");

@@ -36,4 +36,11 @@ scenario() {
                 expect_eq "state.json $v opened" "$(json_get "$s" "[x for x in j['volumes'] if x['name'] == '$v'][0]['opened']")" true
                 expect_eq "state.json $v unlocked by" "$(json_get "$s" "[x for x in j['volumes'] if x['name'] == '$v'][0]['unlocked_by']")" tpm2
         done
+        # The timeline (ms since the kernel started), the TPM work and the memory.
+        expect_eq "state.json stages in time order" \
+                "$(json_get "$s" "all(0 < x['start_ms'] <= x['end_ms'] for x in j['stages']) and sorted(j['stages'], key=lambda x: x['start_ms']) == j['stages']")" true
+        expect_eq "state.json TPM: one parent, both unsealed" \
+                "$(json_get "$s" "(j['tpm']['commands'] > 0, j['tpm']['primaries_created'], j['tpm']['unsealed'])")" "(True, 1, 2)"
+        expect_eq "state.json peak RSS recorded" "$(json_get "$s" "j['peak_rss_kb'] > 0")" true
+        echo >&2 "# happy: state.json: $(json_get "$s" "'TPM commands %d, peak RSS %d kB, stages %s' % (j['tpm']['commands'], j['peak_rss_kb'], ' '.join('%s %d-%d' % (x['name'], x['start_ms'], x['end_ms']) for x in j['stages']))")"
 }
