@@ -20,6 +20,10 @@ extern char **environ;
  * pipeline runs and only read afterwards (by pid1_exec). */
 static char **kernel_argv;
 
+/* Whether the kernel gave us TSS2_LOG: the TPM code sets it to silence the
+ * TSS's own logging, and the final init must get the kernel's environment. */
+static bool kernel_had_tss2_log;
+
 /* The API file systems, mounted before anything else so that /dev/console,
  * /dev/kmsg and /proc/cmdline exist. Safe flags: no setuid binaries or device
  * nodes anyone could plant on the writable ones (/dev/shm had neither nosuid
@@ -146,6 +150,8 @@ int pid1_exec(const char *path, char *const argv[]) {
         reap_children();
         signals_default();
         cloexec_all_but_stdio();
+        if (kernel_argv && !kernel_had_tss2_log)
+                (void) unsetenv("TSS2_LOG");
         execve(path, args, environ);
         int e = errno;
         /* Back to the boot's own handling, so the failure policy runs as before. */
@@ -329,6 +335,7 @@ _Noreturn void pid1_main(int argc, char **argv) {
 
         (void) argc;
         kernel_argv = argv;
+        kernel_had_tss2_log = getenv("TSS2_LOG") != NULL;
         for (size_t i = 0; i < ELEMENTSOF(api_fs); i++)
                 api_result[i] = mount_api_fs(&api_fs[i]);
         stdio_on_console();

@@ -198,6 +198,7 @@ boot_node_to_final() {
 # judge_layout DISK_NAME: what every good boot leaves in the final OS.
 judge_layout() {
         expect_eq "final init PID" "$(report pid)" 1
+        case " $(report env) " in *" TSS2_LOG "*) fail "the final init inherited usi-init's TSS2_LOG" ;; esac
         case $(mount_of /oem) in ext4\ *) ;; *) fail "/oem is not the ext4 of COS_OEM: '$(mount_of /oem)'" ;; esac
         case $(mount_of /usr/local) in ext4\ *) ;; *) fail "/usr/local is not the ext4 of COS_PERSISTENT: '$(mount_of /usr/local)'" ;; esac
         case $(mount_of /etc) in overlay\ *) ;; *) fail "/etc is not an overlay: '$(mount_of /etc)'" ;; esac
