@@ -118,6 +118,7 @@ int boot_init(struct boot *b, const struct boot_options *o) {
                 .signatures = &o->signatures,
                 .handoff = o->handoff,
                 .pid1 = o->pid1,
+                .efivars_dir = o->efivars,
                 .failed_stage = -1,
                 .start_usec = clock_usec(CLOCK_MONOTONIC),
                 .start_realtime_usec = clock_usec(CLOCK_REALTIME),
@@ -154,6 +155,13 @@ void boot_done(struct boot *b) {
         strv_clear(&b->modules_loaded);
         strv_clear(&b->modules_missing);
         strv_clear(&b->warnings);
+        for (size_t i = 0; i < b->n_extensions; i++) {
+                free(b->extensions[i].path);
+                free(b->extensions[i].name);
+                free(b->extensions[i].reason);
+        }
+        free(b->extensions);
+        strv_clear(&b->ext_anchor);
         free(b->failure);
         free(b->root_buf);
         if (b->root_fd >= 0)
@@ -180,12 +188,12 @@ static int measure(const struct plan *p, struct boot *b, const char *word) {
         return 0;
 }
 
-/* This machine's EFI variables, or -1: a BIOS boot, or a `boot --root`
- * (the host's firmware says nothing about the root under test). */
-static int open_efivars(const struct boot *b) {
+int boot_open_efivars(const struct boot *b) {
         char why[WHY_MAX];
         int fd = -1;
 
+        if (b->efivars_dir)
+                return open(b->efivars_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (!b->pid1 || root_open_flags(b->root_fd, EFIVARS_DIR, RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &fd, why) < 0)
                 return -1;
         return fd;
@@ -230,14 +238,7 @@ static int write_kairos_mode(const struct plan *p, struct boot *b, int efivars_f
         char why[WHY_MAX];
         int r;
 
-        if (p->usi_mode) {
-                if (efivars_fd >= 0) {
-                        (void) efivar_read_string(efivars_fd, "LoaderDevicePartUUID", EFI_LOADER_GUID, &partuuid);
-                        (void) efivar_read_string(efivars_fd, "LoaderEntrySelected", EFI_LOADER_GUID, &entry);
-                }
-                kairos_mode_uki(partuuid && *partuuid, entry, &m);
-        } else
-                kairos_mode_cmdline(b->cmdline, &m);
+        kairos_mode_detect(p->usi_mode, b->cmdline, efivars_fd, &m, &entry, &partuuid);
         if ((r = root_mkdir_p(b->root_fd, KAIROS_SENTINEL_DIR, RESOLVE_STRICT, NULL, &dir, NULL, why)) < 0)
                 return boot_warn(b, "early: cannot create %s: %s", KAIROS_SENTINEL_DIR, why);
         if ((r = kairos_mode_write(dir, &m, &failed)) < 0)
@@ -255,7 +256,7 @@ static int run_early(const struct plan *p, struct boot *b) {
 
         if (r < 0)
                 return r;
-        efivars_fd = open_efivars(b);
+        efivars_fd = boot_open_efivars(b);
         if ((r = check_secure_boot(p, b, efivars_fd)) < 0 || (r = write_kairos_mode(p, b, efivars_fd)) < 0)
                 return r;
         return measure(p, b, "enter-initrd");
@@ -414,6 +415,7 @@ static const stage_fn stage_table[_STAGE_MAX] = {
         [STAGE_MOUNTS] = stage_mounts,
         [STAGE_OVERLAYS] = stage_overlays,
         [STAGE_BINDS] = stage_binds,
+        [STAGE_EXTENSIONS] = stage_extensions,
         [STAGE_HANDOFF] = stage_handoff,
 };
 
@@ -607,7 +609,8 @@ static void failure_action(const struct plan *p, const struct boot *b) {
 
 int boot_run(const struct boot_options *o) {
         static const enum stage first[] = { STAGE_EARLY, STAGE_MODULES, STAGE_DEVICES, STAGE_UNLOCK, STAGE_MOUNTS };
-        static const enum stage rest[] = { STAGE_DEVICES, STAGE_UNLOCK, STAGE_MOUNTS, STAGE_OVERLAYS, STAGE_BINDS };
+        static const enum stage rest[] = { STAGE_DEVICES, STAGE_UNLOCK, STAGE_MOUNTS, STAGE_OVERLAYS, STAGE_BINDS,
+                                           STAGE_EXTENSIONS };
         struct plan plan = { .break_stage = -1 }, oem_plan = { .break_stage = -1 };
         const struct plan *p = &plan;
         struct boot b;

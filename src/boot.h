@@ -83,6 +83,15 @@ struct boot_mount {
         bool existed;                   /* already there: not mounted again */
 };
 
+/* One system extension image the extensions stage looked at. */
+struct boot_extension {
+        char *path;                     /* as the final OS sees it */
+        enum ext_source source;
+        bool confext;                   /* a confext (/etc), else a sysext (/usr) */
+        char *name;                     /* staged as NAME.raw; NULL when rejected */
+        char *reason;                   /* why it was rejected; NULL when accepted */
+};
+
 struct boot_stage_time {
         bool ran;
         uint64_t ms;                    /* summed over both passes */
@@ -134,6 +143,14 @@ struct boot {
         bool tpm_used;
         /* ---- end of unlock stage fields ------------------------------------ */
 
+        /* ---- extensions stage (src/sysext-boot.c) fields ------------------- */
+        const char *efivars_dir;        /* boot_options.efivars */
+        struct boot_extension *extensions;
+        size_t n_extensions;
+        const char *ext_mode_dir;       /* Kairos layout sub-directory read; NULL: none */
+        strv ext_anchor;                /* where each trusted certificate came from */
+        /* ---- end of extensions stage fields -------------------------------- */
+
         /* outcome */
         bool failed;
         int failed_stage;               /* -1 */
@@ -150,6 +167,7 @@ int stage_unlock(const struct plan *p, struct boot *b);    /* unlock.c (LUKS2 + 
 int stage_mounts(const struct plan *p, struct boot *b);    /* mounts.c: the volumes */
 int stage_overlays(const struct plan *p, struct boot *b);  /* overlays.c */
 int stage_binds(const struct plan *p, struct boot *b);     /* binds.c */
+int stage_extensions(const struct plan *p, struct boot *b); /* sysext-boot.c */
 int stage_handoff(const struct plan *p, struct boot *b);   /* boot.c (exec with pid1.c) */
 
 /* The volume record for a plan volume, created on first use. NULL on OOM.
@@ -175,6 +193,11 @@ _printf_(2, 3) int boot_warn(struct boot *b, const char *fmt, ...);
  * first one wins). Returns -abs(error), for `return boot_fail(b, -EIO, ...)`. */
 _printf_(3, 4) int boot_fail(struct boot *b, int error, const char *fmt, ...);
 
+/* This machine's EFI variables as an O_RDONLY directory fd, or -1: a BIOS
+ * boot, or a `boot --root` without --efivars (the host's firmware says
+ * nothing about the root under test). */
+int boot_open_efivars(const struct boot *b);
+
 /* Milliseconds since the boot started. */
 uint64_t boot_elapsed_ms(const struct boot *b);
 
@@ -189,6 +212,8 @@ struct boot_options {
         strv signatures;                /* PCR signature files of the running system, tried
                                          * first and not under root (a systemd initrd's
                                          * /.extra while the volumes are under /sysroot) */
+        const char *efivars;            /* an efivarfs-like directory read instead of the
+                                         * firmware's (tests; replaying a machine) */
 };
 
 int boot_init(struct boot *b, const struct boot_options *o);

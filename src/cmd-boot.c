@@ -8,18 +8,21 @@
 
 static void boot_help(void) {
         printf("usage: usi-init boot [--root DIR] [--no-handoff] [--config FILE]... [--cmdline STRING | --cmdline-file FILE]\n"
-               "                     [--state-file FILE] [--signature FILE]...\n"
+               "                     [--state-file FILE] [--signature FILE]... [--efivars DIR]\n"
                "Run the boot pipeline: find, unlock and mount the volumes, build the\n"
                "ephemeral overlays and the persistent bind mounts, then exec the init.\n"
                "With --root every path is under DIR (for tests and debugging; needs\n"
                "--no-handoff). Writes DIR/run/usi-init/state.json.\n"
                "--signature FILE: a PCR signature file of the running system, tried before\n"
                "the plan's (which are under DIR); for a systemd initrd's /.extra.\n"
+               "--efivars DIR: read the EFI variables (SecureBoot, LoaderEntrySelected, PK, KEK,\n"
+               "db, ...) from DIR, one NAME-GUID file each as efivarfs shows them, instead of\n"
+               "the firmware's (none are read with --root otherwise); for tests and replays.\n"
                "Exit 0 on success, 1 when a stage failed, 2 on a bad configuration.\n");
 }
 
 int cmd_boot(int argc, char **argv) {
-        enum { ARG_NO_HANDOFF = 0x100, ARG_CMDLINE_FILE, ARG_STATE_FILE, ARG_SIGNATURE };
+        enum { ARG_NO_HANDOFF = 0x100, ARG_CMDLINE_FILE, ARG_STATE_FILE, ARG_SIGNATURE, ARG_EFIVARS };
         static const struct option opts[] = {
                 { "root",         required_argument, NULL, 'r' },
                 { "config",       required_argument, NULL, 'c' },
@@ -28,6 +31,7 @@ int cmd_boot(int argc, char **argv) {
                 { "state-file",   required_argument, NULL, ARG_STATE_FILE },
                 { "no-handoff",   no_argument,       NULL, ARG_NO_HANDOFF },
                 { "signature",    required_argument, NULL, ARG_SIGNATURE },
+                { "efivars",      required_argument, NULL, ARG_EFIVARS },
                 { "help",         no_argument,       NULL, 'h' },
                 {}
         };
@@ -69,6 +73,9 @@ int cmd_boot(int argc, char **argv) {
                                 log_error("out of memory");
                                 goto out;
                         }
+                        break;
+                case ARG_EFIVARS:
+                        o.efivars = optarg;
                         break;
                 case ARG_NO_HANDOFF:
                         o.handoff = false;

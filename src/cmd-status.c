@@ -28,6 +28,29 @@ static struct json_object *arr(struct json_object *o, const char *key) {
         return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_array) ? v : NULL;
 }
 
+static void print_extensions(struct json_object *s) {
+        struct json_object *x, *acc, *rej;
+
+        if (!json_object_object_get_ex(s, "extensions", &x))
+                return;
+        acc = arr(x, "accepted");
+        rej = arr(x, "rejected");
+        printf("Extensions: %zu staged, %zu rejected in %lld ms (Kairos directory %s, %zu trusted certificates)\n",
+               acc ? json_object_array_length(acc) : 0, rej ? json_object_array_length(rej) : 0, (long long) num(x, "ms"),
+               str(x, "kairos_mode_dir") ? str(x, "kairos_mode_dir") : "none",
+               arr(x, "anchor") ? json_object_array_length(arr(x, "anchor")) : 0);
+        for (size_t i = 0; acc && i < json_object_array_length(acc); i++) {
+                struct json_object *e = json_object_array_get_idx(acc, i);
+                printf("  %-7s %-24s from %s (%s)\n", strempty(str(e, "kind")), strempty(str(e, "name")),
+                       strempty(str(e, "path")), strempty(str(e, "source")));
+        }
+        for (size_t i = 0; rej && i < json_object_array_length(rej); i++) {
+                struct json_object *e = json_object_array_get_idx(rej, i);
+                printf("  rejected %s (%s): %s\n", strempty(str(e, "path")), strempty(str(e, "source")),
+                       strempty(str(e, "reason")));
+        }
+}
+
 static void print_status(struct json_object *s) {
         struct json_object *a;
 
@@ -69,6 +92,7 @@ static void print_status(struct json_object *s) {
                                strempty(str(m, "fstype")), strempty(str(m, "source")));
                 }
         }
+        print_extensions(s);
         if ((a = arr(s, "warnings")))
                 for (size_t i = 0; i < json_object_array_length(a); i++)
                         printf("Warning: %s\n", json_object_get_string(json_object_array_get_idx(a, i)));

@@ -39,6 +39,7 @@ int cmd_sysext(int argc, char **argv) {
         _cleanup_(sysext_anchor_done) struct sysext_anchor anchor = {};
         _cleanup_close_ int dir_fd = -1, confext_fd = -1;
         struct sysext_result *res = NULL;
+        _cleanup_free_ struct sysext_source *src = NULL;
         const char *stage = NULL, *confext_dir = NULL, *tmp;
         unsigned flags = 0;
         int c, r, failed = 0;
@@ -118,8 +119,13 @@ int cmd_sysext(int argc, char **argv) {
         if (sysext_anchor_count(&anchor) == 0)
                 log_warn("sysext: no trust-anchor certificate (--cert, --efi-db, --efivars or --root): every image is rejected");
 
+        src = calloc((size_t) (argc - optind), sizeof(*src));
+        if (!src)
+                return log_error("sysext: out of memory"), 1;
+        for (int i = optind; i < argc; i++)
+                src[i - optind] = (struct sysext_source) { .dir_fd = AT_FDCWD, .file = argv[i], .path = argv[i] };
         /* The boot's own loop, so this command shows what a boot would do. */
-        r = sysext_stage_all(argv + optind, (size_t) (argc - optind), &anchor, dir_fd,
+        r = sysext_stage_all(src, (size_t) (argc - optind), &anchor, dir_fd,
                              confext_fd >= 0 ? confext_fd : dir_fd, flags | SYSEXT_STAGE_QUIET, &res);
         if (r < 0) {
                 log_error("sysext: out of memory");

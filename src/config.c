@@ -43,6 +43,12 @@ static const char *const encryption_names[] = {
         [ENCRYPTION_NO] = "no",
 };
 
+static const char *const ext_source_names[_EXT_SOURCE_MAX] = {
+        [EXT_SOURCE_STUB] = "stub",
+        [EXT_SOURCE_KAIROS] = "kairos",
+};
+
+const char *ext_source_to_string(enum ext_source s) { return s < _EXT_SOURCE_MAX ? ext_source_names[s] : NULL; }
 const char *match_kind_to_key(enum match_kind k) { return k < _MATCH_MAX ? match_keys[k] : NULL; }
 const char *match_kind_to_string(enum match_kind k) { return k < _MATCH_MAX ? match_words[k] : NULL; }
 const char *unlock_method_to_string(enum unlock_method m) { return m < _UNLOCK_MAX ? unlock_names[m] : NULL; }
@@ -644,6 +650,37 @@ static const struct field root_fields[] = {
         { "read_only", f_bool, offsetof(struct config, root_read_only) },
 };
 
+/* A list of source words; [] turns every source off. */
+static int f_ext_sources(struct ctx *x, yaml_node_t *n, void *target) {
+        int mask = 0, r = want_sequence(x, n, "a list of extension sources (stub, kairos)");
+
+        if (r < 0)
+                return r;
+        FOREACH_ITEM(x, n, item) {
+                int w;
+                if (lookup_word(x, item, ext_source_names, _EXT_SOURCE_MAX, "extension source", &w) < 0)
+                        continue;
+                if (mask & (1 << w)) {
+                        fail(x, item, "extension source '%s' is listed twice; expected each source at most once",
+                             ext_source_names[w]);
+                        continue;
+                }
+                mask |= 1 << w;
+        }
+        *(int *) target = mask;
+        return 0;
+}
+
+static const struct field extensions_fields[] = {
+        { "sources",      f_ext_sources, offsetof(struct config, ext_sources) },
+        { "certificates", f_file_list,   offsetof(struct config, ext_certificates) },
+        { "efi_keys",     f_bool,        offsetof(struct config, ext_efi_keys) },
+};
+
+static int f_extensions(struct ctx *x, yaml_node_t *n, void *t) {
+        return parse_map(x, n, extensions_fields, ELEMENTSOF(extensions_fields), x->c, "extensions");
+}
+
 static int f_tpm(struct ctx *x, yaml_node_t *n, void *t) {
         return parse_map(x, n, tpm_fields, ELEMENTSOF(tpm_fields), x->c, "tpm");
 }
@@ -669,6 +706,7 @@ static const struct field top_fields[] = {
         { "allow_insecure_boot", f_bool, offsetof(struct config, allow_insecure_boot) },
         { "reboot_delay", f_seconds,    offsetof(struct config, reboot_delay_sec) },
         { "timeout",      f_seconds,    offsetof(struct config, default_timeout_sec) },
+        { "extensions",   f_extensions, 0 },
 };
 
 static int parse_map(struct ctx *x, yaml_node_t *n, const struct field *fields, size_t nfields,
@@ -929,6 +967,8 @@ void config_init(struct config *c) {
                 .allow_insecure_boot = TRI_UNSET,
                 .reboot_delay_sec = -1,
                 .default_timeout_sec = -1,
+                .ext_sources = -1,
+                .ext_efi_keys = TRI_UNSET,
         };
 }
 
@@ -954,6 +994,7 @@ void config_done(struct config *c) {
         cpath_list_clear(&c->bind_extra_paths);
         cpath_list_clear(&c->init);
         cpath_list_clear(&c->encrypted_labels);
+        cpath_list_clear(&c->ext_certificates);
         strv_clear(&c->files);
         config_init(c);
 }

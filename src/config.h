@@ -42,6 +42,15 @@ enum seed_policy {
 };
 const char *seed_policy_to_string(enum seed_policy s);
 
+/* Where the extensions stage looks for system extension images, in this
+ * order (src/sysext-boot.c). */
+enum ext_source {
+        EXT_SOURCE_STUB,        /* /.extra/sysext: systemd-stub's, from next to the UKI */
+        EXT_SOURCE_KAIROS,      /* /var/lib/kairos/{extensions,confexts}/<mode>, then common */
+        _EXT_SOURCE_MAX,
+};
+const char *ext_source_to_string(enum ext_source s);
+
 /* Three-valued settings: -1 = not set in any file. */
 #define TRI_UNSET (-1)
 
@@ -111,6 +120,11 @@ struct config {
         int default_timeout_sec;        /* -1 */
 
         struct cpath_list encrypted_labels; /* Kairos install.encrypted_partitions */
+
+        /* extensions: (src/sysext-boot.c) */
+        int ext_sources;                /* -1: not set; else a bit per enum ext_source */
+        struct cpath_list ext_certificates;
+        int ext_efi_keys;               /* TRI */
 
         strv files;                     /* names the marks point to */
 };

@@ -62,6 +62,7 @@ const char config_defaults_yaml[] =
         "    - /var/lib/dbus\n"
         "    - /var/lib/etcd\n"
         "    - /var/lib/extensions\n"
+        "    - /var/lib/confexts\n"
         "    - /var/lib/k0s\n"
         "    - /var/lib/kubelet\n"
         "    - /var/lib/longhorn\n"
@@ -80,4 +81,8 @@ const char config_defaults_yaml[] =
         "allow_shell: false\n"
         "allow_insecure_boot: false\n"
         "reboot_delay: 10\n"
-        "timeout: 30\n";
+        "timeout: 30\n"
+        "extensions:\n"
+        "  sources: [stub, kairos]\n"
+        "  certificates: [/usr/lib/verity.d, /etc/verity.d]\n"
+        "  efi_keys: true\n";

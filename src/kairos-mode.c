@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "efivars.h"
 #include "kairos-mode.h"
 #include "util.h"
 
@@ -24,6 +25,39 @@ static const struct { const char *word, *mode; } cmdline_modes[] = {
         { "live:CDLABEL",   "live_mode" },
         { "netboot",        "live_mode" },
 };
+
+static const struct { const char *mode, *dir; } extension_dirs[] = {
+        { "active_mode",    "active" },
+        { "passive_mode",   "passive" },
+        { "recovery_mode",  "recovery" },
+        { "autoreset_mode", "recovery" },
+};
+
+const char *kairos_mode_extension_dir(const struct kairos_mode *m) {
+        for (size_t i = 0; m->mode && i < ELEMENTSOF(extension_dirs); i++)
+                if (streq(m->mode, extension_dirs[i].mode))
+                        return extension_dirs[i].dir;
+        return NULL;
+}
+
+void kairos_mode_detect(bool usi_mode, const char *cmdline, int efivars_fd, struct kairos_mode *ret,
+                        char **ret_entry, char **ret_partuuid) {
+        _cleanup_free_ char *entry = NULL, *partuuid = NULL;
+
+        if (!usi_mode) {
+                kairos_mode_cmdline(cmdline, ret);
+        } else {
+                if (efivars_fd >= 0) {
+                        (void) efivar_read_string(efivars_fd, "LoaderDevicePartUUID", EFI_LOADER_GUID, &partuuid);
+                        (void) efivar_read_string(efivars_fd, "LoaderEntrySelected", EFI_LOADER_GUID, &entry);
+                }
+                kairos_mode_uki(partuuid && *partuuid, entry, ret);
+        }
+        if (ret_entry)
+                *ret_entry = TAKE_PTR(entry);
+        if (ret_partuuid)
+                *ret_partuuid = TAKE_PTR(partuuid);
+}
 
 static bool endswith_str(const char *s, const char *suffix) {
         size_t a = strlen(s), b = strlen(suffix);

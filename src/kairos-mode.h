@@ -25,6 +25,20 @@ struct kairos_mode {
 void kairos_mode_uki(bool from_install, const char *entry, struct kairos_mode *ret);
 void kairos_mode_cmdline(const char *cmdline, struct kairos_mode *ret);
 
+/* The mode of this boot: from the EFI variables LoaderDevicePartUUID and
+ * LoaderEntrySelected in USI mode (efivars_fd < 0: none, as on a BIOS boot),
+ * from the command line otherwise. *ret_entry and *ret_partuuid (NULL when
+ * not set) are for messages; either pointer may be NULL. */
+void kairos_mode_detect(bool usi_mode, const char *cmdline, int efivars_fd, struct kairos_mode *ret,
+                        char **ret_entry, char **ret_partuuid);
+
+/* The sub-directory of /var/lib/kairos/{extensions,confexts} a mode reads
+ * its extensions from, as immucore picks it: active, passive, recovery (also
+ * for autoreset, which runs the recovery image). NULL for live media and an
+ * unknown mode: then no extension of that layout is loaded, not even
+ * common/. */
+const char *kairos_mode_extension_dir(const struct kairos_mode *m);
+
 #define KAIROS_SENTINEL_DIR "/run/cos"
 
 /* Write the sentinel files of *m into the directory dir_fd. Returns 0 or a

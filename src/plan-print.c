@@ -56,6 +56,47 @@ static const char *accepts(const struct plan *p, const struct plan_volume *v) {
         return "LUKS2 through its unlock methods, or a plain file system";
 }
 
+static bool any_ext_source(const struct plan *p) {
+        for (size_t s = 0; s < _EXT_SOURCE_MAX; s++)
+                if (p->ext_source[s])
+                        return true;
+        return false;
+}
+
+static int extension_actions(const struct plan *p, action_cb cb, void *ud) {
+        char trust[1024] = "";
+        int r;
+
+        if (!any_ext_source(p))
+                return 0;
+        if (p->ext_source[EXT_SOURCE_STUB] &&
+            (r = emit(cb, ud, STAGE_EXTENSIONS, "extensions-source", PLAN_STUB_SYSEXT_DIR,
+                      "take the images systemd-stub unpacked into %s (measured into PCR 13), each one freed as it is staged",
+                      PLAN_STUB_SYSEXT_DIR)) < 0)
+                return r;
+        if (p->ext_source[EXT_SOURCE_KAIROS] &&
+            (r = emit(cb, ud, STAGE_EXTENSIONS, "extensions-source", PLAN_KAIROS_SYSEXT_DIR,
+                      "take %s/MODE/*.raw then common/*.raw (confexts: %s/...), MODE from LoaderEntrySelected "
+                      "(none without LoaderDevicePartUUID) or, not in USI mode, the command line",
+                      PLAN_KAIROS_SYSEXT_DIR, PLAN_KAIROS_CONFEXT_DIR)) < 0)
+                return r;
+        for (size_t i = 0; i < p->ext_cert_dirs.n; i++) {
+                char one[512];
+                snprintf(one, sizeof one, "%s/*.crt", p->ext_cert_dirs.v[i]);
+                join(trust, sizeof trust, ", ", one);
+        }
+        if (p->ext_efi_keys)
+                join(trust, sizeof trust, ", ", "the X.509 entries of EFI PK, KEK and db");
+        if ((r = emit(cb, ud, STAGE_EXTENSIONS, "extensions-trust", PLAN_RUN_VERITY_D,
+                      "trust as signers %s; write them to %s as PEM (none: no extension is staged)",
+                      *trust ? trust : "nothing", PLAN_RUN_VERITY_D)) < 0)
+                return r;
+        return emit(cb, ud, STAGE_EXTENSIONS, "extensions-stage", PLAN_RUN_EXTENSIONS,
+                    "verify each image (GPT layout, signature by a trusted certificate, the whole hash tree) and stage "
+                    "it in %s (confexts %s) as NAME.raw, .verity, .roothash, .roothash.p7s; a rejected one is dropped with its reason",
+                    PLAN_RUN_EXTENSIONS, PLAN_RUN_CONFEXTS);
+}
+
 static int plan_actions(const struct plan *p, action_cb cb, void *ud) {
         int r;
 
@@ -101,6 +142,9 @@ static int plan_actions(const struct plan *p, action_cb cb, void *ud) {
                 if ((r = emit(cb, ud, STAGE_BINDS, "bind", p->binds[i].path, "bind %s from %s (seed: %s)",
                               p->binds[i].path, p->binds[i].state, seed_policy_to_string(p->seed))) < 0)
                         return r;
+
+        if ((r = extension_actions(p, cb, ud)) < 0)
+                return r;
 
         if (p->measure_phases && (r = emit(cb, ud, STAGE_HANDOFF, "measure", "leave-initrd",
                                            "measure leave-initrd into PCR 11")) < 0)
@@ -241,6 +285,15 @@ struct json_object *plan_to_json(const struct plan *p) {
         }
         json_object_object_add(binds, "entries", entries);
         json_object_object_add(o, "binds", binds);
+
+        struct json_object *ext = json_object_new_object(), *src = json_object_new_array();
+        for (size_t i = 0; i < _EXT_SOURCE_MAX; i++)
+                if (p->ext_source[i])
+                        json_object_array_add(src, jstr(ext_source_to_string(i)));
+        json_object_object_add(ext, "sources", src);
+        json_object_object_add(ext, "certificates", jstrv(&p->ext_cert_dirs));
+        json_object_object_add(ext, "efi_keys", json_object_new_boolean(p->ext_efi_keys));
+        json_object_object_add(o, "extensions", ext);
 
         json_object_object_add(root, "relocate", json_object_new_boolean(p->root_relocate));
         json_object_object_add(root, "read_only", json_object_new_boolean(p->root_read_only));

@@ -9,6 +9,7 @@ static const char *const stage_names[_STAGE_MAX] = {
         [STAGE_MOUNTS] = "mounts",
         [STAGE_OVERLAYS] = "overlays",
         [STAGE_BINDS] = "binds",
+        [STAGE_EXTENSIONS] = "extensions",
         [STAGE_HANDOFF] = "handoff",
 };
 
@@ -85,6 +86,7 @@ void plan_done(struct plan *p) {
         free(p->binds);
         strv_clear(&p->init);
         strv_clear(&p->init_args);
+        strv_clear(&p->ext_cert_dirs);
         strv_clear(&p->notes);
         *p = (struct plan) { .break_stage = -1 };
 }
@@ -521,6 +523,35 @@ static int build_failure(const struct config *c, const struct cmdline *cl, struc
         return 0;
 }
 
+/* The extension sources and the trust anchor. A certificate directory is
+ * part of the trust chain only while it is the image's own: on a volume or
+ * a persistent path the final OS (or whoever holds the disk) could add a
+ * signer, so it is refused there. */
+static int build_extensions(const struct config *c, struct plan *p, const struct claims *claims, strv *errors) {
+        int r;
+
+        for (size_t s = 0; s < _EXT_SOURCE_MAX; s++)
+                p->ext_source[s] = c->ext_sources < 0 || (c->ext_sources & (1 << s));
+        p->ext_efi_keys = c->ext_efi_keys != 0;
+        for (size_t i = 0; i < c->ext_certificates.n; i++) {
+                const struct cpath *d = &c->ext_certificates.v[i];
+                bool refused = false;
+
+                for (size_t k = 0; k < claims->n && !refused; k++)
+                        if (!streq(claims->v[k].what, "an ephemeral path") && path_startswith(d->path, claims->v[k].path)) {
+                                r = config_error(errors, &d->mark, "extension certificate directory %s is on %s (%s), "
+                                                 "which the final OS can write; expected a directory of the image",
+                                                 d->path, claims->v[k].what, claims->v[k].path);
+                                if (r == -ENOMEM)
+                                        return r;
+                                refused = true;
+                        }
+                if (!refused && (r = push_unique(&p->ext_cert_dirs, d->path)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int plan_build(const struct config *c, const struct cmdline *cl, struct plan *p, strv *errors) {
         struct claims claims = {};
         size_t before = errors->n;
@@ -539,6 +570,7 @@ int plan_build(const struct config *c, const struct cmdline *cl, struct plan *p,
         if ((r = build_volumes(c, cl, p, &claims, errors)) == -ENOMEM ||
             (r = build_overlays(c, cl, p, &claims, errors)) == -ENOMEM ||
             (r = build_binds(c, p, &claims, errors)) == -ENOMEM ||
+            (r = build_extensions(c, p, &claims, errors)) == -ENOMEM ||
             (r = build_tpm(c, cl, p)) < 0 ||
             (r = build_init(c, cl, p)) < 0 ||
             (r = build_failure(c, cl, p)) < 0)

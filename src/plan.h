@@ -16,6 +16,7 @@ enum stage {
         STAGE_MOUNTS,
         STAGE_OVERLAYS,
         STAGE_BINDS,
+        STAGE_EXTENSIONS,
         STAGE_HANDOFF,
         _STAGE_MAX,
 };
@@ -82,8 +83,22 @@ struct plan {
         bool debug;
         bool usi_mode;                    /* a UKI boot (rd.immucore.uki) */
 
+        /* extensions stage (src/sysext-boot.c) */
+        bool ext_source[_EXT_SOURCE_MAX]; /* read, in enum order */
+        strv ext_cert_dirs;               /* *.crt of the image trusted to sign */
+        bool ext_efi_keys;                /* and the X.509 entries of EFI PK, KEK, db */
+
         strv notes;                       /* cmdline warnings and plan decisions to show */
 };
+
+/* The Kairos layout of the extensions source: DIR/<mode>/ then DIR/common/. */
+#define PLAN_KAIROS_SYSEXT_DIR  "/var/lib/kairos/extensions"
+#define PLAN_KAIROS_CONFEXT_DIR "/var/lib/kairos/confexts"
+/* systemd-stub's images, and where the final OS finds what is staged. */
+#define PLAN_STUB_SYSEXT_DIR    "/.extra/sysext"
+#define PLAN_RUN_EXTENSIONS     "/run/extensions"
+#define PLAN_RUN_CONFEXTS       "/run/confexts"
+#define PLAN_RUN_VERITY_D       "/run/verity.d"
 
 void plan_done(struct plan *p);
 

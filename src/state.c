@@ -48,6 +48,31 @@ static struct json_object *mount_json(const struct boot_mount *m) {
         return o;
 }
 
+/* The extensions stage: what reached /run/extensions and /run/confexts,
+ * what was dropped and why, the trust anchor's origins, the stage's time. */
+static struct json_object *extensions_json(const struct boot *b) {
+        struct json_object *o = json_object_new_object(), *acc = json_object_new_array(), *rej = json_object_new_array();
+
+        json_object_object_add(o, "ms", json_object_new_uint64(b->stages[STAGE_EXTENSIONS].ms));
+        json_object_object_add(o, "kairos_mode_dir", jstr(b->ext_mode_dir));
+        json_object_object_add(o, "anchor", jstrv(&b->ext_anchor));
+        for (size_t i = 0; i < b->n_extensions; i++) {
+                const struct boot_extension *x = &b->extensions[i];
+                struct json_object *e = json_object_new_object();
+                if (x->name)
+                        json_object_object_add(e, "name", jstr(x->name));
+                json_object_object_add(e, "path", jstr(x->path));
+                json_object_object_add(e, "source", jstr(ext_source_to_string(x->source)));
+                json_object_object_add(e, "kind", jstr(x->confext ? "confext" : "sysext"));
+                if (!x->name)
+                        json_object_object_add(e, "reason", jstr(x->reason));
+                json_object_array_add(x->name ? acc : rej, e);
+        }
+        json_object_object_add(o, "accepted", acc);
+        json_object_object_add(o, "rejected", rej);
+        return o;
+}
+
 struct json_object *state_to_json(const struct plan *p, const struct boot *b) {
         struct json_object *o = json_object_new_object(), *a;
 
@@ -95,6 +120,8 @@ struct json_object *state_to_json(const struct plan *p, const struct boot *b) {
         json_object_object_add(m, "missing", jstrv(&b->modules_missing));
         json_object_object_add(o, "modules", m);
         json_object_object_add(o, "warnings", jstrv(&b->warnings));
+        if (b->stages[STAGE_EXTENSIONS].ran)
+                json_object_object_add(o, "extensions", extensions_json(b));
 
         /* The TPM work of the unlock connection: what costs time on a discrete TPM. */
         if (b->tpm_used) {

@@ -128,7 +128,7 @@ int sysext_anchor_add_cert_file(struct sysext_anchor *a, const char *path, char 
         return sysext_anchor_add_pem(a, (const char *) buf, size, path, why);
 }
 
-static int add_dir(struct sysext_anchor *a, int root_fd, const char *dir) {
+int sysext_anchor_add_cert_dir(struct sysext_anchor *a, int root_fd, const char *dir) {
         _cleanup_close_ int fd = -1;
         char why_buf[WHY_MAX] = "";
         DIR *d;
@@ -179,7 +179,7 @@ int sysext_anchor_add_cert_dirs(struct sysext_anchor *a, int root_fd) {
         int total = 0;
 
         for (const char *const *d = sysext_anchor_cert_dirs; *d; d++) {
-                int r = add_dir(a, root_fd, *d);
+                int r = sysext_anchor_add_cert_dir(a, root_fd, *d);
                 if (r == -ENOMEM)
                         return r;
                 if (r > 0)

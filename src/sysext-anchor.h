@@ -38,6 +38,8 @@ int sysext_anchor_add_cert_file(struct sysext_anchor *a, const char *path, char 
  * PEM is skipped with a warning; a missing directory is not an error.
  * Returns the number of certificates added. */
 int sysext_anchor_add_cert_dirs(struct sysext_anchor *a, int root_fd);
+/* The same for one directory (absolute, resolved beneath root_fd). */
+int sysext_anchor_add_cert_dir(struct sysext_anchor *a, int root_fd, const char *dir);
 
 /* The X.509 entries of one variable's EFI_SIGNATURE_LISTs. `with_attributes`:
  * the buffer starts with efivarfs's 4 attribute bytes. A malformed list, or

@@ -143,28 +143,46 @@ static int link_files(int fds[_FILE_MAX], int dir_fd, const char *name, char **w
         return err;
 }
 
-int sysext_stage_image(const char *path, const struct sysext_anchor *anchor, int dir_fd, unsigned flags,
-                       char **ret_name, enum sysext_kind *ret_kind, char **why) {
+/* Is NAME already staged (an image of the same name came first)? Checked
+ * before the copy, so a duplicate costs nothing and, consumed, frees its
+ * memory at once. */
+static int already_staged(int dir_fd, const char *name, char **why) {
+        _cleanup_free_ char *fn = NULL;
+
+        if (asprintf(&fn, "%s%s", name, file_suffix[FILE_RAW]) < 0)
+                return -ENOMEM;
+        if (faccessat(dir_fd, fn, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                return 0;
+        return why_set(why, EEXIST, "%s is already staged (an image of that name came first)", fn);
+}
+
+int sysext_stage_image(const struct sysext_source *s, const struct sysext_anchor *anchor, int dir_fd,
+                       unsigned flags, char **ret_name, enum sysext_kind *ret_kind, char **why) {
         _cleanup_close_ int src = -1;
         struct sysext_image img = {};
         int fds[_FILE_MAX] = { -1, -1, -1, -1 };
         bool consume = flags & SYSEXT_STAGE_CONSUME;
         char pd[FD_PATH_MAX], ph[FD_PATH_MAX];
         uint64_t t0 = now_us(), t1, t2;
+        const char *path = s->path;
         int r;
 
         r = sysext_name_from_path(path, &img.name, &img.kind, why);
         if (r < 0)
                 return r;
-        src = open(path, (consume ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (s->confext)
+                img.kind = SYSEXT_KIND_CONFEXT;
+        src = openat(s->dir_fd, s->file, (consume ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         if (src < 0 && consume && (errno == EACCES || errno == EROFS))
-                src = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+                src = openat(s->dir_fd, s->file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         if (src < 0) {
                 /* Never through a symlink: in a writable directory it could
                  * aim the hole punching of --consume at another file. */
                 r = why_set(why, errno, errno == ELOOP ? "is a symlink; name the image itself" : "cannot open: %m");
                 goto out;
         }
+        if (!(flags & SYSEXT_STAGE_CHECK_ONLY) && (r = already_staged(dir_fd, img.name, why)) < 0)
+                goto out;
         r = sysext_inspect(src, anchor, &img, why);
         if (r < 0)
                 goto out;
@@ -216,7 +234,7 @@ done:
 out:
         close_files(fds);
         if (consume && src >= 0)
-                (void) unlink(path);
+                (void) unlinkat(s->dir_fd, s->file, 0);
         sysext_image_done(&img);
         return r;
 }
@@ -230,7 +248,7 @@ void sysext_results_free(struct sysext_result *r, size_t n) {
         free(r);
 }
 
-int sysext_stage_all(char *const *paths, size_t n, const struct sysext_anchor *anchor, int ext_fd,
+int sysext_stage_all(const struct sysext_source *src, size_t n, const struct sysext_anchor *anchor, int ext_fd,
                      int confext_fd, unsigned flags, struct sysext_result **ret) {
         struct sysext_result *res = calloc(n ? n : 1, sizeof(*res));
         bool no_anchor = sysext_anchor_count(anchor) == 0;
@@ -246,7 +264,7 @@ int sysext_stage_all(char *const *paths, size_t n, const struct sysext_anchor *a
                 enum sysext_kind kind = SYSEXT_KIND_SYSEXT;
                 int r, fd = ext_fd;
 
-                res[i].path = strdup(paths[i]);
+                res[i].path = strdup(src[i].path);
                 if (!res[i].path)
                         goto oom;
                 if (no_anchor)
@@ -254,13 +272,15 @@ int sysext_stage_all(char *const *paths, size_t n, const struct sysext_anchor *a
                 else {
                         /* Confexts go elsewhere: find the kind before staging. */
                         _cleanup_free_ char *probe = NULL;
-                        if (sysext_name_from_path(paths[i], &probe, &kind, NULL) >= 0 &&
-                            kind == SYSEXT_KIND_CONFEXT)
+                        if (src[i].confext || (sysext_name_from_path(src[i].path, &probe, &kind, NULL) >= 0 &&
+                                               kind == SYSEXT_KIND_CONFEXT)) {
+                                kind = SYSEXT_KIND_CONFEXT;
                                 fd = confext_fd;
+                        }
                         if (fd < 0)
                                 r = why_set(&why, EOPNOTSUPP, "confexts are not enabled");
                         else
-                                r = sysext_stage_image(paths[i], anchor, fd, flags, &name, &kind, &why);
+                                r = sysext_stage_image(&src[i], anchor, fd, flags, &name, &kind, &why);
                 }
                 if (r == -ENOMEM)
                         goto oom;
@@ -270,11 +290,11 @@ int sysext_stage_all(char *const *paths, size_t n, const struct sysext_anchor *a
                         if (!res[i].reason && !(res[i].reason = strdup(strerror(-r))))
                                 goto oom;
                         if (!(flags & SYSEXT_STAGE_QUIET))
-                                log_warn("sysext %s: rejected: %s", paths[i], res[i].reason);
+                                log_warn("sysext %s: rejected: %s", src[i].path, res[i].reason);
                         continue;
                 }
                 if (!(flags & SYSEXT_STAGE_QUIET))
-                        log_info("sysext %s: accepted as %s", paths[i], name);
+                        log_info("sysext %s: accepted as %s", src[i].path, name);
                 res[i].name = TAKE_PTR(name);
                 accepted++;
         }
@@ -289,7 +309,7 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-int sysext_list_dir(int dir_fd, const char *dir_path, strv *ret) {
+int sysext_list_dir(int dir_fd, const char *dir_path, unsigned flags, strv *ret) {
         _cleanup_close_ int fd = -1;
         strv names = {}, paths = {};
         struct dirent *de;
@@ -309,7 +329,8 @@ int sysext_list_dir(int dir_fd, const char *dir_path, strv *ret) {
 
                 if (n <= 4 || strcasecmp(de->d_name + n - 4, ".raw") != 0)
                         continue;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)) {
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    !(S_ISREG(st.st_mode) || (S_ISLNK(st.st_mode) && (flags & SYSEXT_LIST_SYMLINKS)))) {
                         log_warn("sysext %s/%s: skipped: not a regular file", dir_path, de->d_name);
                         continue;
                 }

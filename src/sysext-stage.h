@@ -25,12 +25,24 @@ enum {
         SYSEXT_STAGE_QUIET = 1 << 2,
 };
 
+/* One image to stage: `file` in the directory dir_fd (AT_FDCWD: a path),
+ * opened without following a symlink. NAME and, unless `confext`, the kind
+ * come from the last component of `path`, which is also what messages and
+ * results show (the boot gives paths as the final OS sees them). */
+struct sysext_source {
+        int dir_fd;
+        const char *file;
+        const char *path;
+        bool confext;   /* from a confext directory: a confext whatever its name */
+};
+
 /* One image: inspect, copy its data and verity partitions into dir_fd,
  * verify the whole hash tree on those copies (what the final OS will
- * mount), then link the four files in. Nothing is left behind on failure.
+ * mount), then link the four files in. Nothing is left behind on failure;
+ * a NAME already staged is refused before anything is copied.
  * *ret_name: NAME; *why: the reason of a refusal. */
-int sysext_stage_image(const char *path, const struct sysext_anchor *anchor, int dir_fd, unsigned flags,
-                       char **ret_name, enum sysext_kind *ret_kind, char **why);
+int sysext_stage_image(const struct sysext_source *src, const struct sysext_anchor *anchor, int dir_fd,
+                       unsigned flags, char **ret_name, enum sysext_kind *ret_kind, char **why);
 
 struct sysext_result {
         char *path;
@@ -46,12 +58,14 @@ void sysext_results_free(struct sysext_result *r, size_t n);
  * ("sysext IMAGE: rejected: REASON") and never stops the others; with no
  * anchor certificate nothing is staged and one warning says why. Returns
  * the number accepted; *ret lists every image. */
-int sysext_stage_all(char *const *paths, size_t n, const struct sysext_anchor *anchor, int ext_fd,
+int sysext_stage_all(const struct sysext_source *src, size_t n, const struct sysext_anchor *anchor, int ext_fd,
                      int confext_fd, unsigned flags, struct sysext_result **ret);
 
 /* The images of a source directory as systemd-stub picks them: regular
  * files whose names end in .raw in any case, sorted by name (byte order).
- * Symlinks and other file types are skipped with a warning naming them.
- * Paths are dir_path/NAME. */
-int sysext_list_dir(int dir_fd, const char *dir_path, strv *ret);
+ * Other file types are skipped with a warning naming them, and so are
+ * symlinks unless SYSEXT_LIST_SYMLINKS (the caller then decides where they
+ * may lead). Paths are dir_path/NAME. */
+enum { SYSEXT_LIST_SYMLINKS = 1 << 0 };
+int sysext_list_dir(int dir_fd, const char *dir_path, unsigned flags, strv *ret);
 

@@ -56,9 +56,9 @@ check "/tmp is nosuid,nodev" grep -Eq " $R/tmp [^ ]*nosuid,nodev" "$T/mountinfo"
 check "/run is nosuid,nodev" grep -Eq " $R/run [^ ]*nosuid,nodev" "$T/mountinfo"
 
 check "state.json: outcome success" test "$(pl_json "$T/state.json" 's["outcome"]')" = success
-check "state.json: every stage up to binds has a time in ms" test \
+check "state.json: every stage up to extensions has a time in ms" test \
 	"$(pl_json "$T/state.json" '",".join(x["name"] for x in s["stages"] if isinstance(x["ms"], int))')" = \
-	"early,modules,devices,unlock,mounts,overlays,binds"
+	"early,modules,devices,unlock,mounts,overlays,binds,extensions"
 check "state.json: both volumes found, by device, and mounted" test \
 	"$(pl_json "$T/state.json" '[(v["name"], v["found"], v["mounted"], v["device"].startswith("/dev/loop")) for v in s["volumes"]]')" = \
 	"[('oem', True, True, True), ('persistent', True, True, True)]"

@@ -37,7 +37,7 @@ check "the source images are untouched without --consume" test -s "$T/img/hello.
 
 "$USI_INIT" sysext --stage "$T/ext" --cert "$T/test.crt" "$T/img/hello.sysext.raw" > "$T/out" 2>&1
 check "an image already staged is refused, the staged one kept" \
-	sh -c "grep -q 'rejected: hello.verity is already staged' '$T/out' && veritysetup verify '$T/ext/hello.raw' '$T/ext/hello.verity' '$rh'"
+	sh -c "grep -q 'rejected: hello.raw is already staged' '$T/out' && veritysetup verify '$T/ext/hello.raw' '$T/ext/hello.verity' '$rh'"
 
 # Confexts go to their own directory, named without .confext.
 mkdir "$T/ext2" "$T/conf"

@@ -164,6 +164,32 @@ static void test_uki_modes(void **state) {
         }
 }
 
+/* The Kairos layout's sub-directory per mode, as immucore picks it. */
+static void test_extension_dirs(void **state) {
+        static const struct { bool from_install; const char *entry, *dir; } t[] = {
+                { true,  "active.conf",     "active" },
+                { true,  "passive.conf",    "passive" },
+                { true,  "recovery.conf",   "recovery" },
+                { true,  "statereset.conf", "recovery" },
+                { true,  "foo.conf",        NULL },
+                { true,  NULL,              NULL },
+                { false, "active.conf",     NULL },
+        };
+        struct kairos_mode m;
+
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                kairos_mode_uki(t[i].from_install, t[i].entry, &m);
+                if (t[i].dir)
+                        assert_string_equal(kairos_mode_extension_dir(&m), t[i].dir);
+                else
+                        assert_null(kairos_mode_extension_dir(&m));
+        }
+        kairos_mode_cmdline("root=LABEL=COS_PASSIVE", &m);
+        assert_string_equal(kairos_mode_extension_dir(&m), "passive");
+        kairos_mode_cmdline("root=live:CDLABEL=COS_LIVE", &m);
+        assert_null(kairos_mode_extension_dir(&m));
+}
+
 static void test_cmdline_modes(void **state) {
         static const struct { const char *cmdline, *mode; } t[] = {
                 { "root=LABEL=COS_ACTIVE console=ttyS0",                     "active_mode" },
@@ -245,6 +271,7 @@ int main(void) {
                 cmocka_unit_test(test_strings),
                 cmocka_unit_test(test_uki_modes),
                 cmocka_unit_test(test_cmdline_modes),
+                cmocka_unit_test(test_extension_dirs),
                 cmocka_unit_test(test_write),
                 cmocka_unit_test(test_plan_insecure),
         };

@@ -9,7 +9,7 @@ static const char *const kairos_paths[] = {
         "/etc/pwx", "/etc/rancher", "/etc/runlevels", "/etc/ssh", "/etc/ssl/certs", "/etc/sysconfig",
         "/etc/systemd", "/etc/zfs", "/home", "/opt", "/root", "/usr/libexec", "/var/cores",
         "/var/lib/ca-certificates", "/var/lib/cni", "/var/lib/containerd", "/var/lib/calico",
-        "/var/lib/dbus", "/var/lib/etcd", "/var/lib/extensions", "/var/lib/k0s", "/var/lib/kubelet",
+        "/var/lib/dbus", "/var/lib/etcd", "/var/lib/extensions", "/var/lib/confexts", "/var/lib/k0s", "/var/lib/kubelet",
         "/var/lib/longhorn", "/var/lib/osd", "/var/lib/rancher", "/var/lib/rook", "/var/lib/tailscale",
         "/var/lib/wicked", "/var/lib/kairos", "/var/log",
 };
@@ -272,14 +272,61 @@ static void test_json(void **state) {
         assert_string_equal(json_object_get_string(json_object_object_get(v, "state_dir")), "/usr/local/.state");
         assert_int_equal(json_object_array_length(json_object_object_get(v, "entries")), ELEMENTSOF(kairos_paths));
         assert_true(json_object_object_get_ex(o, "actions", &v));
-        /* enter-initrd, 2 x (find, unlock, mount), reload-config, tmpfs, 3 overlays, binds, leave-initrd, exec */
-        assert_int_equal(json_object_array_length(v), 1 + 6 + 1 + 1 + 3 + ELEMENTSOF(kairos_paths) + 2);
+        /* enter-initrd, 2 x (find, unlock, mount), reload-config, tmpfs, 3 overlays, binds,
+         * 2 extension sources + trust + stage, leave-initrd, exec */
+        assert_int_equal(json_object_array_length(v), 1 + 6 + 1 + 1 + 3 + ELEMENTSOF(kairos_paths) + 4 + 2);
         assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 0), "action")), "measure");
         for (const char *const *k = (const char *const[]) { "version", "usi_mode", "tpm", "overlay", "root", "init",
-                                                             "on_failure", "break", "notes", NULL }; *k; k++)
+                                                             "on_failure", "break", "notes", "extensions", NULL }; *k; k++)
                 assert_true(json_object_object_get_ex(o, *k, NULL));
         json_object_put(o);
         plan_done(&p);
+}
+
+/* extensions: the defaults reproduce Kairos (both sources, the image's
+ * verity.d and the EFI keys); each source and anchor can be turned off; a
+ * certificate directory the final OS can write is refused. */
+static void test_extensions(void **state) {
+        strv errors = {};
+        struct plan p;
+
+        assert_int_equal(load_plan(NULL, NULL, &p, &errors), 0);
+        assert_true(p.ext_source[EXT_SOURCE_STUB]);
+        assert_true(p.ext_source[EXT_SOURCE_KAIROS]);
+        assert_int_equal(p.ext_cert_dirs.n, 2);
+        assert_string_equal(p.ext_cert_dirs.v[0], "/usr/lib/verity.d");
+        assert_string_equal(p.ext_cert_dirs.v[1], "/etc/verity.d");
+        assert_true(p.ext_efi_keys);
+        assert_non_null(find_bind(&p, "/var/lib/kairos"));
+        plan_done(&p);
+
+        assert_int_equal(load_plan("extensions:\n  sources: [kairos]\n  certificates: []\n  efi_keys: false\n",
+                                   NULL, &p, &errors), 0);
+        assert_false(p.ext_source[EXT_SOURCE_STUB]);
+        assert_true(p.ext_source[EXT_SOURCE_KAIROS]);
+        assert_int_equal(p.ext_cert_dirs.n, 0);
+        assert_false(p.ext_efi_keys);
+        plan_done(&p);
+
+        assert_int_equal(load_plan("extensions:\n  sources: []\n", NULL, &p, &errors), 0);
+        assert_false(p.ext_source[EXT_SOURCE_STUB]);
+        assert_false(p.ext_source[EXT_SOURCE_KAIROS]);
+        plan_done(&p);
+        assert_int_equal(errors.n, 0);
+
+        assert_int_equal(load_plan("extensions:\n  sources: [stub, usb, stub]\n", NULL, &p, &errors), -EINVAL);
+        assert_int_equal(errors.n, 2);
+        assert_non_null(strstr(errors.v[0], "test.yaml:2:19: unknown extension source 'usb'; expected one of: stub, kairos"));
+        assert_non_null(strstr(errors.v[1], "test.yaml:2:24: extension source 'stub' is listed twice"));
+        strv_clear(&errors);
+
+        /* On the persistent volume, or under a persistent path: refused. */
+        assert_int_equal(load_plan("extensions:\n  certificates: [/usr/lib/verity.d, /usr/local/keys, /etc/ssh/verity.d]\n",
+                                   NULL, &p, &errors), -EINVAL);
+        assert_int_equal(errors.n, 2);
+        assert_non_null(strstr(errors.v[0], "test.yaml:2:37: extension certificate directory /usr/local/keys is on a volume (/usr/local)"));
+        assert_non_null(strstr(errors.v[1], "/etc/ssh/verity.d is on a persistent path (/etc/ssh)"));
+        strv_clear(&errors);
 }
 
 int main(void) {
@@ -293,6 +340,7 @@ int main(void) {
                 cmocka_unit_test(test_state_dir_not_persistent_note),
                 cmocka_unit_test(test_state_name),
                 cmocka_unit_test(test_json),
+                cmocka_unit_test(test_extensions),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,13 +73,22 @@ static void test_list_dir(void **state) {
 
         fd = open(dir, O_RDONLY | O_DIRECTORY);
         assert_true(fd >= 0);
-        assert_int_equal(sysext_list_dir(fd, "/.extra/sysext", &l), 0);
+        assert_int_equal(sysext_list_dir(fd, "/.extra/sysext", 0, &l), 0);
         close(fd);
         assert_int_equal(l.n, 3);
         assert_string_equal(l.v[0], "/.extra/sysext/a.RAW");
         assert_string_equal(l.v[1], "/.extra/sysext/b.raw");
         assert_string_equal(l.v[2], "/.extra/sysext/c.sysext.raw");
         assert_null(l.v[3]);
+        strv_clear(&l);
+        /* Kairos enables an image by a symlink: listed when asked for. */
+        fd = open(dir, O_RDONLY | O_DIRECTORY);
+        assert_true(fd >= 0);
+        assert_int_equal(sysext_list_dir(fd, "/d", SYSEXT_LIST_SYMLINKS, &l), 0);
+        close(fd);
+        assert_int_equal(l.n, 4);
+        assert_string_equal(l.v[2], "/d/c.sysext.raw");
+        assert_string_equal(l.v[3], "/d/link.raw");
         strv_clear(&l);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         assert_int_equal(system(cmd), 0);
