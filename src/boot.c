@@ -17,6 +17,7 @@
 #include "pid1.h"
 #include "state.h"
 #include "unlock.h"
+#include "window.h"
 
 
 static uint64_t clock_usec(clockid_t id) {
@@ -259,6 +260,8 @@ static int run_early(const struct plan *p, struct boot *b) {
         efivars_fd = boot_open_efivars(b);
         if ((r = check_secure_boot(p, b, efivars_fd)) < 0 || (r = write_kairos_mode(p, b, efivars_fd)) < 0)
                 return r;
+        if (boot_measures(p, b))
+                window_record_base(p, b);
         return measure(p, b, "enter-initrd");
 }
 
@@ -404,6 +407,9 @@ static int leave_initrd(const struct plan *p, struct boot *b) {
         if (b->handoff)
                 r = measure(p, b, "leave-initrd");
         unlock_release(b);
+        /* Is the PCR 11 value the final OS gets still signed? */
+        if (r >= 0 && b->handoff && boot_measures(p, b))
+                window_audit(p, b);
         return r;
 }
 

@@ -151,6 +151,16 @@ struct boot {
         strv ext_anchor;                /* where each trusted certificate came from */
         /* ---- end of extensions stage fields -------------------------------- */
 
+        /* ---- signed phase windows (src/window.c) --------------------------- */
+        struct {
+                bool base_known;
+                uint8_t pcr11_base[32];         /* sha256 PCR 11 before enter-initrd */
+                bool checked;                   /* the audit after leave-initrd ran */
+                bool unsealable;                /* keys unsealable after hand-off */
+                char signature[256];            /* the signature file it looked in */
+                char reason[768];               /* one sentence */
+        } window;
+
         /* outcome */
         bool failed;
         int failed_stage;               /* -1 */

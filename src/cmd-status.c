@@ -51,6 +51,16 @@ static void print_extensions(struct json_object *s) {
         }
 }
 
+/* The signed phase window after leave-initrd (src/window.c). */
+static void print_handoff(struct json_object *s) {
+        struct json_object *h;
+
+        if (!json_object_object_get_ex(s, "handoff_window", &h))
+                return;
+        printf("Keys unsealable after hand-off: %s (%s)\n", flag(h, "keys_unsealable") ? "yes" : "no",
+               strempty(str(h, "reason")));
+}
+
 static void print_status(struct json_object *s) {
         struct json_object *a;
 
@@ -93,6 +103,7 @@ static void print_status(struct json_object *s) {
                 }
         }
         print_extensions(s);
+        print_handoff(s);
         if ((a = arr(s, "warnings")))
                 for (size_t i = 0; i < json_object_array_length(a); i++)
                         printf("Warning: %s\n", json_object_get_string(json_object_array_get_idx(a, i)));

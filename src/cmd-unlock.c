@@ -5,6 +5,7 @@
 #include "log.h"
 #include "luks.h"
 #include "unlock.h"
+#include "window.h"
 
 /* usi-init unlock: the boot's unlock path, run by hand. Each volume gets
  * exactly one line: how it was unlocked, or why not. */
@@ -23,18 +24,27 @@ struct unlock_cli {
         const char *key_file;
         bool passphrase;
         unsigned timeout_ms;
+        bool explain;                   /* signed phase windows, nothing unsealed */
+        const char *pcr11_base;
+        const char *state_file;
 };
 
 static void unlock_help(void) {
         printf("usage: usi-init unlock --check [--tpm2-device=TCTI] [--signature=FILE] [--pin-file=FILE]\n"
                "                       [--key-file=FILE] [--passphrase [--timeout=SEC]] IMAGE_OR_DEVICE...\n"
                "       usi-init unlock --name=NAME [OPTIONS] DEVICE\n"
+               "       usi-init unlock --check --explain [--signature=FILE] [--pcr11-base=HEX|tpm]\n"
+               "                       [--state-file=FILE] [--tpm2-device=TCTI] IMAGE_OR_DEVICE...\n"
                "Unseal the key of each LUKS2 volume through its systemd-tpm2 tokens and\n"
                "check it against the token's keyslot (--check, no device-mapper needed) or\n"
                "activate the volume as /dev/mapper/NAME. The fallbacks are tried only after\n"
                "the TPM failed for every volume: --key-file, then --passphrase (read from\n"
                "standard input, echo off on a terminal, --timeout seconds, default 120).\n"
-               "One line per volume; exit 1 if any failed.\n");
+               "One line per volume; exit 1 if any failed.\n"
+               "--explain unseals nothing: it names the phase path each signature entry\n"
+               "signs for the tokens' keys (PCR 11 from --pcr11-base, the TPM's PCR 11 now,\n"
+               "or this boot's record in state.json) and whether the keys stay unsealable\n"
+               "after hand-off: exit 0 no, 3 yes, 4 unknown, 1 on errors.\n");
 }
 
 static int parse_args(int argc, char **argv, struct unlock_cli *a) {
@@ -47,6 +57,9 @@ static int parse_args(int argc, char **argv, struct unlock_cli *a) {
                 { "key-file",    required_argument, NULL, 'k' },
                 { "passphrase",  no_argument,       NULL, 'P' },
                 { "timeout",     required_argument, NULL, 'T' },
+                { "explain",     no_argument,       NULL, 'e' },
+                { "pcr11-base",  required_argument, NULL, 'B' },
+                { "state-file",  required_argument, NULL, 'S' },
                 { "help",        no_argument,       NULL, 'h' },
                 {}
         };
@@ -84,6 +97,15 @@ static int parse_args(int argc, char **argv, struct unlock_cli *a) {
                         a->timeout_ms = sec * 1000u;
                         break;
                 }
+                case 'e':
+                        a->explain = true;
+                        break;
+                case 'B':
+                        a->pcr11_base = optarg;
+                        break;
+                case 'S':
+                        a->state_file = optarg;
+                        break;
                 case 'h':
                         unlock_help();
                         return 0;
@@ -94,6 +116,10 @@ static int parse_args(int argc, char **argv, struct unlock_cli *a) {
                 return log_error("unlock: no image or device given"), -EINVAL;
         if (a->check == !!a->name)
                 return log_error("unlock: give exactly one of --check and --name"), -EINVAL;
+        if (a->explain && !a->check)
+                return log_error("unlock: --explain goes with --check"), -EINVAL;
+        if ((a->pcr11_base || a->state_file) && !a->explain)
+                return log_error("unlock: --pcr11-base and --state-file go with --explain"), -EINVAL;
         if (a->name && argc - optind != 1)
                 return log_error("unlock: --name activates exactly one device"), -EINVAL;
         return 1;
@@ -224,6 +250,12 @@ int cmd_unlock(int argc, char **argv) {
         r = parse_args(argc, argv, &a);
         if (r <= 0)
                 return r < 0 ? EXIT_USAGE : 0;
+        if (a.explain)
+                return window_explain(&(struct window_explain_args) {
+                                .signatures = a.signatures, .tcti = a.tcti, .pcr11_base = a.pcr11_base,
+                                .state_file = a.state_file, .images = (const char *const *) argv + optind,
+                                .n_images = (size_t) (argc - optind),
+                        }, stdout);
         if (a.pin_file) {
                 r = secret_read_file(a.pin_file, PIN_MAX, true, &pin);
                 if (r < 0) {

@@ -50,7 +50,7 @@ void luks_free(struct crypt_device *cd) {
         crypt_free(cd);
 }
 
-static bool is_tpm2_token(struct crypt_device *cd, int id) {
+bool luks_is_tpm2_token(struct crypt_device *cd, int id) {
         const char *type = NULL;
         crypt_token_info info = crypt_token_status(cd, id, &type);
         return (info == CRYPT_TOKEN_EXTERNAL || info == CRYPT_TOKEN_EXTERNAL_UNKNOWN) &&
@@ -60,7 +60,7 @@ static bool is_tpm2_token(struct crypt_device *cd, int id) {
 int luks_count_tpm2_tokens(struct crypt_device *cd) {
         int n = 0, max = crypt_token_max(CRYPT_LUKS2);
         for (int id = 0; id < max; id++)
-                n += is_tpm2_token(cd, id);
+                n += luks_is_tpm2_token(cd, id);
         return n;
 }
 
@@ -98,17 +98,22 @@ void luks_key_done(struct luks_key *k) {
         *k = (struct luks_key) { .token = -1, .keyslot = -1 };
 }
 
+int luks_tpm2_token_get(struct crypt_device *cd, int id, struct tpm2_token *ret, char **why) {
+        const char *json = NULL;
+        int r = crypt_token_json_get(cd, id, &json);
+
+        if (r < 0)
+                return why_set(why, r, "cannot read the token: %s", strerror(-r));
+        return tpm2_token_parse(json, ret, why);
+}
+
 static int unseal_token(struct crypt_device *cd, int id, struct tpm2_ctx *tpm, const struct tpm2_unseal_args *a,
                         struct luks_key *ret, char **why) {
         _cleanup_secret_ struct secret *key = NULL;
         struct tpm2_token t;
-        const char *json = NULL;
         int r;
 
-        r = crypt_token_json_get(cd, id, &json);
-        if (r < 0)
-                return why_set(why, r, "cannot read the token: %s", strerror(-r));
-        r = tpm2_token_parse(json, &t, why);
+        r = luks_tpm2_token_get(cd, id, &t, why);
         if (r < 0)
                 return r;
         r = tpm2_unseal(tpm, &t, a, &key, why);
@@ -131,7 +136,7 @@ static int unseal_from(struct crypt_device *cd, int from, struct tpm2_ctx *tpm, 
                 _cleanup_free_ char *reason = NULL;
                 int r;
 
-                if (!is_tpm2_token(cd, id))
+                if (!luks_is_tpm2_token(cd, id))
                         continue;
                 r = unseal_token(cd, id, tpm, a, ret, &reason);
                 if (r >= 0)

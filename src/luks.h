@@ -19,6 +19,10 @@ static inline void luks_freep(struct crypt_device **cd) { luks_free(*cd); }
 
 /* How many systemd-tpm2 tokens the header carries. */
 int luks_count_tpm2_tokens(struct crypt_device *cd);
+/* Whether token `id` is a systemd-tpm2 token; then its JSON, parsed (the
+ * caller frees it with tpm2_token_done()). */
+bool luks_is_tpm2_token(struct crypt_device *cd, int id);
+int luks_tpm2_token_get(struct crypt_device *cd, int id, struct tpm2_token *ret, char **why);
 
 struct luks_result {
         int token;      /* -1: not by a token */

@@ -245,24 +245,42 @@ int pcrsig_find(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask,
                        fp, strempty(bank_name), masks, strempty(bank_name), held);
 }
 
-bool pcrsig_policy_signed(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, const uint8_t policy[32]) {
+size_t pcrsig_policies(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, const struct pcrsig_key *key,
+                       struct pcrsig_policy *out, size_t max) {
         const char *bank_name = tpm2_hash_to_string(bank);
         json_object *arr;
+        char fp[65];
+        size_t n = 0;
 
         if (!bank_name || !json_object_object_get_ex(sig, bank_name, &arr) || !json_object_is_type(arr, json_type_array))
-                return false;
-        for (size_t i = 0; i < json_object_array_length(arr); i++) {
+                return 0;
+        if (key)
+                hex_string(key->fingerprint, 32, fp);
+        for (size_t i = 0; i < json_object_array_length(arr) && n < max; i++) {
                 json_object *e = json_object_array_get_idx(arr, i), *pcrs;
-                const char *epol;
-                uint8_t bin[64];
-                size_t n;
+                const char *epol, *efp;
+                size_t size;
 
                 if (!json_object_is_type(e, json_type_object) || !json_object_object_get_ex(e, "pcrs", &pcrs) ||
                     !entry_pcrs_equal(pcrs, mask))
                         continue;
+                efp = entry_string(e, "pkfp");
+                if (key && efp && strcasecmp(efp, fp) != 0)
+                        continue;
                 epol = entry_string(e, "pol");
-                if (epol && hex_parse(epol, bin, sizeof(bin), &n) >= 0 && n == 32 && memcmp(bin, policy, 32) == 0)
-                        return true;
+                if (!epol || hex_parse(epol, out[n].pol, sizeof(out[n].pol), &size) < 0 || size != 32)
+                        continue;
+                out[n++].index = i;
         }
+        return n;
+}
+
+bool pcrsig_policy_signed(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, const uint8_t policy[32]) {
+        struct pcrsig_policy pols[PCRSIG_MAX_ENTRIES];
+        size_t n = pcrsig_policies(sig, bank, mask, NULL, pols, ELEMENTSOF(pols));
+
+        for (size_t i = 0; i < n; i++)
+                if (memcmp(pols[i].pol, policy, 32) == 0)
+                        return true;
         return false;
 }

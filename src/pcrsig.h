@@ -41,6 +41,17 @@ int pcrsig_find(struct json_object *sig, TPMI_ALG_HASH bank, uint32_t mask,
                 const struct pcrsig_key *key, const uint8_t policy[32],
                 TPMT_SIGNATURE *ret, char **why);
 
+/* The policies the bank's entries sign for `mask` (by `key`; NULL: by any
+ * key), in file order, each with its index in the bank's array; at most
+ * `max`. Returns how many. */
+#define PCRSIG_MAX_ENTRIES 64
+struct pcrsig_policy {
+        size_t index;
+        uint8_t pol[64];        /* 32 bytes used; room to refuse longer ones */
+};
+size_t pcrsig_policies(struct json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, const struct pcrsig_key *key,
+                       struct pcrsig_policy *out, size_t max);
+
 /* Whether any entry of the bank, by any key, signs `policy` for `mask`: the
  * hand-off check (shared spec trust-chain.md, "signed phase windows"). */
 bool pcrsig_policy_signed(struct json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, const uint8_t policy[32]);

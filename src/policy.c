@@ -170,6 +170,18 @@ int policy_auth_value(uint8_t digest[POLICY_DIGEST_SIZE]) {
         return sha256_parts(digest, (const struct iovec_c[]) { { digest, POLICY_DIGEST_SIZE }, { cc, 4 } }, 2);
 }
 
+int policy_token(uint8_t digest[POLICY_DIGEST_SIZE], const TPM2B_NAME *key_name, TPMI_ALG_HASH bank,
+                 uint32_t literal_mask, const uint8_t *values, bool pin) {
+        memset(digest, 0, POLICY_DIGEST_SIZE);
+        if (key_name && policy_authorize(digest, key_name) < 0)
+                return -EIO;
+        if (literal_mask && policy_pcr(digest, bank, literal_mask, values, tpm2_hash_size(bank)) < 0)
+                return -EIO;
+        if (pin && policy_auth_value(digest) < 0)
+                return -EIO;
+        return 0;
+}
+
 int policy_public_name(const TPM2B_PUBLIC *pub, TPM2B_NAME *ret) {
         uint8_t buf[sizeof(TPMT_PUBLIC)];
         size_t off = 0, noff = 0;

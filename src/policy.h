@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <tss2/tss2_tpm2_types.h>
@@ -17,6 +18,13 @@ int policy_pcr(uint8_t digest[POLICY_DIGEST_SIZE], TPMI_ALG_HASH bank, uint32_t 
 /* PolicyAuthorize with an empty policyRef. */
 int policy_authorize(uint8_t digest[POLICY_DIGEST_SIZE], const TPM2B_NAME *key_name);
 int policy_auth_value(uint8_t digest[POLICY_DIGEST_SIZE]);
+
+/* A systemd-tpm2 token's whole policy (its tpm2-policy-hash), from zero:
+ * PolicyAuthorize by key_name (NULL: no signed part), PolicyPCR of the
+ * literal PCRs `literal_mask` with `values` (0: none), PolicyAuthValue with
+ * a PIN. */
+int policy_token(uint8_t digest[POLICY_DIGEST_SIZE], const TPM2B_NAME *key_name, TPMI_ALG_HASH bank,
+                 uint32_t literal_mask, const uint8_t *values, bool pin);
 
 /* Name of a public area: nameAlg || H(marshalled TPMT_PUBLIC) (SHA-256 only). */
 int policy_public_name(const TPM2B_PUBLIC *pub, TPM2B_NAME *ret);

@@ -6,6 +6,7 @@
 #include "boot-fs.h"
 #include "json-util.h"
 #include "log.h"
+#include "policy.h"
 #include "state.h"
 
 static struct json_object *volume_json(const struct boot_volume *v) {
@@ -73,6 +74,22 @@ static struct json_object *extensions_json(const struct boot *b) {
         return o;
 }
 
+/* Signed phase windows (src/window.c): PCR 11 before the first phase word,
+ * and whether the keys are still unsealable after hand-off. */
+static void handoff_json(struct json_object *o, const struct boot *b) {
+        char hex[65];
+
+        if (b->window.base_known)
+                json_object_object_add(o, "pcr11_base", jstr(hex_string(b->window.pcr11_base, 32, hex)));
+        if (b->window.checked) {
+                struct json_object *h = json_object_new_object();
+                json_object_object_add(h, "keys_unsealable", json_object_new_boolean(b->window.unsealable));
+                json_object_object_add(h, "signature", jstr(b->window.signature[0] ? b->window.signature : NULL));
+                json_object_object_add(h, "reason", jstr(b->window.reason));
+                json_object_object_add(o, "handoff_window", h);
+        }
+}
+
 struct json_object *state_to_json(const struct plan *p, const struct boot *b) {
         struct json_object *o = json_object_new_object(), *a;
 
@@ -135,6 +152,7 @@ struct json_object *state_to_json(const struct plan *p, const struct boot *b) {
                 json_object_object_add(t, "unsealed", json_object_new_uint64(b->tpm_stats.unsealed));
                 json_object_object_add(o, "tpm", t);
         }
+        handoff_json(o, b);
         struct rusage ru;
         if (getrusage(RUSAGE_SELF, &ru) == 0)
                 json_object_object_add(o, "peak_rss_kb", json_object_new_uint64((uint64_t) ru.ru_maxrss));

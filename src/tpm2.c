@@ -751,17 +751,9 @@ static int predict_policy(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_A
         uint8_t values[24 * 64];
         int r;
 
-        memset(out, 0, 32);
-        if (t->pubkey_pcr_mask && policy_authorize(out, key_name) < 0)
-                return why_set(why, EIO, "cannot compute the policy");
-        if (t->pcr_mask) {
-                r = pcr_values(c, bank, t->pcr_mask, values, why);
-                if (r < 0)
-                        return r;
-                if (policy_pcr(out, bank, t->pcr_mask, values, tpm2_hash_size(bank)) < 0)
-                        return why_set(why, EIO, "cannot compute the policy");
-        }
-        if (t->pin && policy_auth_value(out) < 0)
+        if (t->pcr_mask && (r = pcr_values(c, bank, t->pcr_mask, values, why)) < 0)
+                return r;
+        if (policy_token(out, t->pubkey_pcr_mask ? key_name : NULL, bank, t->pcr_mask, values, t->pin) < 0)
                 return why_set(why, EIO, "cannot compute the policy");
         return 0;
 }

@@ -145,14 +145,14 @@ int unlock_prompt(int in_fd, int out_fd, const char *prompt, unsigned timeout_ms
 
 /* ---- the stage ------------------------------------------------------------------ */
 
-static const char *tpm_tcti(const struct plan *p) {
+const char *unlock_tcti(const struct plan *p) {
         /* The built-in default also falls back to /dev/tpm0. */
         return !p->tpm_device || streq(p->tpm_device, "device:/dev/tpmrm0") ? NULL : p->tpm_device;
 }
 
 int boot_tpm(const struct plan *p, struct boot *b, struct tpm2_ctx **ret, char **why) {
         if (!b->tpm) {
-                int r = tpm2_open(tpm_tcti(p), &b->tpm, why);
+                int r = tpm2_open(unlock_tcti(p), &b->tpm, why);
                 if (r < 0)
                         return r;
         }
@@ -213,7 +213,7 @@ static int unseal_tpm2(const struct plan *p, struct boot *b, struct crypt_device
         if (!b->tpm) {
                 if (!o->tried) {
                         o->tried = true;
-                        (void) tpm2_open(tpm_tcti(p), &b->tpm, &o->why);
+                        (void) tpm2_open(unlock_tcti(p), &b->tpm, &o->why);
                 }
                 if (!b->tpm)
                         return why_set(why, ENODEV, "%s", o->why ? o->why : "no TPM");

@@ -29,6 +29,9 @@ int unlock_prompt(int in_fd, int out_fd, const char *prompt, unsigned timeout_ms
 #define UNLOCK_PROMPT_TIMEOUT_MS (120u * 1000u)
 #define UNLOCK_PROMPT_TRIES 3
 
+/* The plan's TPM as a TCTI string for tpm2_open() (NULL: the defaults). */
+const char *unlock_tcti(const struct plan *p);
+
 /* The boot's TPM connection (plan's tpm_device), opened on first use and
  * shared by the unlock stage and the phase measurements. */
 int boot_tpm(const struct plan *p, struct boot *b, struct tpm2_ctx **ret, char **why);

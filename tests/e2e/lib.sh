@@ -223,6 +223,14 @@ judge_state() {
                 "$(json_get "$s" "any(m['target'] == '/etc' and m['fstype'] == 'overlay' for m in j['mounts'])")" true
 }
 
+# judge_unseal_after unsealed|refused WHAT: what tests/e2e/guest/unseal-after
+# (usi.run=unseal-after) found for both volumes from the final OS.
+judge_unseal_after() {
+        local log=$W/$BOOT.res/run-unseal-after.log
+        expect_eq "unseal-after ran" "$(report 'run unseal-after')" 0
+        [ "$(grep -c "^$1 " "$log" 2>/dev/null)" = 2 ] || fail "$2: $(tr '\n' ' ' < "$log" 2>/dev/null)"
+}
+
 # tampered_extra DIR: a /.extra whose signature is valid, made by the right
 # key, but for another image's PCR 11 (a different start value), so the
 # PCR 11 the node reaches is not the signed one.

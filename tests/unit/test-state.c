@@ -61,6 +61,27 @@ static void test_keys(void **state) {
         assert_string_equal(json_object_get_string(get(m, "target")), "/oem");
         assert_false(json_object_get_boolean(get(m, "existed")));
         assert_non_null(get(get(o, "plan"), "volumes"));
+
+        /* no phases measured: no hand-off record */
+        assert_false(json_object_object_get_ex(o, "pcr11_base", NULL));
+        assert_false(json_object_object_get_ex(o, "handoff_window", NULL));
+        json_object_put(o);
+
+        /* the signed phase window (src/window.c) */
+        b.window.base_known = true;
+        b.window.pcr11_base[0] = 0xab;
+        b.window.checked = true;
+        b.window.unsealable = true;
+        snprintf(b.window.signature, sizeof(b.window.signature), "/.extra/tpm2-pcr-signature.json");
+        snprintf(b.window.reason, sizeof(b.window.reason), "PCR 11 after leave-initrd is still signed");
+        o = state_to_json(&p, &b);
+        assert_string_equal(json_object_get_string(get(o, "pcr11_base")),
+                            "ab00000000000000000000000000000000000000000000000000000000000000");
+        assert_true(json_object_get_boolean(get(get(o, "handoff_window"), "keys_unsealable")));
+        assert_string_equal(json_object_get_string(get(get(o, "handoff_window"), "signature")),
+                            "/.extra/tpm2-pcr-signature.json");
+        assert_string_equal(json_object_get_string(get(get(o, "handoff_window"), "reason")),
+                            "PCR 11 after leave-initrd is still signed");
         json_object_put(o);
 
         /* with the unlock connection's figures */
