@@ -549,6 +549,16 @@ static int build_extensions(const struct config *c, struct plan *p, const struct
                 if (!refused && (r = push_unique(&p->ext_cert_dirs, d->path)) < 0)
                         return r;
         }
+        /* kairos-agent writes the layout in the running system: without a
+         * persistent /var/lib/kairos it would read the image's own. */
+        bool persistent = false;
+        for (size_t k = 0; k < claims->n; k++)
+                persistent = persistent || (!streq(claims->v[k].what, "an ephemeral path") &&
+                                            path_startswith(PLAN_KAIROS_SYSEXT_DIR, claims->v[k].path));
+        if (p->ext_source[EXT_SOURCE_KAIROS] && !persistent &&
+            (r = note(p, "extensions: %s is not on a volume or a persistent path of the plan: the Kairos layout "
+                         "is read from the image, not from the persistent volume", PLAN_KAIROS_SYSEXT_DIR)) < 0)
+                return r;
         return 0;
 }
 

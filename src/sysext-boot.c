@@ -16,6 +16,7 @@
 
 #include "boot-fs.h"
 #include "boot.h"
+#include "efivars.h"
 #include "kairos-mode.h"
 #include "log.h"
 #include "sysext-stage.h"
@@ -166,9 +167,23 @@ static int add_stub(struct boot *b, struct ext_list *l) {
         return r;
 }
 
+/* The EFI variables: as the early stage sees them, and also in a service run
+ * on the real root (a USI whose PID 1 is systemd), where they are this
+ * machine's too. */
+static int open_efivars(const struct boot *b) {
+        char why[WHY_MAX];
+        int fd = -1;
+
+        if (b->efivars_dir || b->pid1 || b->root[0])
+                return boot_open_efivars(b);
+        if (root_open_flags(b->root_fd, EFIVARS_DIR, RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &fd, why) < 0)
+                return -1;
+        return fd;
+}
+
 /* The Kairos mode of this boot decides the sub-directory. */
 static const char *kairos_mode_dir(const struct plan *p, struct boot *b) {
-        _cleanup_close_ int efivars_fd = boot_open_efivars(b);
+        _cleanup_close_ int efivars_fd = open_efivars(b);
         _cleanup_free_ char *entry = NULL, *partuuid = NULL;
         struct kairos_mode m;
         const char *dir;
@@ -190,7 +205,7 @@ static int build_anchor(const struct plan *p, struct boot *b, struct sysext_anch
         for (size_t i = 0; i < p->ext_cert_dirs.n; i++)
                 if ((r = sysext_anchor_add_cert_dir(a, b->root_fd, p->ext_cert_dirs.v[i])) == -ENOMEM)
                         return r;
-        if (p->ext_efi_keys && (efivars_fd = boot_open_efivars(b)) >= 0 &&
+        if (p->ext_efi_keys && (efivars_fd = open_efivars(b)) >= 0 &&
             (r = sysext_anchor_add_efivars(a, efivars_fd)) == -ENOMEM)
                 return r;
         if (sysext_anchor_count(a) > 0)

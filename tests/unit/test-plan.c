@@ -298,6 +298,16 @@ static void test_extensions(void **state) {
         assert_string_equal(p.ext_cert_dirs.v[1], "/etc/verity.d");
         assert_true(p.ext_efi_keys);
         assert_non_null(find_bind(&p, "/var/lib/kairos"));
+        assert_int_equal(p.notes.n, 0);
+        plan_done(&p);
+
+        /* A bind list without /var/lib/kairos: said, the plan still valid. */
+        assert_int_equal(load_plan("binds:\n  paths: [/etc/ssh]\n", NULL, &p, &errors), 0);
+        assert_int_equal(p.notes.n, 1);
+        assert_non_null(strstr(p.notes.v[0], "/var/lib/kairos/extensions is not on a volume or a persistent path"));
+        plan_done(&p);
+        assert_int_equal(load_plan("binds:\n  paths: [/var/lib]\n", NULL, &p, &errors), 0);
+        assert_int_equal(p.notes.n, 0);
         plan_done(&p);
 
         assert_int_equal(load_plan("extensions:\n  sources: [kairos]\n  certificates: []\n  efi_keys: false\n",
