@@ -82,6 +82,37 @@ static void test_keys(void **state) {
                             "/.extra/tpm2-pcr-signature.json");
         assert_string_equal(json_object_get_string(get(get(o, "handoff_window"), "reason")),
                             "PCR 11 after leave-initrd is still signed");
+
+        /* the extensions stage: present once it ran, accepted and rejected apart */
+        assert_false(json_object_object_get_ex(o, "extensions", NULL));
+        json_object_put(o);
+        b.stages[STAGE_EXTENSIONS] = (struct boot_stage_time) { .ran = true, .ms = 5 };
+        b.ext_mode_dir = "active";
+        assert_int_equal(strv_push(&b.ext_anchor, "efi-db"), 0);
+        b.extensions = calloc(2, sizeof *b.extensions);
+        assert_non_null(b.extensions);
+        b.extensions[0] = (struct boot_extension) { .path = strdup("/.extra/sysext/a.raw"), .source = EXT_SOURCE_STUB,
+                                                    .name = strdup("a") };
+        b.extensions[1] = (struct boot_extension) { .path = strdup("/var/lib/kairos/confexts/common/b.raw"),
+                                                    .source = EXT_SOURCE_KAIROS, .confext = true,
+                                                    .reason = strdup("not a GPT image") };
+        b.n_extensions = 2;
+        o = state_to_json(&p, &b);
+        struct json_object *x = get(o, "extensions"), *e;
+        assert_int_equal(json_object_get_int(get(x, "ms")), 5);
+        assert_string_equal(json_object_get_string(get(x, "kairos_mode_dir")), "active");
+        assert_string_equal(json_object_get_string(json_object_array_get_idx(get(x, "anchor"), 0)), "efi-db");
+        e = json_object_array_get_idx(get(x, "accepted"), 0);
+        assert_string_equal(json_object_get_string(get(e, "name")), "a");
+        assert_string_equal(json_object_get_string(get(e, "source")), "stub");
+        assert_string_equal(json_object_get_string(get(e, "kind")), "sysext");
+        assert_false(json_object_object_get_ex(e, "reason", NULL));
+        e = json_object_array_get_idx(get(x, "rejected"), 0);
+        assert_string_equal(json_object_get_string(get(e, "path")), "/var/lib/kairos/confexts/common/b.raw");
+        assert_string_equal(json_object_get_string(get(e, "source")), "kairos");
+        assert_string_equal(json_object_get_string(get(e, "kind")), "confext");
+        assert_string_equal(json_object_get_string(get(e, "reason")), "not a GPT image");
+        assert_false(json_object_object_get_ex(e, "name", NULL));
         json_object_put(o);
 
         /* with the unlock connection's figures */
