@@ -333,6 +333,8 @@ int stage_extensions(const struct plan *p, struct boot *b) {
                 accepted += b->extensions[i].name != NULL;
         if (l.n > 0)
                 log_info("extensions: %zu of %zu images staged", accepted, b->n_extensions);
+        else
+                log_info("extensions: no image found (Kairos directory: %s)", b->ext_mode_dir ? b->ext_mode_dir : "none");
         if (sysext_anchor_count(&anchor) > 0)
                 goto out;
 drop:
