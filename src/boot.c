@@ -14,6 +14,7 @@
 #include "log.h"
 #include "measure.h"
 #include "overlays.h"
+#include "pcr15.h"
 #include "pid1.h"
 #include "state.h"
 #include "unlock.h"
@@ -144,8 +145,10 @@ void boot_done(struct boot *b) {
                 free(v->fs_type);
                 free(v->mount_device);
                 free(v->mount_fstype);
+                free(v->pcr15);
         }
         free(b->volumes);
+        free(b->pcr15);
         for (size_t i = 0; i < b->n_mounts; i++) {
                 free(b->mounts[i].source);
                 free(b->mounts[i].target);
@@ -170,14 +173,16 @@ void boot_done(struct boot *b) {
         *b = (struct boot) { .root_fd = -1, .failed_stage = -1 };
 }
 
-/* Phase words go into PCR 11 only where they mean something and cannot do
- * harm: as PID 1 of a UKI boot (the signed policy binds them), or into a TPM
+/* Phase words (PCR 11) and volume keys (PCR 15) are measured only where
+ * they mean something and cannot do harm: as PID 1 of a UKI boot (the signed policy binds them), or into a TPM
  * that is not this machine's own (a swtpm/mssim TCTI, for tests). A `boot
  * --root` on a host never extends the host's PCRs. */
-static bool boot_measures(const struct plan *p, const struct boot *b) {
-        if (!p->measure_phases)
-                return false;
+bool boot_may_extend(const struct plan *p, const struct boot *b) {
         return (b->pid1 && p->usi_mode) || !startswith(p->tpm_device, "device:");
+}
+
+static bool boot_measures(const struct plan *p, const struct boot *b) {
+        return p->measure_phases && boot_may_extend(p, b);
 }
 
 static int measure(const struct plan *p, struct boot *b, const char *word) {
@@ -404,7 +409,8 @@ int stage_handoff(const struct plan *p, struct boot *b) {
 static int leave_initrd(const struct plan *p, struct boot *b) {
         int r = 0;
 
-        if (b->handoff)
+        /* PCR 15 first: the volume keys of every pass, in plan order. */
+        if (b->handoff && (r = pcr15_measure_boot(p, b)) >= 0)
                 r = measure(p, b, "leave-initrd");
         unlock_release(b);
         /* Is the PCR 11 value the final OS gets still signed? */

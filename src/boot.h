@@ -16,6 +16,9 @@
 
 #include "tpm2.h"  /* struct tpm2_ctx for the unlock stage, struct tpm2_stats */
 
+struct pcr15_digests;   /* src/pcr15.h */
+struct pcr15_record;
+
 /* What a device carries, as libblkid sees it. */
 enum content {
         CONTENT_NONE = 0,       /* nothing recognised */
@@ -60,6 +63,8 @@ struct boot_volume {
         char *mapper;                   /* "/dev/mapper/<name>" */
         enum unlock_method unlocked_by;
         char *fs_type;                  /* blkid TYPE inside the mapping */
+        struct pcr15_digests *pcr15;    /* the volume key's PCR 15 HMACs (no key), until
+                                         * leave-initrd extends them (src/pcr15.h) */
 
         /* The device the mounts stage may mount: the mapping once opened, or
          * dev.devnode for a volume allowed to be plain. NULL: not mountable
@@ -161,6 +166,10 @@ struct boot {
                 char reason[768];               /* one sentence */
         } window;
 
+        /* PCR 15 extends, in the order made (src/pcr15.c) */
+        struct pcr15_record *pcr15;
+        size_t n_pcr15;
+
         /* outcome */
         bool failed;
         int failed_stage;               /* -1 */
@@ -189,6 +198,11 @@ const struct boot_volume *boot_volume_find(const struct boot *b, const char *nam
 /* Is this plan volume in scope of the current pass? (/oem in the first,
  * everything in the second.) */
 bool boot_volume_in_pass(const struct plan *p, const struct boot *b, const struct plan_volume *v);
+
+/* May the boot extend the PCRs of its TPM? As PID 1 of a UKI boot (the
+ * signed policy binds them), or a TPM that is not this machine's own (a
+ * swtpm/mssim TCTI, for tests); never the host's on a `boot --root`. */
+bool boot_may_extend(const struct plan *p, const struct boot *b);
 
 /* Does the trust chain require a dm-crypt mapping for this volume? True for
  * encrypted: yes, and for every non-"no" volume in USI mode. */

@@ -61,6 +61,17 @@ static void print_handoff(struct json_object *s) {
                strempty(str(h, "reason")));
 }
 
+/* One line per PCR 15 extend: what went to the TPM, in order. */
+static void print_volume_key_measurements(struct json_object *s) {
+        struct json_object *a = arr(s, "volume_key_measurements");
+
+        for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                struct json_object *m = json_object_array_get_idx(a, i);
+                printf("PCR %lld %s: %s %s\n", (long long) num(m, "pcr"), strempty(str(m, "bank")),
+                       strempty(str(m, "description")), strempty(str(m, "digest")));
+        }
+}
+
 static void print_status(struct json_object *s) {
         struct json_object *a;
 
@@ -104,6 +115,7 @@ static void print_status(struct json_object *s) {
         }
         print_extensions(s);
         print_handoff(s);
+        print_volume_key_measurements(s);
         if ((a = arr(s, "warnings")))
                 for (size_t i = 0; i < json_object_array_length(a); i++)
                         printf("Warning: %s\n", json_object_get_string(json_object_array_get_idx(a, i)));

@@ -208,7 +208,7 @@ static void unlock_all_keyfile(struct volume *v, size_t n, const struct unlock_c
                         why_prefix(&v[i].why, "key file %s: %s; TPM", a->key_file, strerror(-r));
                         continue;
                 }
-                if (luks_unlock_secret(v[i].cd, key, a->name, &res, &why) >= 0) {
+                if (luks_unlock_secret(v[i].cd, key, a->name, NULL, &res, &why) >= 0) {
                         printf("%s: unlocked by key file (keyslot %d)\n", v[i].path, res.keyslot);
                         v[i].done = true;
                 } else
@@ -232,7 +232,7 @@ static void unlock_all_passphrase(struct volume *v, size_t n, const struct unloc
                         why_prefix(&v[i].why, "no passphrase typed within %u s; TPM", a->timeout_ms / 1000);
                 else if (r < 0)
                         why_prefix(&v[i].why, "no passphrase read (%s); TPM", strerror(-r));
-                else if (luks_unlock_secret(v[i].cd, pass, a->name, &res, &why) >= 0) {
+                else if (luks_unlock_secret(v[i].cd, pass, a->name, NULL, &res, &why) >= 0) {
                         printf("%s: unlocked by passphrase (keyslot %d)\n", v[i].path, res.keyslot);
                         v[i].done = true;
                 } else

@@ -618,6 +618,7 @@ static const struct field tpm_fields[] = {
         { "device",         f_string,    offsetof(struct config, tpm_device) },
         { "signatures",     f_file_list, offsetof(struct config, tpm_signatures) },
         { "measure_phases", f_bool,      offsetof(struct config, tpm_measure_phases) },
+        { "measure_volume_keys", f_bool, offsetof(struct config, tpm_measure_volume_keys) },
 };
 
 static int f_overlay_size(struct ctx *x, yaml_node_t *n, void *target) {
@@ -961,6 +962,7 @@ int config_load_system(struct config *c, const char *root, strv *errors) {
 void config_init(struct config *c) {
         *c = (struct config) {
                 .tpm_measure_phases = TRI_UNSET,
+                .tpm_measure_volume_keys = TRI_UNSET,
                 .root_relocate = TRI_UNSET,
                 .root_read_only = TRI_UNSET,
                 .allow_shell = TRI_UNSET,

@@ -98,6 +98,7 @@ struct config {
         char *tpm_device;
         struct cpath_list tpm_signatures;
         int tpm_measure_phases;         /* TRI */
+        int tpm_measure_volume_keys;    /* TRI */
 
         char *overlay_size;
         struct mark overlay_size_mark;

@@ -29,6 +29,7 @@ const char config_defaults_yaml[] =
         "  device: device:/dev/tpmrm0\n"
         "  signatures: []\n"
         "  measure_phases: true\n"
+        "  measure_volume_keys: true\n"
         "overlay:\n"
         "  size: 25%\n"
         "  paths: [/etc, /var, /srv]\n"

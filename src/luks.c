@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <libcryptsetup.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -7,6 +8,7 @@
 
 #include "log.h"
 #include "luks.h"
+#include "pcr15.h"
 
 /* libcryptsetup would print to stderr; its words go to our debug log,
  * where a secret never appears (it never logs key material). */
@@ -74,8 +76,37 @@ int luks_tpm2_passphrase(const struct secret *key, struct secret **ret) {
         return 0;
 }
 
-static int activate(struct crypt_device *cd, const char *name, int keyslot, const struct secret *pass, char **why) {
-        int r = crypt_activate_by_passphrase(cd, name, keyslot, (const char *) pass->data, pass->size, 0);
+/* systemd's way when the volume key is measured (cryptsetup.c,
+ * measured_crypt_activate_by_passphrase()): the volume key first, into a
+ * locked buffer, its PCR 15 HMACs, then the mapping from that key. The key
+ * is wiped on return; only the HMACs leave. */
+static int activate_measured(struct crypt_device *cd, const char *name, int keyslot, const struct secret *pass,
+                             struct pcr15_digests *measure) {
+        _cleanup_secret_ struct secret *vk = NULL;
+        int size = crypt_get_volume_key_size(cd), slot, r;
+        size_t vks;
+
+        if (size <= 0)
+                return -EINVAL;
+        r = secret_new((size_t) size, &vk);
+        if (r < 0)
+                return r;
+        vks = vk->size;
+        slot = crypt_volume_key_get(cd, keyslot, (char *) vk->data, &vks, (const char *) pass->data, pass->size);
+        if (slot < 0)
+                return slot;
+        vk->size = vks;
+        r = pcr15_digests_compute(vk, name, crypt_get_uuid(cd), measure);
+        if (r < 0)
+                return r;
+        r = crypt_activate_by_volume_key(cd, name, (const char *) vk->data, vk->size, 0);
+        return r < 0 ? r : slot;
+}
+
+static int activate(struct crypt_device *cd, const char *name, int keyslot, const struct secret *pass,
+                    struct pcr15_digests *measure, char **why) {
+        int r = measure && name ? activate_measured(cd, name, keyslot, pass, measure) :
+                crypt_activate_by_passphrase(cd, name, keyslot, (const char *) pass->data, pass->size, 0);
         if (r == -EPERM)
                 return why_set(why, r, keyslot == CRYPT_ANY_SLOT ? "key does not open any keyslot" :
                                "unsealed key does not open keyslot %d", keyslot);
@@ -178,7 +209,7 @@ int luks_unlock_tpm2(struct crypt_device *cd, struct tpm2_ctx *tpm, const struct
                 r = unseal_from(cd, from, tpm, a, &k, &all);
                 if (r < 0)
                         break;
-                r = activate(cd, name, k.keyslot, k.pass, &reason);
+                r = activate(cd, name, k.keyslot, k.pass, NULL, &reason);
                 if (r >= 0) {
                         *ret = (struct luks_result) { .token = k.token, .keyslot = k.keyslot };
                         luks_key_done(&k);
@@ -193,7 +224,22 @@ int luks_unlock_tpm2(struct crypt_device *cd, struct tpm2_ctx *tpm, const struct
 }
 
 static void activate_job(struct luks_job *j) {
-        j->result = activate(j->cd, j->name, j->key->keyslot, j->key->pass, &j->why);
+        j->result = activate(j->cd, j->name, j->key->keyslot, j->key->pass, j->measure, &j->why);
+}
+
+/* The HMACs a child computed come back through a pipe: plain data, no key. */
+static int read_measure(int fd, struct pcr15_digests *d) {
+        size_t got = 0;
+
+        while (got < sizeof(*d)) {
+                ssize_t n = read(fd, (uint8_t *) d + got, sizeof(*d) - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EPIPE;
+                got += (size_t) n;
+        }
+        return 0;
 }
 
 size_t luks_activate_all(struct luks_job *jobs, size_t n) {
@@ -205,30 +251,54 @@ size_t luks_activate_all(struct luks_job *jobs, size_t n) {
                 return jobs[0].result < 0;
         }
         pids = calloc(n, sizeof(*pids));
-        if (!pids)
+        int (*fds)[2] = calloc(n, sizeof(*fds));
+        if (!pids || !fds) {
+                free(pids);
+                free(fds);
                 return n;
+        }
         for (size_t i = 0; i < n; i++) {
+                fds[i][0] = fds[i][1] = -1;
+                /* The digests fit in the pipe buffer: the child never blocks. */
+                if (jobs[i].measure && pipe2(fds[i], O_CLOEXEC) < 0) {
+                        pids[i] = -1;
+                        activate_job(&jobs[i]);
+                        continue;
+                }
                 pids[i] = fork();
                 if (pids[i] == 0) {
                         /* The child only activates; it never touches the TPM
                          * context and leaves without running any cleanup. */
-                        int r = activate(jobs[i].cd, jobs[i].name, jobs[i].key->keyslot, jobs[i].key->pass, NULL);
+                        int r = activate(jobs[i].cd, jobs[i].name, jobs[i].key->keyslot, jobs[i].key->pass,
+                                         jobs[i].measure, NULL);
+                        if (r >= 0 && jobs[i].measure &&
+                            write(fds[i][1], jobs[i].measure, sizeof(*jobs[i].measure)) != (ssize_t) sizeof(*jobs[i].measure))
+                                r = -EPIPE;
                         _exit(r < 0 ? (-r & 0xff) : 0);
                 }
+                if (fds[i][1] >= 0)
+                        close(fds[i][1]);
                 if (pids[i] < 0)
                         activate_job(&jobs[i]);  /* no fork: do it here */
         }
         for (size_t i = 0; i < n; i++) {
                 int status, err;
 
-                if (pids[i] <= 0)
+                if (pids[i] <= 0) {
+                        if (fds[i][0] >= 0)
+                                close(fds[i][0]);
                         continue;
+                }
                 while (waitpid(pids[i], &status, 0) < 0)
                         if (errno != EINTR) {
                                 status = -1;
                                 break;
                         }
                 err = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+                if (!err && jobs[i].measure && read_measure(fds[i][0], jobs[i].measure) < 0)
+                        err = EPIPE;
+                if (fds[i][0] >= 0)
+                        close(fds[i][0]);
                 /* The reason is rebuilt here from the errno the child left. */
                 jobs[i].result = err ? why_set(&jobs[i].why, err, err == EPERM ? "unsealed key does not open keyslot %d" :
                                                "cannot open keyslot %d: %s", jobs[i].key->keyslot, strerror(err))
@@ -237,12 +307,13 @@ size_t luks_activate_all(struct luks_job *jobs, size_t n) {
         for (size_t i = 0; i < n; i++)
                 failed += jobs[i].result < 0;
         free(pids);
+        free(fds);
         return failed;
 }
 
 int luks_unlock_secret(struct crypt_device *cd, const struct secret *key, const char *name,
-                       struct luks_result *ret, char **why) {
-        int r = activate(cd, name, CRYPT_ANY_SLOT, key, why);
+                       struct pcr15_digests *measure, struct luks_result *ret, char **why) {
+        int r = activate(cd, name, CRYPT_ANY_SLOT, key, measure, why);
         if (r < 0)
                 return r;
         *ret = (struct luks_result) { .token = -1, .keyslot = r };

@@ -5,6 +5,7 @@
 #include "tpm2.h"
 
 struct crypt_device;
+struct pcr15_digests;
 
 /* LUKS2 through libcryptsetup, on a block device or an image file. With
  * name == NULL nothing is activated: the key is only checked against its
@@ -53,6 +54,8 @@ struct luks_job {
         struct crypt_device *cd;
         const char *name;               /* NULL: check only */
         const struct luks_key *key;
+        struct pcr15_digests *measure;  /* non-NULL (with a name): filled with the volume
+                                         * key's PCR 15 HMACs (src/pcr15.h) */
         int result;                     /* out: keyslot or negative errno */
         char *why;                      /* out: reason on failure */
 };
@@ -62,9 +65,10 @@ struct luks_job {
  * libdevmapper is not made for threads. Returns how many failed. */
 size_t luks_activate_all(struct luks_job *jobs, size_t n);
 
-/* A passphrase, recovery key or keyfile content, against any keyslot. */
+/* A passphrase, recovery key or keyfile content, against any keyslot.
+ * measure as in struct luks_job. */
 int luks_unlock_secret(struct crypt_device *cd, const struct secret *key, const char *name,
-                       struct luks_result *ret, char **why);
+                       struct pcr15_digests *measure, struct luks_result *ret, char **why);
 
 /* The unsealed 32 bytes -> the passphrase systemd enrolled: base64, 44 chars. */
 int luks_tpm2_passphrase(const struct secret *key, struct secret **ret);

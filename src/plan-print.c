@@ -97,6 +97,16 @@ static int extension_actions(const struct plan *p, action_cb cb, void *ud) {
                     PLAN_RUN_EXTENSIONS, PLAN_RUN_CONFEXTS);
 }
 
+/* PCR 15 (src/pcr15.h): one extend per opened volume, in plan order. */
+static int measure_volume_keys_action(const struct plan *p, action_cb cb, void *ud) {
+        char names[1024] = "";
+
+        for (size_t i = 0; i < p->n_volumes; i++)
+                join(names, sizeof names, ", ", p->volumes[i].name);
+        return emit(cb, ud, STAGE_HANDOFF, "measure", "volume-keys",
+                    "measure the key of each opened volume into PCR 15, in this order: %s", names);
+}
+
 static int plan_actions(const struct plan *p, action_cb cb, void *ud) {
         int r;
 
@@ -146,6 +156,8 @@ static int plan_actions(const struct plan *p, action_cb cb, void *ud) {
         if ((r = extension_actions(p, cb, ud)) < 0)
                 return r;
 
+        if (p->measure_volume_keys && (r = measure_volume_keys_action(p, cb, ud)) < 0)
+                return r;
         if (p->measure_phases && (r = emit(cb, ud, STAGE_HANDOFF, "measure", "leave-initrd",
                                            "measure leave-initrd into PCR 11")) < 0)
                 return r;
@@ -268,6 +280,7 @@ struct json_object *plan_to_json(const struct plan *p) {
         json_object_object_add(tpm, "device", jstr(p->tpm_device));
         json_object_object_add(tpm, "signatures", jstrv(&p->signatures));
         json_object_object_add(tpm, "measure_phases", json_object_new_boolean(p->measure_phases));
+        json_object_object_add(tpm, "measure_volume_keys", json_object_new_boolean(p->measure_volume_keys));
         json_object_object_add(o, "tpm", tpm);
 
         json_object_object_add(ov, "base", jstr(PLAN_OVERLAY_BASE));

@@ -463,6 +463,7 @@ static int build_tpm(const struct config *c, const struct cmdline *cl, struct pl
                 if ((r = push_unique(&p->signatures, signature_search[i])) < 0)
                         return r;
         p->measure_phases = c->tpm_measure_phases != 0;
+        p->measure_volume_keys = c->tpm_measure_volume_keys != 0;
         return 0;
 }
 

@@ -60,6 +60,7 @@ struct plan {
         char *tpm_device;
         strv signatures;                  /* search order */
         bool measure_phases;
+        bool measure_volume_keys;         /* PCR 15, src/pcr15.h */
 
         char *overlay_size;
         strv overlay_paths;               /* apply order: parents first */

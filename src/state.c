@@ -6,6 +6,7 @@
 #include "boot-fs.h"
 #include "json-util.h"
 #include "log.h"
+#include "pcr15.h"
 #include "policy.h"
 #include "state.h"
 
@@ -35,6 +36,24 @@ static struct json_object *volume_json(const struct boot_volume *v) {
         json_object_object_add(o, "fstype", jstr(v->mount_fstype));
         json_object_object_add(o, "mounted", json_object_new_boolean(v->mounted));
         return o;
+}
+
+/* The PCR 15 extends: what went to the TPM, never the key it came from. */
+static struct json_object *pcr15_json(const struct boot *b) {
+        struct json_object *a = json_object_new_array();
+
+        for (size_t i = 0; i < b->n_pcr15; i++) {
+                const struct pcr15_record *r = &b->pcr15[i];
+                struct json_object *e = json_object_new_object();
+                char hex[2 * sizeof(r->digest) + 1];
+
+                json_object_object_add(e, "pcr", json_object_new_int(PCR15_PCR));
+                json_object_object_add(e, "bank", jstr(tpm2_hash_to_string(r->bank)));
+                json_object_object_add(e, "description", jstr(r->description));
+                json_object_object_add(e, "digest", jstr(hex_string(r->digest, r->size, hex)));
+                json_object_array_add(a, e);
+        }
+        return a;
 }
 
 static struct json_object *mount_json(const struct boot_mount *m) {
@@ -139,6 +158,7 @@ struct json_object *state_to_json(const struct plan *p, const struct boot *b) {
         json_object_object_add(o, "warnings", jstrv(&b->warnings));
         if (b->stages[STAGE_EXTENSIONS].ran)
                 json_object_object_add(o, "extensions", extensions_json(b));
+        json_object_object_add(o, "volume_key_measurements", pcr15_json(b));
 
         /* The TPM work of the unlock connection: what costs time on a discrete TPM. */
         if (b->tpm_used) {

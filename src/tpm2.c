@@ -9,6 +9,7 @@
 #include <tss2/tss2_tctildr.h>
 
 #include "log.h"
+#include "pcr15.h"
 #include "pcrsig.h"
 #include "tcti-count.h"
 #include "policy.h"
@@ -494,7 +495,8 @@ static void pcr_values_forget(struct tpm2_ctx *c) {
         c->pcrs.mask = 0;
 }
 
-int tpm2_pcr_extend_data(struct tpm2_ctx *c, unsigned pcr, const void *data, size_t size, char **why) {
+int tpm2_pcr_extend_banks(struct tpm2_ctx *c, unsigned pcr, tpm2_bank_digest_fn fn, void *userdata,
+                          TPML_DIGEST_VALUES *ret, char **why) {
         TPMI_ALG_HASH banks[8];
         TPML_DIGEST_VALUES d = {};
         size_t n;
@@ -507,15 +509,38 @@ int tpm2_pcr_extend_data(struct tpm2_ctx *c, unsigned pcr, const void *data, siz
         if (n == 0)
                 return why_set(why, ENXIO, "PCR %u is in no active bank", pcr);
         for (size_t i = 0; i < n; i++) {
-                const EVP_MD *md = EVP_get_digestbyname(tpm2_hash_to_string(banks[i]));
                 d.digests[d.count].hashAlg = banks[i];
-                if (!md || !EVP_Digest(data, size, (unsigned char *) &d.digests[d.count].digest, NULL, md, NULL))
-                        return why_set(why, EIO, "cannot hash with %s", tpm2_hash_to_string(banks[i]));
+                r = fn(banks[i], (uint8_t *) &d.digests[d.count].digest, userdata, why);
+                if (r < 0)
+                        return r;
                 d.count++;
         }
         pcr_values_forget(c);
         TPM_FIRST(c, rc, Esys_PCR_Extend(c->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d));
-        return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(why, rc, "cannot extend the PCR");
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(why, rc, "cannot extend the PCR");
+        if (ret)
+                *ret = d;
+        return 0;
+}
+
+struct data {
+        const void *data;
+        size_t size;
+};
+
+static int hash_data(TPMI_ALG_HASH bank, uint8_t *out, void *userdata, char **why) {
+        const struct data *x = userdata;
+        const EVP_MD *md = EVP_get_digestbyname(tpm2_hash_to_string(bank));
+
+        if (!md || !EVP_Digest(x->data, x->size, out, NULL, md, NULL))
+                return why_set(why, EIO, "cannot hash with %s", tpm2_hash_to_string(bank));
+        return 0;
+}
+
+int tpm2_pcr_extend_data(struct tpm2_ctx *c, unsigned pcr, const void *data, size_t size, char **why) {
+        struct data x = { data, size };
+        return tpm2_pcr_extend_banks(c, pcr, hash_data, &x, NULL, why);
 }
 
 /* ---- PIN ------------------------------------------------------------------ */
@@ -722,9 +747,17 @@ static int policy_mismatch(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_
         uint32_t mask = t->pcr_mask | t->pubkey_pcr_mask;
         uint8_t values[24 * 64];
         size_t hsize = tpm2_hash_size(bank), len = 0, k = 0;
+        char moved[256] = "";
+        int changed;
 
         /* Fresh values: this is what the TPM just used. */
-        if (mask && tpm2_pcr_read(c, bank, mask, values, NULL) >= 0)
+        if (mask && tpm2_pcr_read(c, bank, mask, values, NULL) >= 0) {
+                /* Say first which literal PCR moved since enrollment. */
+                changed = pcr15_changed_since_enrollment(t, bank, mask, values);
+                if (changed >= 0)
+                        snprintf(moved, sizeof(moved), "PCR %d changed since enrollment (the token's policy holds "
+                                 "for PCR %d = 0%s): ", changed, changed, changed == PCR15_PCR ?
+                                 "; the volume keys of this boot were measured into it after the last unseal" : "");
                 for (unsigned i = 0; i < 24; i++)
                         if (mask & (UINT32_C(1) << i)) {
                                 char hex[129];
@@ -734,8 +767,9 @@ static int policy_mismatch(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_
                                         break;
                                 len += (size_t) w;
                         }
-        return why_set(why, EPERM, "policy digest mismatch: the token wants %s, the TPM computed %s "
-                       "(literal PCR %s, signed PCR %s, %s%s%s)",
+        }
+        return why_set(why, EPERM, "%spolicy digest mismatch: the token wants %s, the TPM computed %s "
+                       "(literal PCR %s, signed PCR %s, %s%s%s)", moved,
                        hex_string(t->policy_hash, 32, want), hex_string(tpm_digest, 32, have),
                        t->pcr_mask ? pcr_mask_to_string(t->pcr_mask, lit, sizeof(lit)) : "none",
                        t->pubkey_pcr_mask ? pcr_mask_to_string(t->pubkey_pcr_mask, sig, sizeof(sig)) : "none",

@@ -58,6 +58,12 @@ int tpm2_pcr_read(struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint32_t mask, uint8_t
 int tpm2_pcr_banks(struct tpm2_ctx *c, unsigned pcr, TPMI_ALG_HASH banks[8], size_t *n, char **why);
 /* Extend `pcr` in every active bank with H_bank(data), like systemd-pcrphase. */
 int tpm2_pcr_extend_data(struct tpm2_ctx *c, unsigned pcr, const void *data, size_t size, char **why);
+/* Extend `pcr` in every active bank, in one PCR_Extend, with the digest
+ * fn writes for that bank (hash-size bytes); *ret (may be NULL) gets what
+ * was extended. */
+typedef int (*tpm2_bank_digest_fn)(TPMI_ALG_HASH bank, uint8_t *out, void *userdata, char **why);
+int tpm2_pcr_extend_banks(struct tpm2_ctx *c, unsigned pcr, tpm2_bank_digest_fn fn, void *userdata,
+                          TPML_DIGEST_VALUES *ret, char **why);
 
 /* The PIN's authValue: SHA-256(pin) (v252), or with a token salt
  * SHA-256(base64(PBKDF2-HMAC-SHA256(pin, salt, 10000, 32))) (v253+). */

@@ -10,6 +10,7 @@
 #include "devices.h"
 #include "log.h"
 #include "luks.h"
+#include "pcr15.h"
 #include "unlock.h"
 
 #define PASSPHRASE_MAX 512
@@ -235,7 +236,7 @@ static int unseal_tpm2(const struct plan *p, struct boot *b, struct crypt_device
 }
 
 static int try_keyfile(struct boot *b, const struct plan_volume *v, struct crypt_device *cd,
-                       struct luks_result *res, char **why) {
+                       struct pcr15_digests *measure, struct luks_result *res, char **why) {
         _cleanup_free_ char *path = path_join(b->root, v->keyfile);
         _cleanup_secret_ struct secret *key = NULL;
         int r;
@@ -245,11 +246,11 @@ static int try_keyfile(struct boot *b, const struct plan_volume *v, struct crypt
         r = secret_read_file(path, KEYFILE_MAX, false, &key);
         if (r < 0)
                 return why_set(why, r, "key file %s: %s", path, strerror(-r));
-        return luks_unlock_secret(cd, key, v->name, res, why);
+        return luks_unlock_secret(cd, key, v->name, measure, res, why);
 }
 
 static int try_prompt(const struct plan_volume *v, enum unlock_method m, const struct boot_volume *bv,
-                      struct crypt_device *cd, struct luks_result *res, char **why) {
+                      struct crypt_device *cd, struct pcr15_digests *measure, struct luks_result *res, char **why) {
         _cleanup_close_ int fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
         char prompt[512];
         int r = -ENOKEY;
@@ -267,7 +268,7 @@ static int try_prompt(const struct plan_volume *v, enum unlock_method m, const s
                                        UNLOCK_PROMPT_TIMEOUT_MS / 1000);
                 if (r < 0)
                         continue;
-                r = luks_unlock_secret(cd, key, v->name, res, why);
+                r = luks_unlock_secret(cd, key, v->name, measure, res, why);
                 if (r >= 0)
                         return r;
                 write_str(fd, "That did not open the volume.\n");
@@ -302,9 +303,18 @@ static void failed_step(const struct plan_volume *v, const struct boot_volume *b
         attempt_add(att, m, why);
 }
 
-static int opened_step(const struct plan_volume *v, struct boot_volume *bv, enum unlock_method m, int keyslot) {
+/* measure: the volume key's PCR 15 HMACs, kept until leave-initrd extends
+ * them after the last unseal of the boot (src/pcr15.h). */
+static int opened_step(const struct plan_volume *v, struct boot_volume *bv, enum unlock_method m, int keyslot,
+                       const struct pcr15_digests *measure) {
         log_info("volume %s: %s opened as /dev/mapper/%s by %s (keyslot %d)", v->name, bv->dev.devnode, v->name,
                  unlock_method_to_string(m), keyslot);
+        if (measure) {
+                free(bv->pcr15);
+                if (!(bv->pcr15 = malloc(sizeof(*bv->pcr15))))
+                        return -ENOMEM;
+                *bv->pcr15 = *measure;
+        }
         return opened(bv, m);
 }
 
@@ -312,6 +322,7 @@ struct tpm_job {
         size_t volume;
         struct crypt_device *cd;
         struct luks_key key;
+        struct pcr15_digests pcr15;
 };
 
 static void tpm_jobs_free(struct tpm_job *t, size_t n) {
@@ -330,6 +341,7 @@ static int run_tpm_steps(const struct plan *p, struct boot *b, const struct unlo
         struct tpm_job *t = calloc(n + 1, sizeof(*t));
         _cleanup_free_ struct luks_job *jobs = calloc(n + 1, sizeof(*jobs));
         size_t n_t = 0, n_tpm = 0;
+        bool measure = pcr15_wanted(p, b);
         int r = 0;
 
         if (!t || !jobs) {
@@ -364,7 +376,8 @@ static int run_tpm_steps(const struct plan *p, struct boot *b, const struct unlo
                         r = 0;
                         continue;
                 }
-                jobs[n_t] = (struct luks_job) { .cd = j->cd, .name = v->name, .key = &j->key };
+                jobs[n_t] = (struct luks_job) { .cd = j->cd, .name = v->name, .key = &j->key,
+                                                .measure = measure ? &j->pcr15 : NULL };
                 n_t++;
         }
         if (r >= 0 && n_t)
@@ -378,7 +391,7 @@ static int run_tpm_steps(const struct plan *p, struct boot *b, const struct unlo
                 else if (jobs[i].result < 0)
                         failed_step(v, bv, UNLOCK_TPM2, jobs[i].why, &att[t[i].volume]);
                 else
-                        r = opened_step(v, bv, UNLOCK_TPM2, jobs[i].result);
+                        r = opened_step(v, bv, UNLOCK_TPM2, jobs[i].result, jobs[i].measure);
         }
         for (size_t i = 0; i < n_t; i++)
                 free(jobs[i].why);
@@ -395,6 +408,7 @@ static int run_fallback_steps(const struct plan *p, struct boot *b, const struct
                 _cleanup_luks_ struct crypt_device *cd = NULL;
                 _cleanup_free_ char *why = NULL;
                 struct luks_result res;
+                struct pcr15_digests pcr15, *measure = pcr15_wanted(p, b) ? &pcr15 : NULL;
                 int r;
 
                 if (!bv)
@@ -405,11 +419,11 @@ static int run_fallback_steps(const struct plan *p, struct boot *b, const struct
                 if (r >= 0)
                         switch (steps[i].method) {
                         case UNLOCK_KEYFILE:
-                                r = try_keyfile(b, v, cd, &res, &why);
+                                r = try_keyfile(b, v, cd, measure, &res, &why);
                                 break;
                         case UNLOCK_RECOVERY_KEY:
                         case UNLOCK_PASSPHRASE:
-                                r = try_prompt(v, steps[i].method, bv, cd, &res, &why);
+                                r = try_prompt(v, steps[i].method, bv, cd, measure, &res, &why);
                                 break;
                         default:
                                 r = why_set(&why, EINVAL, "unknown unlock method");
@@ -420,7 +434,7 @@ static int run_fallback_steps(const struct plan *p, struct boot *b, const struct
                         failed_step(v, bv, steps[i].method, why, &att[steps[i].volume]);
                         continue;
                 }
-                r = opened_step(v, bv, steps[i].method, res.keyslot);
+                r = opened_step(v, bv, steps[i].method, res.keyslot, measure);
                 if (r < 0)
                         return r;
         }
@@ -463,7 +477,9 @@ int stage_unlock(const struct plan *p, struct boot *b) {
                 free(att[i].why);
         free(att);
         free(o.why);
-        if (r < 0 || b->pass == BOOT_PASS_REST)
+        /* After the last pass the connection stays for PCR 15 and
+         * leave-initrd, which close it (boot.c, leave_initrd()). */
+        if (r < 0)
                 unlock_release(b);
         return r < 0 ? r : 0;
 }

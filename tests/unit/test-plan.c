@@ -67,6 +67,7 @@ static void test_defaults_are_kairos(void **state) {
         assert_string_equal(p.signatures.v[1], "/run/systemd/tpm2-pcr-signature.json");
         assert_string_equal(p.signatures.v[2], "/etc/systemd/tpm2-pcr-signature.json");
         assert_true(p.measure_phases);
+        assert_true(p.measure_volume_keys);
         assert_int_equal(p.init.n, 2);
         assert_string_equal(p.init.v[0], "/sbin/init");
         assert_string_equal(p.init.v[1], "/usr/lib/systemd/systemd");
@@ -187,6 +188,18 @@ static void test_failure_policy(void **state) {
         assert_int_equal(errors.n, 0);
 }
 
+/* tpm.measure_volume_keys (PCR 15) is on by default and turned off alone. */
+static void test_measure_volume_keys(void **state) {
+        strv errors = {};
+        struct plan p;
+
+        assert_int_equal(load_plan("tpm:\n  measure_volume_keys: false\n", NULL, &p, &errors), 0);
+        assert_false(p.measure_volume_keys);
+        assert_true(p.measure_phases);
+        plan_done(&p);
+        assert_int_equal(errors.n, 0);
+}
+
 static void test_volumes(void **state) {
         strv errors = {};
         struct plan p;
@@ -273,8 +286,12 @@ static void test_json(void **state) {
         assert_int_equal(json_object_array_length(json_object_object_get(v, "entries")), ELEMENTSOF(kairos_paths));
         assert_true(json_object_object_get_ex(o, "actions", &v));
         /* enter-initrd, 2 x (find, unlock, mount), reload-config, tmpfs, 3 overlays, binds,
-         * 2 extension sources + trust + stage, leave-initrd, exec */
-        assert_int_equal(json_object_array_length(v), 1 + 6 + 1 + 1 + 3 + ELEMENTSOF(kairos_paths) + 4 + 2);
+         * 2 extension sources + trust + stage, volume keys (PCR 15), leave-initrd, exec */
+        assert_int_equal(json_object_array_length(v), 1 + 6 + 1 + 1 + 3 + ELEMENTSOF(kairos_paths) + 4 + 3);
+        assert_string_equal(json_object_get_string(json_object_object_get(
+                json_object_array_get_idx(v, json_object_array_length(v) - 3), "subject")), "volume-keys");
+        assert_true(json_object_get_boolean(json_object_object_get(json_object_object_get(o, "tpm"),
+                                                                   "measure_volume_keys")));
         assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 0), "action")), "measure");
         for (const char *const *k = (const char *const[]) { "version", "usi_mode", "tpm", "overlay", "root", "init",
                                                              "on_failure", "break", "notes", "extensions", NULL }; *k; k++)
@@ -346,6 +363,7 @@ int main(void) {
                 cmocka_unit_test(test_extra_paths),
                 cmocka_unit_test(test_cmdline_overrides),
                 cmocka_unit_test(test_failure_policy),
+                cmocka_unit_test(test_measure_volume_keys),
                 cmocka_unit_test(test_volumes),
                 cmocka_unit_test(test_state_dir_not_persistent_note),
                 cmocka_unit_test(test_state_name),
