@@ -138,6 +138,52 @@ print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' "
 # The value PCR 11 must have after the phases measured, from make-disk.
 pcr11_expected() { cat "$(disk_dir "$1")/pcr11.$2"; }
 
+# ---- PCR 15 (the volume-key latch) --------------------------------------------
+
+# The disk "pcr15": both tokens bind the signed PCR 11 policy, signed for
+# enter-initrd AND enter-initrd:leave-initrd (so PCR 11 alone would still
+# unseal in the final OS), plus a literal PCR 15 = 0. The passphrase stays,
+# to read the volume keys offline.
+fixture_disk_pcr15() {
+        fixture_disk pcr15 --pcr15 --keep-password --phase enter-initrd --phase enter-initrd:leave-initrd
+}
+
+# pcr15_volumes DISK_NAME: "NAME UUID KEYHEX" per partition of the disk image,
+# in partition order (oem, persistent: the plan's order). The volume key
+# comes from cryptsetup on a copy of the partition (the host maps none).
+pcr15_volumes() {
+        local dd img t n start size
+        dd=$(disk_dir "$1") img=$(disk_dir "$1")/disk.img t=$W/pcr15-parts
+        mkdir -p "$t"
+        sfdisk --json "$img" | python3 -c 'import json, sys
+for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
+    print(p["name"], p["start"], p["size"])' | while read -r n start size; do
+                dd if="$img" of="$t/$n.img" bs=1M iflag=skip_bytes,count_bytes skip=$((start * 512)) \
+                        count=$((size * 512)) status=none
+                cryptsetup luksDump --dump-volume-key --batch-mode --key-file "$dd/password" \
+                        --volume-key-file "$t/$n.key" "$t/$n.img" >/dev/null || return 1
+                echo "$n $(cryptsetup luksUUID "$t/$n.img") $(xxd -p -c 256 "$t/$n.key")"
+                rm -f "$t/$n.img" "$t/$n.key"
+        done
+}
+
+# pcr15_hmac KEYHEX MESSAGE: HMAC-SHA256 as systemd-cryptsetup measures it.
+pcr15_hmac() {
+        printf '%s' "$2" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$1" -r | cut -d' ' -f1
+}
+
+# pcr15_expected VOLUMES_FILE: PCR 15 (sha256) from zero after one extend per
+# line of pcr15_volumes, in that order.
+pcr15_expected() {
+        local v n u k h
+        v=$(printf '%064d' 0)
+        while read -r n u k; do
+                h=$(pcr15_hmac "$k" "cryptsetup:$n:$u")
+                v=$(printf '%s%s' "$v" "$h" | xxd -r -p | sha256sum | cut -c1-64)
+        done < "$1"
+        echo "$v"
+}
+
 # ---- the node: usi-init as /init ---------------------------------------------
 
 # The encrypted node boots as a USI (rd.immucore.uki): usi-init measures the
