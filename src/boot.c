@@ -8,6 +8,7 @@
 
 #include "boot-fs.h"
 #include "boot.h"
+#include "devices.h"
 #include "efivars.h"
 #include "kairos-mode.h"
 #include "load.h"
@@ -18,6 +19,7 @@
 #include "pid1.h"
 #include "state.h"
 #include "unlock.h"
+#include "usi-mode.h"
 #include "window.h"
 
 
@@ -108,6 +110,21 @@ int boot_fail(struct boot *b, int error, const char *fmt, ...) {
         return error < 0 ? error : -error;
 }
 
+int boot_refuse(struct boot *b, const char *device, const char *fmt, ...) {
+        char buf[4096];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        if (!b->failure) {
+                b->refused = true;
+                if (device)
+                        b->failure_device = strdup(device);
+        }
+        return boot_fail(b, -EPERM, "%s", buf);
+}
+
 int boot_init(struct boot *b, const struct boot_options *o) {
         const char *given = o->root && *o->root ? o->root : "/";
         _cleanup_free_ char *root = realpath(given, NULL);
@@ -137,6 +154,7 @@ int boot_init(struct boot *b, const struct boot_options *o) {
 
 void boot_done(struct boot *b) {
         unlock_release(b);
+        devices_release(b);
         for (size_t i = 0; i < b->n_volumes; i++) {
                 struct boot_volume *v = &b->volumes[i];
                 free(v->name);
@@ -166,7 +184,9 @@ void boot_done(struct boot *b) {
         }
         free(b->extensions);
         strv_clear(&b->ext_anchor);
+        strv_clear(&b->usi_evidence);
         free(b->failure);
+        free(b->failure_device);
         free(b->root_buf);
         if (b->root_fd >= 0)
                 close(b->root_fd);
@@ -228,9 +248,9 @@ static int check_secure_boot(const struct plan *p, struct boot *b, int efivars_f
         if (p->insecure_boot_allowed)
                 return boot_warn(b, "early: Secure Boot is off; booting on because rd.usi.insecure, "
                                     "rd.immucore.securebootdisabled or allow_insecure_boot allows it");
-        return boot_fail(b, -EPERM, "early: Secure Boot is off (EFI variable SecureBoot-%s is not 1): the firmware did not "
+        return boot_refuse(b, NULL, "early: Secure Boot is off (EFI variable SecureBoot-%s is not 1): the firmware did not "
                                     "verify this image; refusing to boot (rd.usi.insecure or allow_insecure_boot: true overrides)",
-                         EFI_GLOBAL_GUID);
+                           EFI_GLOBAL_GUID);
 }
 
 /* /run/cos/<mode> for a Kairos userspace: from the boot loader's EFI
@@ -384,6 +404,12 @@ int stage_handoff(const struct plan *p, struct boot *b) {
          * move the whole tree onto a bind mount of itself, without a copy. */
         if (p->root_relocate && b->pid1 && (r = pid1_relocate_root("/sysroot")) < 0)
                 return boot_fail(b, r, "handoff: root relocation onto /sysroot failed: %s", strerror(-r));
+        /* The last look for a planted duplicate: nothing runs after this but
+         * the final init. */
+        if ((r = devices_check_late(p, b)) < 0) {
+                b->failed_stage = STAGE_DEVICES;
+                return r;
+        }
         for (size_t i = 0; i < p->init.n; i++) {
                 if (access(p->init.v[i], X_OK) < 0)
                         continue;
@@ -412,6 +438,7 @@ static int leave_initrd(const struct plan *p, struct boot *b) {
         /* PCR 15 first: the volume keys of every pass, in plan order. */
         if (b->handoff && (r = pcr15_measure_boot(p, b)) >= 0)
                 r = measure(p, b, "leave-initrd");
+        b->left_initrd = r >= 0;
         unlock_release(b);
         /* Is the PCR 11 value the final OS gets still signed? */
         if (r >= 0 && b->handoff && boot_measures(p, b))
@@ -457,6 +484,12 @@ static int run_stage(enum stage s, const struct plan *p, struct boot *b) {
         uint64_t t0;
         int r;
 
+        /* A device that appeared since the devices stage and carries a found
+         * volume's names fails the boot before anything else uses them. */
+        if (s > STAGE_DEVICES && (r = devices_check_late(p, b)) < 0) {
+                b->failed_stage = STAGE_DEVICES;
+                return r;
+        }
         maybe_break(s, p, b);
         t0 = clock_usec(CLOCK_MONOTONIC);
         /* CLOCK_BOOTTIME starts with the kernel: the timeline of a boot. */
@@ -470,7 +503,8 @@ static int run_stage(enum stage s, const struct plan *p, struct boot *b) {
         b->stages[s].end_ms = clock_usec(CLOCK_BOOTTIME) / 1000u;
         b->stages[s].result = r < 0 ? r : 0;
         if (r < 0) {
-                b->failed_stage = (int) s;
+                if (b->failed_stage < 0)
+                        b->failed_stage = (int) s;
                 if (!b->failure)
                         boot_fail(b, r, "stage %s failed: %s", stage_to_string(s), strerror(-r));
                 b->failed = true;
@@ -505,7 +539,7 @@ static int preflight(const struct plan *p, struct boot *b) {
 }
 
 static int load(const struct boot_options *o, bool oem, struct plan *p, struct boot *b) {
-        struct load_options lo = { .root = o->root, .cmdline = o->cmdline, .oem = oem };
+        struct load_options lo = { .root = o->root, .cmdline = o->cmdline, .oem = oem, .usi_evidence = &b->usi_evidence };
         struct cmdline cl;
         strv errors = {};
         int r;
@@ -541,8 +575,8 @@ static bool oem_mounted(const struct plan *p, const struct boot *b) {
 /* The device a failed stage was working on: the first volume of the pass
  * that the stage left undone. */
 static void failure_device(const struct plan *p, const struct boot *b, char *buf, size_t size) {
-        snprintf(buf, size, "none");
-        if (!p || b->failed_stage < STAGE_DEVICES || b->failed_stage > STAGE_MOUNTS)
+        snprintf(buf, size, "%s", b->failure_device ? b->failure_device : "none");
+        if (b->failure_device || !p || b->failed_stage < STAGE_DEVICES || b->failed_stage > STAGE_MOUNTS)
                 return;
         for (size_t i = 0; i < p->n_volumes; i++) {
                 const struct plan_volume *v = &p->volumes[i];
@@ -595,12 +629,31 @@ static void failure_report(const struct plan *p, const struct boot *b) {
                 log_warn("cannot write %s/run/usi-init/%s", b->root, FAILURE_LOG);
 }
 
-static void failure_action(const struct plan *p, const struct boot *b) {
+/* Trust-chain refusals halt even where a shell is allowed: the refusal
+ * comes before leave-initrd, with PCR 11 still at the signed value, so a
+ * shell (root, with the planted disk attached) could unseal every volume's
+ * key. A reboot gives nobody anything and stays as configured. */
+enum on_failure boot_failure_action(const struct plan *p, const struct boot *b) {
+        enum on_failure f = p ? p->on_failure : ON_FAILURE_HALT;
+
+        if (f == ON_FAILURE_SHELL && (b->refused || !p->shell_allowed))
+                return ON_FAILURE_HALT;
+        return f;
+}
+
+static void failure_action(const struct plan *p, struct boot *b) {
         if (!b->pid1)
                 return;
-        switch (p ? p->on_failure : ON_FAILURE_HALT) {
+        enum on_failure f = boot_failure_action(p, b);
+        if (f != (p ? p->on_failure : ON_FAILURE_HALT))
+                log_error("a trust-chain refusal gets no shell, whatever rd.usi.shell or allow_shell say; halting");
+        switch (f) {
         case ON_FAILURE_SHELL:
-                if (p && p->shell_allowed)
+                /* Nor does any shell see PCR 11 at the signed value: with it a
+                 * root shell could unseal every key. leave-initrd first, unless
+                 * the boot got past it; when that cannot be measured, halt. */
+                unlock_release(b);
+                if (b->left_initrd || measure(p, b, "leave-initrd") >= 0)
                         execl("/bin/sh", "/bin/sh", (char *) NULL);
                 break;
         case ON_FAILURE_REBOOT: {
@@ -632,6 +685,12 @@ int boot_run(const struct boot_options *o) {
         r = boot_init(&b, o);
         if (r < 0)
                 return r;
+        /* Looked at once: both plans of one boot must agree on the mode. */
+        {
+                _cleanup_close_ int efivars_fd = boot_open_efivars(&b);
+                if ((r = usi_mode_evidence(b.root, efivars_fd, &b.usi_evidence)) < 0)
+                        goto out;
+        }
 
         r = load(o, false, &plan, &b);
         if (r < 0)

@@ -119,10 +119,12 @@ struct boot {
         const strv *signatures;         /* boot_options.signatures */
         int root_fd;                    /* O_PATH|O_DIRECTORY of root, owned */
         char *root_buf;                 /* owns root: the canonical path */
+        strv usi_evidence;              /* of a UKI boot, under root (src/usi-mode.h) */
         bool handoff;                   /* false with --no-handoff */
         bool pid1;
         enum boot_pass pass;
         bool break_done;                /* rd.usi.break shell already given */
+        bool left_initrd;               /* past leave-initrd: PCR 11 no longer unseals */
         uint64_t start_usec;            /* CLOCK_MONOTONIC at start */
         uint64_t start_realtime_usec;   /* CLOCK_REALTIME at start, for state.json */
 
@@ -155,6 +157,9 @@ struct boot {
         const char *ext_mode_dir;       /* Kairos layout sub-directory read; NULL: none */
         strv ext_anchor;                /* where each trusted certificate came from */
         /* ---- end of extensions stage fields -------------------------------- */
+        /* The kernel-uevent monitor, opened by the first devices stage and
+         * read until the hand-off (src/devices.h: devices_check_late()). */
+        struct device_watch *watch;
 
         /* ---- signed phase windows (src/window.c) --------------------------- */
         struct {
@@ -174,6 +179,8 @@ struct boot {
         bool failed;
         int failed_stage;               /* -1 */
         char *failure;                  /* the one line that says why */
+        bool refused;                   /* a trust-chain refusal (boot_refuse): never a shell */
+        char *failure_device;           /* the device(s) a refusal names, for the banner */
 };
 
 /* A stage: reads the plan, appends to *b, returns 0 or a negative errno. */
@@ -221,6 +228,14 @@ _printf_(3, 4) int boot_fail(struct boot *b, int error, const char *fmt, ...);
  * boot, or a `boot --root` without --efivars (the host's firmware says
  * nothing about the root under test). */
 int boot_open_efivars(const struct boot *b);
+/* A trust-chain refusal (a planted or duplicate volume, Secure Boot off):
+ * boot_fail() with -EPERM, naming `device` (NULL: none) in the banner, and
+ * the failure action is never a shell, whatever rd.usi.shell says. */
+_printf_(3, 4) int boot_refuse(struct boot *b, const char *device, const char *fmt, ...);
+
+/* What PID 1 does after a failure: the plan's on_failure, except that a
+ * refusal never gets a shell (it halts), and a shell needs shell_allowed. */
+enum on_failure boot_failure_action(const struct plan *p, const struct boot *b);
 
 /* Milliseconds since the boot started. */
 uint64_t boot_elapsed_ms(const struct boot *b);

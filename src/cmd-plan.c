@@ -1,20 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <getopt.h>
 
 #include "commands.h"
+#include "efivars.h"
 #include "load.h"
 #include "log.h"
+#include "usi-mode.h"
 
 static void plan_help(void) {
         printf("usage: usi-init plan [--config FILE]... [--root DIR] [--cmdline STRING | --cmdline-file FILE] [--json]\n"
+               "                     [--efivars DIR]\n"
                "       usi-init plan --print-defaults\n"
                "Print the boot plan: what a boot with this configuration and kernel\n"
-               "command line would find, unlock, mount, overlay, bind and exec.\n"
-               "Nothing on the system is touched. Exit 2 on a bad configuration.\n");
+               "command line would find, unlock, mount, overlay, bind and exec, and\n"
+               "whether it is a UKI boot (USI mode) and why: rd.immucore.uki, files in\n"
+               "DIR/.extra, systemd-stub's EFI variables (the firmware's without --root,\n"
+               "else those in --efivars DIR). Nothing on the system is touched.\n"
+               "Exit 2 on a bad configuration.\n");
 }
 
 int cmd_plan(int argc, char **argv) {
-        enum { ARG_CMDLINE_FILE = 0x100, ARG_PRINT_DEFAULTS };
+        enum { ARG_CMDLINE_FILE = 0x100, ARG_PRINT_DEFAULTS, ARG_EFIVARS };
         static const struct option opts[] = {
                 { "config",         required_argument, NULL, 'c' },
                 { "root",           required_argument, NULL, 'r' },
@@ -22,11 +29,15 @@ int cmd_plan(int argc, char **argv) {
                 { "cmdline-file",   required_argument, NULL, ARG_CMDLINE_FILE },
                 { "json",           no_argument,       NULL, 'j' },
                 { "print-defaults", no_argument,       NULL, ARG_PRINT_DEFAULTS },
+                { "efivars",        required_argument, NULL, ARG_EFIVARS },
                 { "help",           no_argument,       NULL, 'h' },
                 {}
         };
         struct load_options lo = {};
         _cleanup_free_ char *cmdline_buf = NULL;
+        const char *efivars = NULL;
+        _cleanup_close_ int efivars_fd = -1;
+        strv evidence = {};
         bool json = false;
         struct cmdline cl;
         struct plan p;
@@ -57,6 +68,9 @@ int cmd_plan(int argc, char **argv) {
                 case 'j':
                         json = true;
                         break;
+                case ARG_EFIVARS:
+                        efivars = optarg;
+                        break;
                 case ARG_PRINT_DEFAULTS:
                         fputs(config_defaults_yaml, stdout);
                         strv_clear(&lo.config_files);
@@ -75,6 +89,21 @@ int cmd_plan(int argc, char **argv) {
                 return EXIT_USAGE;
         }
 
+        /* The firmware's variables say nothing about another root. */
+        if (efivars || !lo.root)
+                efivars_fd = open(efivars ? efivars : EFIVARS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (efivars && efivars_fd < 0) {
+                log_error_errno(errno, "plan: --efivars %s: %s", efivars, strerror(errno));
+                strv_clear(&lo.config_files);
+                return EXIT_USAGE;
+        }
+        if (usi_mode_evidence(lo.root, efivars_fd, &evidence) < 0) {
+                log_error("out of memory");
+                strv_clear(&lo.config_files);
+                return 1;
+        }
+        lo.usi_evidence = &evidence;
+
         cmdline_init(&cl);
         r = plan_load(&lo, &cl, &p, &errors);
         if (r < 0) {
@@ -92,6 +121,7 @@ int cmd_plan(int argc, char **argv) {
         }
         cmdline_done(&cl);
         strv_clear(&errors);
+        strv_clear(&evidence);
         strv_clear(&lo.config_files);
         return ret;
 }

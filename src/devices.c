@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <libudev.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <strings.h>
 #include <time.h>
 
@@ -267,9 +268,32 @@ static int first_match(const struct plan_volume *v, const struct probed *d) {
         return -1;
 }
 
+/* Trust-chain rule 2's sentence, and the two devices for the banner. */
+static void describe_duplicate(const struct plan_volume *v, const struct probed *first, const struct probed *second,
+                               struct resolve_out *out) {
+        char a[256], b[256];
+
+        probed_describe(first, a, sizeof a);
+        probed_describe(second, b, sizeof b);
+        snprintf(out->device, sizeof out->device, "%s and %s (volume %s)", first->devnode, second->devnode, v->name);
+        snprintf(out->why, sizeof out->why,
+                 "volume %s: two devices match it, %s (%s) and %s (%s); refusing both, a duplicate is how a planted disk shows itself (pin the volume by uuid or partuuid to choose one)",
+                 v->name, first->devnode, a, second->devnode, b);
+}
+
+_printf_(4, 5) static enum resolve_result refuse(struct resolve_out *out, const struct plan_volume *v,
+                                                const struct probed *d, const char *fmt, ...) {
+        va_list ap;
+
+        snprintf(out->device, sizeof out->device, "%s (volume %s)", d->devnode, v->name);
+        va_start(ap, fmt);
+        vsnprintf(out->why, sizeof out->why, fmt, ap);
+        va_end(ap);
+        return RESOLVE_REFUSED;
+}
+
 enum resolve_result volume_resolve(const struct plan *p, const struct plan_volume *v,
-                                   const struct probed *seen, size_t n_seen,
-                                   size_t *index, enum match_kind *kind, char *why, size_t why_size) {
+                                   const struct probed *seen, size_t n_seen, struct resolve_out *out) {
         size_t hit = SIZE_MAX;
         int mi = -1;
 
@@ -278,12 +302,7 @@ enum resolve_result volume_resolve(const struct plan *p, const struct plan_volum
                 if (k < 0)
                         continue;
                 if (hit != SIZE_MAX && !streq(seen[hit].devnode, seen[i].devnode)) {
-                        char a[256], b[256];
-                        probed_describe(&seen[hit], a, sizeof a);
-                        probed_describe(&seen[i], b, sizeof b);
-                        snprintf(why, why_size,
-                                 "volume %s: two devices match it, %s (%s) and %s (%s); refusing both, a duplicate is how a planted disk shows itself (pin the volume by uuid or partuuid to choose one)",
-                                 v->name, seen[hit].devnode, a, seen[i].devnode, b);
+                        describe_duplicate(v, &seen[hit], &seen[i], out);
                         return RESOLVE_REFUSED;
                 }
                 hit = i;
@@ -295,33 +314,36 @@ enum resolve_result volume_resolve(const struct plan *p, const struct plan_volum
         const struct probed *d = &seen[hit];
         char what[256];
         probed_describe(d, what, sizeof what);
-        *index = hit;
-        *kind = v->matches[mi].kind;
+        out->index = hit;
+        out->kind = v->matches[mi].kind;
 
         switch (d->content) {
         case CONTENT_LUKS2:
-                if (v->encrypted == ENCRYPTION_NO) {
-                        snprintf(why, why_size, "volume %s: %s carries %s, but the volume is declared not encrypted; refusing it",
-                                 v->name, d->devnode, what);
-                        return RESOLVE_REFUSED;
-                }
+                if (v->encrypted == ENCRYPTION_NO)
+                        return refuse(out, v, d, "volume %s: %s carries %s, but the volume is declared not encrypted; refusing it",
+                                      v->name, d->devnode, what);
                 return RESOLVE_FOUND;
         case CONTENT_LUKS1:
-                snprintf(why, why_size, "volume %s: %s carries %s; refusing it, only LUKS2 opened through the trust chain is accepted",
-                         v->name, d->devnode, what);
-                return RESOLVE_REFUSED;
+                return refuse(out, v, d, "volume %s: %s carries %s; refusing it, only LUKS2 opened through the trust chain is accepted",
+                              v->name, d->devnode, what);
         case CONTENT_FS:
-                if (volume_needs_crypt(p, v)) {
-                        snprintf(why, why_size, "volume %s: %s carries %s where an encrypted volume is expected; refusing it, it is only mounted through a dm-crypt mapping usi-init opened",
-                                 v->name, d->devnode, what);
-                        return RESOLVE_REFUSED;
-                }
+                if (volume_needs_crypt(p, v))
+                        return refuse(out, v, d,
+                                      "volume %s: %s carries %s where an encrypted volume is expected; refusing it, it is only mounted through a dm-crypt mapping usi-init opened",
+                                      v->name, d->devnode, what);
                 return RESOLVE_FOUND;
         default:
-                snprintf(why, why_size, "volume %s: %s carries %s, neither LUKS2 nor a file system; refusing it",
-                         v->name, d->devnode, what);
-                return RESOLVE_REFUSED;
+                return refuse(out, v, d, "volume %s: %s carries %s, neither LUKS2 nor a file system; refusing it",
+                              v->name, d->devnode, what);
         }
+}
+
+bool volume_duplicate(const struct plan_volume *v, const struct probed *found, const struct probed *d,
+                      struct resolve_out *out) {
+        if (streq(found->devnode, d->devnode) || first_match(v, d) < 0)
+                return false;
+        describe_duplicate(v, found, d, out);
+        return true;
 }
 
 /* ---- the stage: coldplug, then kernel uevents until every deadline ------- */
@@ -469,19 +491,106 @@ static int take(struct boot *b, const struct plan_volume *v, const struct probed
         return 0;
 }
 
-static void udev_unrefp(struct udev **u) {
-        if (*u)
-                udev_unref(*u);
+/* ---- the uevent watch: from the first devices stage to the hand-off ----- */
+
+struct device_watch {
+        struct udev *udev;
+        struct udev_monitor *mon;
+};
+
+void devices_release(struct boot *b) {
+        struct device_watch *w = b->watch;
+
+        if (!w)
+                return;
+        if (w->mon)
+                udev_monitor_unref(w->mon);
+        if (w->udev)
+                udev_unref(w->udev);
+        free(w);
+        b->watch = NULL;
 }
 
-static void udev_monitor_unrefp(struct udev_monitor **m) {
-        if (*m)
-                udev_monitor_unref(*m);
+/* Straight from the kernel: there is no udevd in the initrd, and its events
+ * would come late even if there were. The monitor is listening before the
+ * first scan, so a device that appears in between is not lost, and it stays
+ * open until the hand-off, so one that appears later is not either: the
+ * socket queues what comes between two reads. Unfiltered: a storage
+ * controller announced meanwhile (a USB disk) gets its driver, and its disks
+ * follow as block events. */
+static int watch_open(struct boot *b) {
+        struct device_watch *w;
+
+        if (b->watch)
+                return 0;
+        if (!(w = calloc(1, sizeof *w)))
+                return -ENOMEM;
+        b->watch = w;
+        if (!(w->udev = udev_new()))
+                return boot_fail(b, -ENOMEM, "devices: cannot create a udev context");
+        w->mon = udev_monitor_new_from_netlink(w->udev, "kernel");
+        if (!w->mon || udev_monitor_enable_receiving(w->mon) < 0)
+                return boot_fail(b, -EIO, "devices: cannot listen to kernel uevents (netlink): %s", strerror(errno));
+        (void) udev_monitor_set_receive_buffer_size(w->mon, 4 * 1024 * 1024);
+        return 0;
+}
+
+/* Everything the kernel announced since the last read, without waiting:
+ * block devices into *seen, drivers for new controllers. */
+static int watch_read(struct boot *b, struct seen_list *seen, struct kmod_ctx **kmod) {
+        struct device_watch *w = b->watch;
+        int r = 0;
+
+        for (;;) {
+                errno = 0;
+                struct udev_device *dev = udev_monitor_receive_device(w->mon);
+                if (!dev)
+                        /* Events were dropped: the scan is the truth again. */
+                        return errno == ENOBUFS ? coldplug(w->udev, seen) : 0;
+                const char *subsystem = udev_device_get_subsystem(dev), *action = udev_device_get_action(dev);
+                if (subsystem && streq(subsystem, "block"))
+                        r = handle_device(seen, dev);
+                else if (action && streq(action, "add"))
+                        r = modules_hotplug(b, kmod, udev_device_get_property_value(dev, "MODALIAS"),
+                                            udev_device_get_sysattr_value(dev, "class"));
+                udev_device_unref(dev);
+                if (r < 0)
+                        return r;
+        }
+}
+
+/* Trust-chain rule 2 for the volumes found so far, in this stage or an
+ * earlier pass: any other device that carries one's names is a duplicate,
+ * however late it came. */
+static int check_found(const struct plan *p, struct boot *b, const struct probed *d) {
+        for (size_t i = 0; i < p->n_volumes; i++) {
+                const struct boot_volume *bv = boot_volume_find(b, p->volumes[i].name);
+                struct resolve_out out;
+
+                if (bv && bv->found && volume_duplicate(&p->volumes[i], &bv->dev, d, &out))
+                        return boot_refuse(b, out.device, "%s", out.why);
+        }
+        return 0;
+}
+
+int devices_check_late(const struct plan *p, struct boot *b) {
+        struct seen_list fresh = {};
+        struct kmod_ctx *kmod = NULL;
+        int r;
+
+        if (!b->watch || !b->watch->mon)
+                return 0;
+        r = watch_read(b, &fresh, &kmod);
+        for (size_t i = 0; r >= 0 && i < fresh.n; i++)
+                r = check_found(p, b, &fresh.v[i]);
+        if (r >= 0 && fresh.n)
+                log_debug("devices: %zu device event(s) since the devices stage, none a duplicate", fresh.n);
+        modules_ctx_free(&kmod);
+        seen_done(&fresh);
+        return r;
 }
 
 int stage_devices(const struct plan *p, struct boot *b) {
-        _cleanup_(udev_unrefp) struct udev *udev = NULL;
-        _cleanup_(udev_monitor_unrefp) struct udev_monitor *mon = NULL;
         _cleanup_free_ struct pending *pend = calloc(p->n_volumes + 1, sizeof *pend);
         struct seen_list seen = {};
         struct kmod_ctx *kmod = NULL;
@@ -499,39 +608,24 @@ int stage_devices(const struct plan *p, struct boot *b) {
                 pend[n_pend++] = (struct pending) { v, start + v->timeout_ms, false };
         }
         if (n_pend == 0)
-                return 0;
+                return devices_check_late(p, b);
 
-        udev = udev_new();
-        if (!udev)
-                return boot_fail(b, -ENOMEM, "devices: cannot create a udev context");
-        /* Straight from the kernel: there is no udevd in the initrd, and its
-         * events would come late even if there were. The monitor is listening
-         * before the scan, so a device that appears in between is not lost.
-         * Unfiltered: a storage controller announced now (a USB disk) gets
-         * its driver here, and its disks follow as block events. */
-        mon = udev_monitor_new_from_netlink(udev, "kernel");
-        if (!mon || udev_monitor_enable_receiving(mon) < 0)
-                return boot_fail(b, -EIO, "devices: cannot listen to kernel uevents (netlink): %s", strerror(errno));
-        (void) udev_monitor_set_receive_buffer_size(mon, 4 * 1024 * 1024);
-
-        if ((r = coldplug(udev, &seen)) < 0)
+        if ((r = watch_open(b)) < 0 || (r = coldplug(b->watch->udev, &seen)) < 0)
                 goto out;
 
         for (left = n_pend;;) {
                 for (size_t i = 0; i < n_pend; i++) {
                         struct pending *pv = &pend[i];
-                        char why[2048];
-                        size_t idx;
-                        enum match_kind kind;
+                        struct resolve_out res;
 
                         if (pv->done)
                                 continue;
-                        switch (volume_resolve(p, pv->v, seen.v, seen.n, &idx, &kind, why, sizeof why)) {
+                        switch (volume_resolve(p, pv->v, seen.v, seen.n, &res)) {
                         case RESOLVE_REFUSED:
-                                r = boot_fail(b, -EPERM, "%s", why);
+                                r = boot_refuse(b, res.device, "%s", res.why);
                                 goto out;
                         case RESOLVE_FOUND:
-                                if ((r = take(b, pv->v, &seen.v[idx], kind)) < 0)
+                                if ((r = take(b, pv->v, &seen.v[res.index], res.kind)) < 0)
                                         goto out;
                                 pv->done = true;
                                 left--;
@@ -540,18 +634,11 @@ int stage_devices(const struct plan *p, struct boot *b) {
                                 break;
                         }
                 }
-                /* A second carrier of a volume found earlier in this stage is a
-                 * duplicate too. */
-                for (size_t i = 0; i < n_pend; i++) {
-                        char why[2048];
-                        size_t idx;
-                        enum match_kind kind;
-                        if (pend[i].done &&
-                            volume_resolve(p, pend[i].v, seen.v, seen.n, &idx, &kind, why, sizeof why) == RESOLVE_REFUSED) {
-                                r = boot_fail(b, -EPERM, "%s", why);
+                /* A second carrier of a volume found earlier, in this stage
+                 * or the first pass, is a duplicate too. */
+                for (size_t i = 0; i < seen.n; i++)
+                        if ((r = check_found(p, b, &seen.v[i])) < 0)
                                 goto out;
-                        }
-                }
 
                 uint64_t now = now_ms(), next = UINT64_MAX;
                 for (size_t i = 0; i < n_pend; i++) {
@@ -580,33 +667,14 @@ int stage_devices(const struct plan *p, struct boot *b) {
                 if (left == 0)
                         break;
 
-                struct pollfd pfd = { .fd = udev_monitor_get_fd(mon), .events = POLLIN };
+                struct pollfd pfd = { .fd = udev_monitor_get_fd(b->watch->mon), .events = POLLIN };
                 int k = poll(&pfd, 1, (int) (next - now));
                 if (k < 0 && errno != EINTR) {
                         r = boot_fail(b, -errno, "devices: waiting for kernel uevents: %s", strerror(errno));
                         goto out;
                 }
-                if (k <= 0)
-                        continue;
-                for (;;) {
-                        errno = 0;
-                        struct udev_device *dev = udev_monitor_receive_device(mon);
-                        if (!dev) {
-                                /* Events were dropped: the scan is the truth again. */
-                                if (errno == ENOBUFS && (r = coldplug(udev, &seen)) < 0)
-                                        goto out;
-                                break;
-                        }
-                        const char *subsystem = udev_device_get_subsystem(dev), *action = udev_device_get_action(dev);
-                        if (subsystem && streq(subsystem, "block"))
-                                r = handle_device(&seen, dev);
-                        else if (action && streq(action, "add"))
-                                r = modules_hotplug(b, &kmod, udev_device_get_property_value(dev, "MODALIAS"),
-                                                    udev_device_get_sysattr_value(dev, "class"));
-                        udev_device_unref(dev);
-                        if (r < 0)
-                                goto out;
-                }
+                if (k > 0 && (r = watch_read(b, &seen, &kmod)) < 0)
+                        goto out;
         }
         r = 0;
 out:

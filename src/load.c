@@ -91,7 +91,7 @@ int plan_load(const struct load_options *o, struct cmdline *cl, struct plan *p, 
                 r = -EINVAL;
                 goto out;
         }
-        r = plan_build(&c, cl, p, errors);
+        r = plan_build_on(&c, cl, o->usi_evidence, p, errors);
 out:
         config_done(&c);
         if (r >= 0 && errors->n > before)

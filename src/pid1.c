@@ -32,14 +32,18 @@ static const struct api_fs {
         const char *source, *target, *type;
         unsigned long flags;
         const char *data;
+        bool if_present;        /* only where the kernel made the mount point */
 } api_fs[] = {
-        { "proc",     "/proc",    "proc",     MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
-        { "sysfs",    "/sys",     "sysfs",    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
-        { "devtmpfs", "/dev",     "devtmpfs", MS_NOSUID,                        "mode=0755" },
-        { "devpts",   "/dev/pts", "devpts",   MS_NOSUID | MS_NOEXEC,            "gid=5,mode=0620,ptmxmode=0000" },
-        { "tmpfs",    "/dev/shm", "tmpfs",    MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777" },
-        { "tmpfs",    "/run",     "tmpfs",    MS_NOSUID | MS_NODEV,             "mode=0755" },
-        { "tmpfs",    "/tmp",     "tmpfs",    MS_NOSUID | MS_NODEV,             "mode=1777" },
+        { "proc",     "/proc",    "proc",     MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false },
+        { "sysfs",    "/sys",     "sysfs",    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false },
+        { "devtmpfs", "/dev",     "devtmpfs", MS_NOSUID,                        "mode=0755", false },
+        { "devpts",   "/dev/pts", "devpts",   MS_NOSUID | MS_NOEXEC,            "gid=5,mode=0620,ptmxmode=0000", false },
+        { "tmpfs",    "/dev/shm", "tmpfs",    MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777", false },
+        { "tmpfs",    "/run",     "tmpfs",    MS_NOSUID | MS_NODEV,             "mode=0755", false },
+        { "tmpfs",    "/tmp",     "tmpfs",    MS_NOSUID | MS_NODEV,             "mode=1777", false },
+        /* Before the plan is built: systemd-stub's variables are evidence of
+         * a UKI boot (src/usi-mode.h). sysfs shows the directory on EFI only. */
+        { "efivarfs", "/sys/firmware/efi/efivars", "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true },
 };
 
 /* Signals nobody should be able to stop the boot with. A handler that does
@@ -62,6 +66,8 @@ static bool is_mount_point(const char *path) {
 
 /* Returns 0 or a negative errno; nothing can be logged yet for the first ones. */
 static int mount_api_fs(const struct api_fs *m) {
+        if (m->if_present && access(m->target, F_OK) < 0)
+                return 0;
         if (mkdir(m->target, 0755) < 0 && errno != EEXIST)
                 return -errno;
         if (is_mount_point(m->target))

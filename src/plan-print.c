@@ -191,6 +191,14 @@ int plan_print_text(const struct plan *p, FILE *f) {
         if (r < 0)
                 return r;
 
+        if (p->usi_mode) {
+                fputs("USI mode: on (every volume not declared `encrypted: no` is accepted only as LUKS2), because:\n", f);
+                for (size_t i = 0; i < p->usi_evidence.n; i++)
+                        fprintf(f, "  - %s\n", p->usi_evidence.v[i]);
+        } else
+                fputs("USI mode: off (no rd.immucore.uki, nothing in /.extra, no EFI variable of systemd-stub): "
+                      "a volume not declared encrypted may be LUKS2 or plain\n", f);
+
         fprintf(f, "TPM: %s; PCR signature searched in:", p->tpm_device);
         for (size_t i = 0; i < p->signatures.n; i++)
                 fprintf(f, " %s", p->signatures.v[i]);
@@ -198,7 +206,8 @@ int plan_print_text(const struct plan *p, FILE *f) {
         if (p->on_failure == ON_FAILURE_REBOOT)
                 fprintf(f, "On failure: reboot after %u s\n", p->reboot_delay_sec);
         else
-                fprintf(f, "On failure: %s\n", on_failure_to_string(p->on_failure));
+                fprintf(f, "On failure: %s%s\n", on_failure_to_string(p->on_failure),
+                        p->on_failure == ON_FAILURE_SHELL ? " (a trust-chain refusal halts instead)" : "");
         if (p->break_stage >= 0)
                 fprintf(f, "Break: a shell before stage %s\n", stage_to_string((enum stage) p->break_stage));
         fprintf(f, "Root: relocate %s, read-only %s\n", p->root_relocate ? "yes" : "no", p->root_read_only ? "yes" : "no");
@@ -271,6 +280,7 @@ struct json_object *plan_to_json(const struct plan *p) {
 
         json_object_object_add(o, "version", json_object_new_int(1));
         json_object_object_add(o, "usi_mode", json_object_new_boolean(p->usi_mode));
+        json_object_object_add(o, "usi_evidence", jstrv(&p->usi_evidence));
         json_object_object_add(o, "debug", json_object_new_boolean(p->debug));
 
         for (size_t i = 0; i < p->n_volumes; i++)

@@ -88,6 +88,7 @@ void plan_done(struct plan *p) {
         strv_clear(&p->init_args);
         strv_clear(&p->ext_cert_dirs);
         strv_clear(&p->notes);
+        strv_clear(&p->usi_evidence);
         *p = (struct plan) { .break_stage = -1 };
 }
 
@@ -563,14 +564,34 @@ static int build_extensions(const struct config *c, struct plan *p, const struct
         return 0;
 }
 
+/* Trust-chain rule 1: USI mode on the command line's word or the system's
+ * evidence, whichever there is; each reason is kept for `plan` and state.json. */
+static int build_usi_mode(const struct cmdline *cl, const strv *evidence, struct plan *p) {
+        int r;
+
+        if (cl->uki && (r = strv_push(&p->usi_evidence, "rd.immucore.uki on the kernel command line")) < 0)
+                return r;
+        for (size_t i = 0; evidence && i < evidence->n; i++)
+                if ((r = strv_push(&p->usi_evidence, evidence->v[i])) < 0)
+                        return r;
+        p->usi_mode = p->usi_evidence.n > 0;
+        return 0;
+}
+
 int plan_build(const struct config *c, const struct cmdline *cl, struct plan *p, strv *errors) {
+        return plan_build_on(c, cl, NULL, p, errors);
+}
+
+int plan_build_on(const struct config *c, const struct cmdline *cl, const strv *usi_evidence, struct plan *p,
+                  strv *errors) {
         struct claims claims = {};
         size_t before = errors->n;
         int r;
 
         *p = (struct plan) { .break_stage = -1 };
         p->debug = cl->debug;
-        p->usi_mode = cl->uki;
+        if ((r = build_usi_mode(cl, usi_evidence, p)) < 0)
+                goto fail;
         p->root_relocate = c->root_relocate == 1;
         p->root_read_only = c->root_read_only == 1;
 

@@ -82,7 +82,8 @@ struct plan {
         unsigned reboot_delay_sec;
         int break_stage;                  /* -1: none */
         bool debug;
-        bool usi_mode;                    /* a UKI boot (rd.immucore.uki) */
+        bool usi_mode;                    /* a UKI boot: usi_evidence is not empty */
+        strv usi_evidence;                /* why: one sentence per kind (src/usi-mode.h) */
 
         /* extensions stage (src/sysext-boot.c) */
         bool ext_source[_EXT_SOURCE_MAX]; /* read, in enum order */
@@ -113,6 +114,10 @@ bool plan_volume_needs_crypt(const struct plan *p, const struct plan_volume *v);
  * colliding state names, ...) are appended to errors with the mark of the
  * value at fault; the plan is then not usable and -EINVAL is returned. */
 int plan_build(const struct config *c, const struct cmdline *cl, struct plan *p, strv *errors);
+/* The same with what the system shows of a UKI boot (usi_mode_evidence(),
+ * gathered by the caller: building the plan never looks at the system). */
+int plan_build_on(const struct config *c, const struct cmdline *cl, const strv *usi_evidence, struct plan *p,
+                  strv *errors);
 
 /* Kairos' state directory name for a persistent path: "/etc/ssh" -> "etc-ssh.bind". */
 int plan_state_name(const char *path, char **ret);

@@ -25,7 +25,14 @@ static void plan_of(const char *yaml, const char *cmdline, struct plan *p) {
 
 static enum resolve_result resolve(const struct plan *p, size_t vol, const struct probed *seen, size_t n,
                                    size_t *idx, enum match_kind *kind, char *why) {
-        return volume_resolve(p, &p->volumes[vol], seen, n, idx, kind, why, 2048);
+        struct resolve_out out = { .index = SIZE_MAX };
+        enum resolve_result r = volume_resolve(p, &p->volumes[vol], seen, n, &out);
+
+        *idx = out.index;
+        *kind = out.kind;
+        if (r == RESOLVE_REFUSED)
+                snprintf(why, 2048, "%s", out.why);
+        return r;
 }
 
 static void test_plain_fs_label_found(void **state) {
@@ -169,6 +176,53 @@ static void test_uuid_case_insensitive(void **state) {
         assert_false(probed_matches(&d, &m));
 }
 
+/* A device that turns up after the volume was found is a duplicate when it
+ * carries what the volume's matches look for; the found device itself, or
+ * another label, or (pinned) another UUID, is not. */
+static void test_late_duplicate(void **state) {
+        struct plan p;
+        struct probed found = dev("/dev/vda1", CONTENT_LUKS2, "crypto_LUKS", "COS_OEM", "u1", "oem");
+        struct probed copy = dev("/dev/vdb", CONTENT_LUKS2, "crypto_LUKS", "COS_OEM", "u1", NULL);
+        struct probed other = dev("/dev/vdc", CONTENT_FS, "ext4", "DATA", "u9", NULL);
+        struct probed gpt = dev("/dev/vdd1", CONTENT_NONE, NULL, NULL, NULL, "oem");
+        struct resolve_out out;
+
+        plan_of(NULL, NULL, &p);
+        assert_false(volume_duplicate(&p.volumes[0], &found, &found, &out));
+        assert_false(volume_duplicate(&p.volumes[0], &found, &other, &out));
+        assert_true(volume_duplicate(&p.volumes[0], &found, &copy, &out));
+        assert_string_equal(out.device, "/dev/vda1 and /dev/vdb (volume oem)");
+        assert_non_null(strstr(out.why, "two devices match it, /dev/vda1 (LUKS2 label COS_OEM"));
+        assert_non_null(strstr(out.why, "and /dev/vdb (LUKS2 label COS_OEM"));
+        /* An empty partition named like the volume's GPT fallback counts too. */
+        assert_true(volume_duplicate(&p.volumes[0], &found, &gpt, &out));
+        plan_done(&p);
+
+        /* Pinned: only the UUID counts, and a header copy carries it. */
+        plan_of("volumes:\n  - name: oem\n    match: { uuid: u1 }\n", NULL, &p);
+        assert_false(volume_duplicate(&p.volumes[0], &found, &other, &out));
+        assert_true(volume_duplicate(&p.volumes[0], &found, &copy, &out));
+        plan_done(&p);
+}
+
+/* rd.usi.shell opens a shell after an ordinary failure, never after a
+ * trust-chain refusal (PCR 11 still unseals then); a reboot stays. */
+static void test_refusal_gets_no_shell(void **state) {
+        struct plan p;
+        struct boot b = { .failed_stage = -1 };
+
+        plan_of(NULL, "rd.usi.shell", &p);
+        assert_int_equal(p.on_failure, ON_FAILURE_SHELL);
+        assert_int_equal(boot_failure_action(&p, &b), ON_FAILURE_SHELL);
+        b.refused = true;
+        assert_int_equal(boot_failure_action(&p, &b), ON_FAILURE_HALT);
+        plan_done(&p);
+        plan_of(NULL, "rd.immucore.rebootonfailure", &p);
+        assert_int_equal(boot_failure_action(&p, &b), ON_FAILURE_REBOOT);
+        plan_done(&p);
+        assert_int_equal(boot_failure_action(NULL, &b), ON_FAILURE_HALT);
+}
+
 static int run(const char *cmd) {
         int s = system(cmd);
         return WIFEXITED(s) ? WEXITSTATUS(s) : -1;
@@ -251,6 +305,8 @@ int main(void) {
                 cmocka_unit_test(test_luks1_and_others_refused),
                 cmocka_unit_test(test_not_encrypted_luks_refused),
                 cmocka_unit_test(test_uuid_case_insensitive),
+                cmocka_unit_test(test_late_duplicate),
+                cmocka_unit_test(test_refusal_gets_no_shell),
                 cmocka_unit_test(test_probe_image_file),
                 cmocka_unit_test(test_gpt_image_partitions),
         };

@@ -1,5 +1,7 @@
 # A disk without the persistent partition: the boot waits for COS_PERSISTENT
-# until its timeout (rd.usi.timeout=5 here), then fails naming it.
+# until its timeout (rd.usi.timeout=5 here), then fails naming it. The
+# failure shell (rd.usi.shell) comes only after leave-initrd: /oem was
+# unsealed, and with PCR 11 still signed a root shell could unseal it again.
 describe="no persistent partition: fails after its timeout, naming COS_PERSISTENT"
 
 scenario() {
@@ -27,6 +29,13 @@ scenario() {
         *) fail "failure.log device does not name COS_PERSISTENT: $FLOG_DEVICE" ;;
         esac
         case $FLOG_REASON in *COS_PERSISTENT*) ;; *) fail "failure.log reason does not name COS_PERSISTENT: $FLOG_REASON" ;; esac
+        send 'echo USI-PCR11=$(tr A-F a-f < /sys/class/tpm/tpm0/pcr-sha256/11)'
+        wait_console 'USI-PCR11=[0-9a-f]' 20 || { boot_stop; fail "the failure shell did not answer"; return 1; }
+        expect_eq "PCR 11 in the failure shell" \
+                "$(grep -a -m1 '^USI-PCR11=' "$W/shell.console" | tr -d '\r' | cut -d= -f2)" "$(pcr11_expected nopersist leave-initrd)"
+        send 'echo USI-UNSEAL=$(/usr/lib/usi-test/unseal-after | grep -c "^unsealed ")'
+        wait_console 'USI-UNSEAL=[0-9]' 60 || { boot_stop; fail "the unseal attempt did not finish"; return 1; }
+        expect_eq "volumes the failure shell could unseal" "$(grep -a -m1 '^USI-UNSEAL=' "$W/shell.console" | tr -d '\r' | cut -d= -f2)" 0
         send 'poweroff -f'
         wait_console 'reboot: Power down' 15 || fail "the shell did not power off"
         boot_stop
