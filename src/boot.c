@@ -438,7 +438,6 @@ static int leave_initrd(const struct plan *p, struct boot *b) {
         /* PCR 15 first: the volume keys of every pass, in plan order. */
         if (b->handoff && (r = pcr15_measure_boot(p, b)) >= 0)
                 r = measure(p, b, "leave-initrd");
-        b->left_initrd = r >= 0;
         unlock_release(b);
         /* Is the PCR 11 value the final OS gets still signed? */
         if (r >= 0 && b->handoff && boot_measures(p, b))
@@ -633,6 +632,8 @@ static void failure_report(const struct plan *p, const struct boot *b) {
  * comes before leave-initrd, with PCR 11 still at the signed value, so a
  * shell (root, with the planted disk attached) could unseal every volume's
  * key. A reboot gives nobody anything and stays as configured. */
+#define FAILURE_SHELL_WORD "usi-init-failure-shell"
+
 enum on_failure boot_failure_action(const struct plan *p, const struct boot *b) {
         enum on_failure f = p ? p->on_failure : ON_FAILURE_HALT;
 
@@ -649,11 +650,12 @@ static void failure_action(const struct plan *p, struct boot *b) {
                 log_error("a trust-chain refusal gets no shell, whatever rd.usi.shell or allow_shell say; halting");
         switch (f) {
         case ON_FAILURE_SHELL:
-                /* Nor does any shell see PCR 11 at the signed value: with it a
-                 * root shell could unseal every key. leave-initrd first, unless
-                 * the boot got past it; when that cannot be measured, halt. */
+                /* Nor does any shell see PCR 11 at a signed value, before
+                 * leave-initrd or after it (signatures may cover the later
+                 * phases, as Kairos' do): a word no phase path contains goes
+                 * in first, as Talos locks its own. No measurement, no shell. */
                 unlock_release(b);
-                if (b->left_initrd || measure(p, b, "leave-initrd") >= 0)
+                if (measure(p, b, FAILURE_SHELL_WORD) >= 0)
                         execl("/bin/sh", "/bin/sh", (char *) NULL);
                 break;
         case ON_FAILURE_REBOOT: {

@@ -124,7 +124,6 @@ struct boot {
         bool pid1;
         enum boot_pass pass;
         bool break_done;                /* rd.usi.break shell already given */
-        bool left_initrd;               /* past leave-initrd: PCR 11 no longer unseals */
         uint64_t start_usec;            /* CLOCK_MONOTONIC at start */
         uint64_t start_realtime_usec;   /* CLOCK_REALTIME at start, for state.json */
 

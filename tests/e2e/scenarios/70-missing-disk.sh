@@ -1,7 +1,8 @@
 # A disk without the persistent partition: the boot waits for COS_PERSISTENT
 # until its timeout (rd.usi.timeout=5 here), then fails naming it. The
-# failure shell (rd.usi.shell) comes only after leave-initrd: /oem was
-# unsealed, and with PCR 11 still signed a root shell could unseal it again.
+# failure shell (rd.usi.shell) comes only after PCR 11 was extended with
+# usi-init-failure-shell: /oem was unsealed, and with PCR 11 still signed a
+# root shell could unseal it again.
 describe="no persistent partition: fails after its timeout, naming COS_PERSISTENT"
 
 scenario() {
@@ -31,8 +32,11 @@ scenario() {
         case $FLOG_REASON in *COS_PERSISTENT*) ;; *) fail "failure.log reason does not name COS_PERSISTENT: $FLOG_REASON" ;; esac
         send 'echo USI-PCR11=$(tr A-F a-f < /sys/class/tpm/tpm0/pcr-sha256/11)'
         wait_console 'USI-PCR11=[0-9a-f]' 20 || { boot_stop; fail "the failure shell did not answer"; return 1; }
+        # enter-initrd's value extended with sha256("usi-init-failure-shell").
+        local lock; lock=$( (pcr11_expected nopersist enter-initrd; printf '%s' usi-init-failure-shell | sha256sum | cut -c1-64) |
+                tr -d '\n' | xxd -r -p | sha256sum | cut -c1-64)
         expect_eq "PCR 11 in the failure shell" \
-                "$(grep -a -m1 '^USI-PCR11=' "$W/shell.console" | tr -d '\r' | cut -d= -f2)" "$(pcr11_expected nopersist leave-initrd)"
+                "$(grep -a -m1 '^USI-PCR11=' "$W/shell.console" | tr -d '\r' | cut -d= -f2)" "$lock"
         send 'echo USI-UNSEAL=$(/usr/lib/usi-test/unseal-after | grep -c "^unsealed ")'
         wait_console 'USI-UNSEAL=[0-9]' 60 || { boot_stop; fail "the unseal attempt did not finish"; return 1; }
         expect_eq "volumes the failure shell could unseal" "$(grep -a -m1 '^USI-UNSEAL=' "$W/shell.console" | tr -d '\r' | cut -d= -f2)" 0
