@@ -628,10 +628,10 @@ static void failure_report(const struct plan *p, const struct boot *b) {
                 log_warn("cannot write %s/run/usi-init/%s", b->root, FAILURE_LOG);
 }
 
-/* Trust-chain refusals halt even where a shell is allowed: the refusal
- * comes before leave-initrd, with PCR 11 still at the signed value, so a
- * shell (root, with the planted disk attached) could unseal every volume's
- * key. A reboot gives nobody anything and stays as configured. */
+/* Trust-chain refusals halt even where a shell is allowed: most come before
+ * leave-initrd, with PCR 11 still at the signed value, and every one means
+ * the machine is in the hands of whoever planted the disk; a root shell
+ * would serve them. A reboot gives nobody anything and stays as configured. */
 #define FAILURE_SHELL_WORD "usi-init-failure-shell"
 
 enum on_failure boot_failure_action(const struct plan *p, const struct boot *b) {
