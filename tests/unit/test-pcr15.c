@@ -272,12 +272,72 @@ static void test_extend_swtpm(void **state) {
         free(b.pcr15);
 }
 
+/* The boot's extends follow the plan's volume order, not the order the
+ * volumes were opened in (here: persistent first), over one connection;
+ * a TPM that is not there fails the boot with a sentence naming PCR 15. */
+static void test_measure_boot_order(void **state) {
+        struct swtpm *s = *state;
+        _cleanup_secret_ struct secret *k = test_key();
+        struct plan_volume vols[2] = { { .name = (char *) "oem" }, { .name = (char *) "persistent" } };
+        struct plan p = { .volumes = vols, .n_volumes = 2, .measure_volume_keys = true, .break_stage = -1 };
+        struct boot b = { .root = "", .root_fd = -1, .failed_stage = -1, .handoff = true };
+        char tcti[] = "swtpm:path=/nonexistent/usi-pcr15-socket";
+
+        if (!s)
+                skip();
+        p.tpm_device = s->tcti;
+        /* a swtpm TCTI is not the machine's own TPM: measured without PID 1 */
+        assert_true(pcr15_wanted(&p, &b));
+        for (size_t i = 0; i < 2; i++) {
+                struct boot_volume *bv = boot_volume_get(&b, vols[1 - i].name);
+                assert_non_null(bv);
+                assert_non_null(bv->dev.devnode = strdup("/dev/vdx"));
+                assert_non_null(bv->pcr15 = malloc(sizeof(*bv->pcr15)));
+                k->data[0] = (uint8_t) i;
+                assert_int_equal(pcr15_digests_compute(k, bv->name, UUID, bv->pcr15), 0);
+        }
+        assert_int_equal(pcr15_measure_boot(&p, &b), 0);
+        assert_non_null(b.tpm);
+        assert_true(b.n_pcr15 >= 2);
+        assert_string_equal(b.pcr15[0].description, "cryptsetup:oem:0b6b1cf5-46c5-4b2c-9e05-4a1c3a6e2f11");
+        assert_string_equal(b.pcr15[b.n_pcr15 - 1].description,
+                            "cryptsetup:persistent:0b6b1cf5-46c5-4b2c-9e05-4a1c3a6e2f11");
+        /* measured once: nothing is left to extend */
+        assert_null(b.volumes[0].pcr15);
+        assert_null(b.volumes[1].pcr15);
+        size_t n = b.n_pcr15;
+        assert_int_equal(pcr15_measure_boot(&p, &b), 0);
+        assert_int_equal(b.n_pcr15, n);
+        boot_done(&b);
+
+        /* no TPM */
+        b = (struct boot) { .root = "", .root_fd = -1, .failed_stage = -1, .handoff = true };
+        p.tpm_device = tcti;
+        struct boot_volume *bv = boot_volume_get(&b, "oem");
+        assert_non_null(bv->pcr15 = calloc(1, sizeof(*bv->pcr15)));
+        assert_true(pcr15_measure_boot(&p, &b) < 0);
+        assert_true(b.failed);
+        assert_non_null(strstr(b.failure, "cannot measure the volume keys into PCR 15"));
+        boot_done(&b);
+
+        /* off by config, or a --no-handoff run, or the host's own TPM: not wanted */
+        p.measure_volume_keys = false;
+        assert_false(pcr15_wanted(&p, &b));
+        p.measure_volume_keys = true;
+        b.handoff = false;
+        assert_false(pcr15_wanted(&p, &b));
+        b.handoff = true;
+        p.tpm_device = (char *) "device:/dev/tpmrm0";
+        assert_false(pcr15_wanted(&p, &b));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_description),
                 cmocka_unit_test(test_digests),
                 cmocka_unit_test(test_changed_since_enrollment),
                 cmocka_unit_test_setup_teardown(test_extend_swtpm, swtpm_up, swtpm_down),
+                cmocka_unit_test_setup_teardown(test_measure_boot_order, swtpm_up, swtpm_down),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
