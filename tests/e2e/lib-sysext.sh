@@ -69,12 +69,51 @@ sx_initrd() {
 }
 
 # sx_uki INITRD OUT [build-uki args]: a UKI whose command line reports the
-# merge (tests/e2e/guest/sysext).
+# merge (tests/e2e/guest/sysext); SX_CMDLINE is its command line.
+SX_CMDLINE="$E2E_CMDLINE rd.usi.insecure usi.run=sysext"
 sx_uki() {
         local initrd=$1 out=$2; shift 2
         "$TOP/initrd/build-uki" --out "$USI_OUT" --initrd "$initrd" --output "$out" \
-                --cmdline "$E2E_CMDLINE rd.usi.insecure usi.run=sysext" "$@" >>"$W/build.log" 2>&1 ||
+                --cmdline "$SX_CMDLINE" "$@" >>"$W/build.log" 2>&1 ||
                 { fail "build-uki failed: $(tail -n1 "$W/build.log")"; return 1; }
+}
+
+# sx_esp OUT UKI [make-esp args]: an ESP with systemd-boot starting UKI
+# through the entry active.conf (the Kairos active state).
+sx_esp() {
+        local out=$1 uki=$2; shift 2
+        "$TOP/initrd/make-esp" --uki "$uki" --entry active --output "$out" "$@" >>"$W/build.log" 2>&1 ||
+                { fail "make-esp failed: $(tail -n1 "$W/build.log")"; return 1; }
+}
+
+# sx_five_boot: one boot, shared by the scenarios that need it (sysext and
+# sysext-bench): five signed images next to the UKI, with the anchor built
+# into the initrd. Its console, report and state.json are copied into $W as
+# boot "node".
+SX_FIVE="one two three four five"
+sx_five_boot() {
+        local d=$E2E_OUT/fixtures/sysext-five n args=''
+        if [ ! -e "$d/.done" ]; then
+                fixture_kernel && fixture_disk e2e || return 1
+                for n in $SX_FIVE; do
+                        sx_image signed "$n" sysext || return 1
+                        args="$args --sysext $SX/$n.raw"
+                done
+                rm -rf "$d"
+                mkdir -p "$d"
+                # The helpers build and boot in $W: the fixture's directory.
+                local w=$W r=0
+                W=$d
+                sx_initrd "$W/initrd.img" && sx_uki "$W/initrd.img" "$W/node.efi" &&
+                        sx_esp "$W/esp.img" "$W/node.efi" $args &&
+                        boot_node_to_final node "$(disk_dir e2e)" --esp "$W/esp.img" \
+                                --disk-snapshot "$(disk_dir e2e)/disk.img" || r=1
+                W=$w
+                [ $r = 0 ] || return 1
+                touch "$d/.done"
+        fi
+        cp -a "$d/node.console" "$d/node.res" "$W/"
+        BOOT=node
 }
 
 # sx_run KEY: the value of "KEY=value" in the last boot's sysext report.
@@ -102,4 +141,24 @@ sx_judge_systemd() {
         expect_eq "the final OS's PID 1" "$(sx_run pid1)" /usr/lib/systemd/systemd
         expect_eq "/ shared in the final OS" "$(sx_run root_shared)" yes
         expect_eq "systemd-sysext.service" "$(sx_run service)" "active success"
+}
+
+# sx_state_ext: one line per image state.json's extensions list records,
+# "FILE accepted NAME" or "FILE rejected REASON" (FILE: the base name).
+sx_state_ext() {
+        python3 - "$W/$BOOT.res/state.json" <<'PY' 2>/dev/null
+import json, os, sys
+j = json.load(open(sys.argv[1]))
+for e in j.get("extensions", []):
+    f = os.path.basename(e.get("path", ""))
+    if e.get("name"):
+        print(f, "accepted", e["name"])
+    else:
+        print(f, "rejected", e.get("reason", ""))
+PY
+}
+
+# sx_stage_result: the extensions stage's result in state.json.
+sx_stage_result() {
+        json_get "$W/$BOOT.res/state.json" "[x for x in j['stages'] if x['name'] == 'extensions'][0]['result']"
 }
