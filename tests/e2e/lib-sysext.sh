@@ -143,18 +143,16 @@ sx_judge_systemd() {
         expect_eq "systemd-sysext.service" "$(sx_run service)" "active success"
 }
 
-# sx_state_ext: one line per image state.json's extensions list records,
+# sx_state_ext: one line per image state.json's extensions record lists,
 # "FILE accepted NAME" or "FILE rejected REASON" (FILE: the base name).
 sx_state_ext() {
         python3 - "$W/$BOOT.res/state.json" <<'PY' 2>/dev/null
 import json, os, sys
-j = json.load(open(sys.argv[1]))
-for e in j.get("extensions", []):
-    f = os.path.basename(e.get("path", ""))
-    if e.get("name"):
-        print(f, "accepted", e["name"])
-    else:
-        print(f, "rejected", e.get("reason", ""))
+x = json.load(open(sys.argv[1])).get("extensions", {})
+for e in x.get("accepted", []):
+    print(os.path.basename(e["path"]), "accepted", e["name"])
+for e in x.get("rejected", []):
+    print(os.path.basename(e["path"]), "rejected", e["reason"])
 PY
 }
 
