@@ -136,6 +136,7 @@ int boot_init(struct boot *b, const struct boot_options *o) {
                 .cmdline = o->cmdline,
                 .signatures = &o->signatures,
                 .handoff = o->handoff,
+                .measure_volume_keys = o->measure_volume_keys,
                 .pid1 = o->pid1,
                 .efivars_dir = o->efivars,
                 .failed_stage = -1,
@@ -435,8 +436,9 @@ int stage_handoff(const struct plan *p, struct boot *b) {
 static int leave_initrd(const struct plan *p, struct boot *b) {
         int r = 0;
 
-        /* PCR 15 first: the volume keys of every pass, in plan order. */
-        if (b->handoff && (r = pcr15_measure_boot(p, b)) >= 0)
+        /* PCR 15 first: the volume keys of every pass, in plan order (when
+         * the unlock stage kept their digests: pcr15_wanted()). */
+        if ((r = pcr15_measure_boot(p, b)) >= 0 && b->handoff)
                 r = measure(p, b, "leave-initrd");
         unlock_release(b);
         /* Is the PCR 11 value the final OS gets still signed? */

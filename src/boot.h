@@ -121,6 +121,7 @@ struct boot {
         char *root_buf;                 /* owns root: the canonical path */
         strv usi_evidence;              /* of a UKI boot, under root (src/usi-mode.h) */
         bool handoff;                   /* false with --no-handoff */
+        bool measure_volume_keys;       /* --measure-volume-keys: PCR 15 without a hand-off */
         bool pid1;
         enum boot_pass pass;
         bool break_done;                /* rd.usi.break shell already given */
@@ -243,6 +244,9 @@ uint64_t boot_elapsed_ms(const struct boot *b);
 struct boot_options {
         const char *root;               /* NULL or "" for / */
         bool handoff;
+        bool measure_volume_keys;       /* PCR 15 also with --no-handoff, into this machine's
+                                         * TPM: a systemd initrd's service, whose systemd
+                                         * measures leave-initrd after usi-init is done */
         bool pid1;
         strv config_files;
         const char *cmdline;

@@ -8,7 +8,7 @@
 
 static void boot_help(void) {
         printf("usage: usi-init boot [--root DIR] [--no-handoff] [--config FILE]... [--cmdline STRING | --cmdline-file FILE]\n"
-               "                     [--state-file FILE] [--signature FILE]... [--efivars DIR]\n"
+               "                     [--state-file FILE] [--signature FILE]... [--efivars DIR] [--measure-volume-keys]\n"
                "Run the boot pipeline: find, unlock and mount the volumes, build the\n"
                "ephemeral overlays and the persistent bind mounts, then exec the init.\n"
                "With --root every path is under DIR (for tests and debugging; needs\n"
@@ -18,11 +18,14 @@ static void boot_help(void) {
                "--efivars DIR: read the EFI variables (SecureBoot, LoaderEntrySelected, PK, KEK,\n"
                "db, ...) from DIR, one NAME-GUID file each as efivarfs shows them, instead of\n"
                "the firmware's (none are read with --root otherwise); for tests and replays.\n"
+               "--measure-volume-keys: extend PCR 15 with the volume keys (tpm.measure_volume_keys)\n"
+               "also with --no-handoff, into this machine's TPM: for a systemd initrd's service.\n"
                "Exit 0 on success, 1 when a stage failed, 2 on a bad configuration.\n");
 }
 
 int cmd_boot(int argc, char **argv) {
-        enum { ARG_NO_HANDOFF = 0x100, ARG_CMDLINE_FILE, ARG_STATE_FILE, ARG_SIGNATURE, ARG_EFIVARS };
+        enum { ARG_NO_HANDOFF = 0x100, ARG_CMDLINE_FILE, ARG_STATE_FILE, ARG_SIGNATURE, ARG_EFIVARS,
+               ARG_MEASURE_VOLUME_KEYS };
         static const struct option opts[] = {
                 { "root",         required_argument, NULL, 'r' },
                 { "config",       required_argument, NULL, 'c' },
@@ -32,6 +35,7 @@ int cmd_boot(int argc, char **argv) {
                 { "no-handoff",   no_argument,       NULL, ARG_NO_HANDOFF },
                 { "signature",    required_argument, NULL, ARG_SIGNATURE },
                 { "efivars",      required_argument, NULL, ARG_EFIVARS },
+                { "measure-volume-keys", no_argument, NULL, ARG_MEASURE_VOLUME_KEYS },
                 { "help",         no_argument,       NULL, 'h' },
                 {}
         };
@@ -79,6 +83,9 @@ int cmd_boot(int argc, char **argv) {
                         break;
                 case ARG_NO_HANDOFF:
                         o.handoff = false;
+                        break;
+                case ARG_MEASURE_VOLUME_KEYS:
+                        o.measure_volume_keys = true;
                         break;
                 case 'h':
                         boot_help();

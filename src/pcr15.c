@@ -162,7 +162,7 @@ int pcr15_changed_since_enrollment(const struct tpm2_token *t, TPMI_ALG_HASH ban
 /* ---- the boot ------------------------------------------------------------- */
 
 bool pcr15_wanted(const struct plan *p, const struct boot *b) {
-        return p->measure_volume_keys && b->handoff && boot_may_extend(p, b);
+        return p->measure_volume_keys && ((b->handoff && boot_may_extend(p, b)) || b->measure_volume_keys);
 }
 
 static int measure_volume(struct tpm2_ctx *tpm, const struct plan_volume *v, struct boot *b,

@@ -71,8 +71,9 @@ int pcr15_changed_since_enrollment(const struct tpm2_token *t, TPMI_ALG_HASH ban
 
 /* ---- the boot ------------------------------------------------------------- */
 
-/* Does this boot measure the volume keys? tpm.measure_volume_keys, a boot
- * that hands off, and a TPM the boot may extend (boot_may_extend()). The
+/* Does this boot measure the volume keys? tpm.measure_volume_keys, and a
+ * boot that hands off with a TPM it may extend (boot_may_extend()), or a
+ * `boot --measure-volume-keys` (the service of a systemd initrd). The
  * unlock stage then keeps each opened volume's digests in
  * boot_volume.pcr15. */
 bool pcr15_wanted(const struct plan *p, const struct boot *b);

@@ -329,6 +329,12 @@ static void test_measure_boot_order(void **state) {
         b.handoff = true;
         p.tpm_device = (char *) "device:/dev/tpmrm0";
         assert_false(pcr15_wanted(&p, &b));
+        /* a systemd initrd's service: no hand-off, this machine's TPM, asked for */
+        b.handoff = false;
+        b.measure_volume_keys = true;
+        assert_true(pcr15_wanted(&p, &b));
+        p.measure_volume_keys = false;
+        assert_false(pcr15_wanted(&p, &b));
 }
 
 int main(void) {
