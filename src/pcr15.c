@@ -193,6 +193,12 @@ int pcr15_measure_boot(const struct plan *p, struct boot *b) {
         if (!any)
                 return 0;
         r = boot_tpm(p, b, &tpm, &why);
+        /* No TPM at all (the volumes opened by passphrase or key file, the
+         * connection the unlock stage keeps is not there): no TPM key can be
+         * unsealed later either, so there is nothing to latch. Any other
+         * failure fails the boot. */
+        if (r == -ENODEV)
+                return boot_warn(b, "volume keys not measured into PCR %d: %s", PCR15_PCR, strempty(why));
         if (r < 0)
                 return boot_fail(b, r, "cannot measure the volume keys into PCR %d: %s; not booting on", PCR15_PCR,
                                  strempty(why));

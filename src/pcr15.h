@@ -80,5 +80,7 @@ bool pcr15_wanted(const struct plan *p, const struct boot *b);
 
 /* Right before leave-initrd: extend PCR 15 for every opened volume that has
  * digests, in plan order, over the boot's TPM connection (opened here if
- * none is). Fails the boot (boot_fail) with the volume and the reason. */
+ * none is). No TPM at all is a warning (nothing can be unsealed to latch);
+ * any other failure fails the boot (boot_fail) with the volume and the
+ * reason. */
 int pcr15_measure_boot(const struct plan *p, struct boot *b);

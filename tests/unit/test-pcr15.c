@@ -310,14 +310,26 @@ static void test_measure_boot_order(void **state) {
         assert_int_equal(b.n_pcr15, n);
         boot_done(&b);
 
-        /* no TPM */
+        /* no TPM at all (a passphrase boot): a warning, nothing to latch */
         b = (struct boot) { .root = "", .root_fd = -1, .failed_stage = -1, .handoff = true };
         p.tpm_device = tcti;
         struct boot_volume *bv = boot_volume_get(&b, "oem");
         assert_non_null(bv->pcr15 = calloc(1, sizeof(*bv->pcr15)));
+        assert_int_equal(pcr15_measure_boot(&p, &b), 0);
+        assert_false(b.failed);
+        assert_int_equal(b.warnings.n, 1);
+        assert_non_null(strstr(b.warnings.v[0], "volume keys not measured into PCR 15: no TPM"));
+        boot_done(&b);
+
+        /* a TPM that refuses the extend (no HMAC for its banks) fails the boot, naming the volume */
+        b = (struct boot) { .root = "", .root_fd = -1, .failed_stage = -1, .handoff = true };
+        p.tpm_device = s->tcti;
+        bv = boot_volume_get(&b, "oem");
+        assert_non_null(bv->dev.devnode = strdup("/dev/vdx"));
+        assert_non_null(bv->pcr15 = calloc(1, sizeof(*bv->pcr15)));
         assert_true(pcr15_measure_boot(&p, &b) < 0);
         assert_true(b.failed);
-        assert_non_null(strstr(b.failure, "cannot measure the volume keys into PCR 15"));
+        assert_non_null(strstr(b.failure, "volume oem: cannot measure the volume key of /dev/vdx into PCR 15: no HMAC for the"));
         boot_done(&b);
 
         /* off by config, or a --no-handoff run, or the host's own TPM: not wanted */
