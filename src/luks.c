@@ -227,18 +227,18 @@ static void activate_job(struct luks_job *j) {
         j->result = activate(j->cd, j->name, j->key->keyslot, j->key->pass, j->measure, &j->why);
 }
 
-/* The HMACs a child computed come back through a pipe: plain data, no key. */
+/* The HMACs a child computed come back through a pipe: plain data, no key;
+ * the child has exited, so the read ends at EOF. */
 static int read_measure(int fd, struct pcr15_digests *d) {
-        size_t got = 0;
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = read_full_fd(fd, sizeof(*d), &buf, &len);
 
-        while (got < sizeof(*d)) {
-                ssize_t n = read(fd, (uint8_t *) d + got, sizeof(*d) - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return n < 0 ? -errno : -EPIPE;
-                got += (size_t) n;
-        }
+        if (r < 0)
+                return r;
+        if (len != sizeof(*d))
+                return -EPIPE;
+        memcpy(d, buf, sizeof(*d));
         return 0;
 }
 
