@@ -103,8 +103,23 @@ static int measure_volume_keys_action(const struct plan *p, action_cb cb, void *
 
         for (size_t i = 0; i < p->n_volumes; i++)
                 join(names, sizeof names, ", ", p->volumes[i].name);
-        return emit(cb, ud, STAGE_HANDOFF, "measure", "volume-keys",
-                    "measure the key of each opened volume into PCR 15, in this order: %s", names);
+        return emit(cb, ud, STAGE_UNLOCK, "measure", "volume-keys",
+                    "after the last unlock, measure the key of each opened volume into PCR 15, in this order: %s",
+                    names);
+}
+
+/* What closes the keys: PCR 15, then leave-initrd (which the window audit
+ * follows). */
+static int close_keys_actions(const struct plan *p, action_cb cb, void *ud) {
+        int r;
+
+        if (p->measure_volume_keys && (r = measure_volume_keys_action(p, cb, ud)) < 0)
+                return r;
+        if (p->measure_phases && (r = emit(cb, ud, STAGE_UNLOCK, "measure", "leave-initrd",
+                                           "measure leave-initrd into PCR 11, then report whether the keys "
+                                           "could still be unsealed after the hand-off")) < 0)
+                return r;
+        return 0;
 }
 
 static int plan_actions(const struct plan *p, action_cb cb, void *ud) {
@@ -113,6 +128,14 @@ static int plan_actions(const struct plan *p, action_cb cb, void *ud) {
         if (p->measure_phases && (r = emit(cb, ud, STAGE_EARLY, "measure", "enter-initrd",
                                            "measure enter-initrd into PCR 11")) < 0)
                 return r;
+
+        /* The boot measures PCR 15 and leave-initrd right after the last
+         * unlock (boot.c leave_initrd()), not at the hand-off: the plan
+         * lists them there so that it says when the keys close. */
+        size_t last_unlock = p->n_volumes;
+        for (size_t i = 0; i < p->n_volumes; i++)
+                if (p->volumes[i].encrypted != ENCRYPTION_NO)
+                        last_unlock = i;
 
         for (size_t i = 0; i < p->n_volumes; i++) {
                 const struct plan_volume *v = &p->volumes[i];
@@ -127,6 +150,8 @@ static int plan_actions(const struct plan *p, action_cb cb, void *ud) {
                 if (v->encrypted != ENCRYPTION_NO &&
                     (r = emit(cb, ud, STAGE_UNLOCK, "unlock", v->name, "unlock %s as /dev/mapper/%s with %s (accepts %s)",
                               v->name, v->name, u, accepts(p, v))) < 0)
+                        return r;
+                if (i == last_unlock && (r = close_keys_actions(p, cb, ud)) < 0)
                         return r;
                 if (v->mount &&
                     (r = emit(cb, ud, STAGE_MOUNTS, "mount", v->name, "mount %s on %s (type %s, options %s)",
@@ -156,10 +181,7 @@ static int plan_actions(const struct plan *p, action_cb cb, void *ud) {
         if ((r = extension_actions(p, cb, ud)) < 0)
                 return r;
 
-        if (p->measure_volume_keys && (r = measure_volume_keys_action(p, cb, ud)) < 0)
-                return r;
-        if (p->measure_phases && (r = emit(cb, ud, STAGE_HANDOFF, "measure", "leave-initrd",
-                                           "measure leave-initrd into PCR 11")) < 0)
+        if (last_unlock == p->n_volumes && (r = close_keys_actions(p, cb, ud)) < 0)
                 return r;
 
         char inits[2048] = "";

@@ -285,11 +285,19 @@ static void test_json(void **state) {
         assert_string_equal(json_object_get_string(json_object_object_get(v, "state_dir")), "/usr/local/.state");
         assert_int_equal(json_object_array_length(json_object_object_get(v, "entries")), ELEMENTSOF(kairos_paths));
         assert_true(json_object_object_get_ex(o, "actions", &v));
-        /* enter-initrd, 2 x (find, unlock, mount), reload-config, tmpfs, 3 overlays, binds,
-         * 2 extension sources + trust + stage, volume keys (PCR 15), leave-initrd, exec */
-        assert_int_equal(json_object_array_length(v), 1 + 6 + 1 + 1 + 3 + ELEMENTSOF(kairos_paths) + 4 + 3);
-        assert_string_equal(json_object_get_string(json_object_object_get(
-                json_object_array_get_idx(v, json_object_array_length(v) - 3), "subject")), "volume-keys");
+        /* enter-initrd, 2 x (find, unlock, mount), reload-config, volume keys (PCR 15) and
+         * leave-initrd after the last unlock, tmpfs, 3 overlays, binds,
+         * 2 extension sources + trust + stage, exec */
+        assert_int_equal(json_object_array_length(v), 1 + 6 + 1 + 2 + 1 + 3 + ELEMENTSOF(kairos_paths) + 4 + 1);
+        /* enter-initrd, find oem, unlock oem, mount oem, reload, find persistent, unlock persistent */
+        assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 6), "subject")),
+                            "persistent");
+        assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 7), "subject")),
+                            "volume-keys");
+        assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 8), "subject")),
+                            "leave-initrd");
+        assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 9), "action")),
+                            "mount");
         assert_true(json_object_get_boolean(json_object_object_get(json_object_object_get(o, "tpm"),
                                                                    "measure_volume_keys")));
         assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 0), "action")), "measure");
