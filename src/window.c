@@ -113,6 +113,9 @@ int window_token_now(struct tpm2_ctx *c, const struct tpm2_token *t, json_object
 
         *ret = WINDOW_CLOSED;
         if (t->pubkey_pcr_mask) {
+                /* No signature file: nothing can authorize its signed PCRs. */
+                if (!sig)
+                        return 0;
                 r = pcrsig_key_from_pem(t->pubkey_pem, t->pubkey_pem_size, &key, why);
                 if (r >= 0)
                         r = tpm2_pcr_read(c, bank, t->pubkey_pcr_mask, values, why);
@@ -200,18 +203,26 @@ void window_audit(const struct plan *p, struct boot *b) {
         r = tpm2_open(unlock_tcti(p), &tpm, &why);
         if (r >= 0)
                 r = measure_signed_now(tpm, (const char *const *) paths.v, &path, &why);
-        if (r == -ENOENT) {
-                record(b, false, NULL, "no PCR signature file: nothing is signed");
-                return;
-        }
-        if (r < 0) {
+        /* -ENOENT from measure_signed_now(): no signature file. */
+        if (!tpm || (r < 0 && r != -ENOENT)) {
                 (void) boot_warn(b, "hand-off: cannot check whether PCR %d is still signed: %s", MEASURE_PCR_PHASE,
                                  strempty(why));
                 return;
         }
-        if (r == 0) {
-                record(b, false, path, "PCR %d after leave-initrd is not signed in %s", MEASURE_PCR_PHASE, path);
-                log_info("hand-off: %s: the keys are sealed from here on", b->window.reason);
+        if (r <= 0) {
+                /* Nothing signed from here on, but a token bound to literal
+                 * PCRs alone needs no signature: does one still unseal? */
+                judge_volumes(tpm, b, NULL, &w);
+                if (w.verdict == WINDOW_OPEN) {
+                        record(b, true, r == 0 ? path : NULL, "volume %s (token %d) is bound to literal PCRs only, "
+                               "which still hold their sealed values", w.volume, w.token);
+                        (void) boot_warn(b, "hand-off: %s: the final OS, and whoever roots it, can unseal the volume "
+                                         "keys again; %s", b->window.reason, WINDOW_LITERAL_REMEDY);
+                } else if (r == 0) {
+                        record(b, false, path, "PCR %d after leave-initrd is not signed in %s", MEASURE_PCR_PHASE, path);
+                        log_info("hand-off: %s: the keys are sealed from here on", b->window.reason);
+                } else
+                        record(b, false, NULL, "no PCR signature file: nothing is signed");
                 return;
         }
         /* Signed by some key: whose, and does a token of this boot's

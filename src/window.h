@@ -75,6 +75,10 @@ int window_token_now(struct tpm2_ctx *c, const struct tpm2_token *t, struct json
  * (b->pcr11_base). Never fails the boot: without it only the explanation
  * of a signature file loses its phase names. */
 void window_record_base(const struct plan *p, struct boot *b);
+/* A token with literal PCRs only stays unsealable while they do not move. */
+#define WINDOW_LITERAL_REMEDY \
+        "enroll it with the signed PCR 11 policy and PCR 15: systemd-cryptenroll --tpm2-public-key-pcrs=11 --tpm2-pcrs=15"
+
 /* The boot, right after leave-initrd: is PCR 11 still signed for a token
  * of this boot's volumes? A warning with the remedy when it is; recorded in
  * b->window (state.json "handoff_window") either way. Never fails the boot. */
