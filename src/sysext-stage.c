@@ -165,6 +165,7 @@ int sysext_stage_image(const struct sysext_source *s, const struct sysext_anchor
         char pd[FD_PATH_MAX], ph[FD_PATH_MAX];
         uint64_t t0 = now_us(), t1, t2;
         const char *path = s->path;
+        struct stat st;
         int r;
 
         r = sysext_name_from_path(path, &img.name, &img.kind, why);
@@ -172,13 +173,19 @@ int sysext_stage_image(const struct sysext_source *s, const struct sysext_anchor
                 return r;
         if (s->confext)
                 img.kind = SYSEXT_KIND_CONFEXT;
-        src = openat(s->dir_fd, s->file, (consume ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO or device planted under an image's name must
+         * not hold the boot in open(); only a regular file goes on. */
+        src = openat(s->dir_fd, s->file, (consume ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (src < 0 && consume && (errno == EACCES || errno == EROFS))
-                src = openat(s->dir_fd, s->file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+                src = openat(s->dir_fd, s->file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (src < 0) {
                 /* Never through a symlink: in a writable directory it could
                  * aim the hole punching of --consume at another file. */
                 r = why_set(why, errno, errno == ELOOP ? "is a symlink; name the image itself" : "cannot open: %m");
+                goto out;
+        }
+        if (fstat(src, &st) < 0 || !S_ISREG(st.st_mode)) {
+                r = why_set(why, EINVAL, "is not a regular file");
                 goto out;
         }
         if (!(flags & SYSEXT_STAGE_CHECK_ONLY) && (r = already_staged(dir_fd, img.name, why)) < 0)

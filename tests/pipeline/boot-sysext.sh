@@ -37,6 +37,9 @@ cp "$T/img/good.raw" "$K/extensions/common/com.raw"
 cp "$T/img/good.raw" "$K/extensions/lnk.raw"
 ln -s /var/lib/kairos/extensions/lnk.raw "$K/extensions/active/lnk.raw"
 ln -s /etc/shadow "$K/extensions/active/evil.raw"
+# A FIFO under an image's name, enabled by a link: open() must not wait on it.
+mkfifo "$K/extensions/fifo.raw"
+ln -s /var/lib/kairos/extensions/fifo.raw "$K/extensions/active/fifo.raw"
 cp "$T/img/plain.raw" "$K/extensions/active/unsigned.raw"
 cp "$T/img/good.raw" "$K/confexts/active/cfg.raw"
 truncate -s 64M "$T/persistent.img"
@@ -89,7 +92,7 @@ boot_in() {
 	_r=$1 _o=$2 _e=$3
 	shift 3
 	pl_ns "
-		\"\$USI_INIT\" boot --root $_r --no-handoff --efivars $_e --config $T/plain.yaml \
+		timeout 120 \"\$USI_INIT\" boot --root $_r --no-handoff --efivars $_e --config $T/plain.yaml \
 			--cmdline 'rd.immucore.uki rd.usi.timeout=5' $* >$_o 2>&1; echo \$? >$_o.rc
 		cp $_r/run/usi-init/state.json $_o.state 2>/dev/null
 		(cd $_r/run && ls extensions confexts verity.d 2>/dev/null) >$_o.run
@@ -136,14 +139,15 @@ check "unsigned: rejected, not a GPT" match 'GPT' "$(reason "$T/a" unsigned.raw)
 diag "foreign: $(reason "$T/a" foreign.raw)" "changed: $(reason "$T/a" changed.raw)" "unsigned: $(reason "$T/a" unsigned.raw)"
 check "a symlink out of the Kairos directory is not followed" grep -q "active/evil.raw skipped" "$T/a"
 check "the second act.raw (active/) is refused: the stub's came first" match 'already staged' "$(reason "$T/a" act.raw)"
-check "  exactly four rejected" test "$(js "$T/a" 'len(s["extensions"]["rejected"])')" = 4
+check "a FIFO under an image's name: rejected, not waited on" match 'not a regular file' "$(reason "$T/a" fifo.raw)"
+check "  exactly five rejected" test "$(js "$T/a" 'len(s["extensions"]["rejected"])')" = 5
 check "each rejected image has a one-line reason on the console" \
-	test "$(grep -c 'extensions: .*: rejected: ' "$T/a")" = 4
+	test "$(grep -c 'extensions: .*: rejected: ' "$T/a")" = 5
 check "the stub's images are consumed (deleted from /.extra/sysext)" test -z "$(ls -A "$R/.extra/sysext")"
 check "the persistent images stay where they are" grep -qx act.raw "$T/a.kept"
 check "state.json: the stage's time in ms" test "$(js "$T/a" 's["extensions"]["ms"] >= 0')" = true
 check "usi-init status shows the staged and the rejected images" \
-	sh -c "grep -q '^Extensions: 6 staged, 4 rejected' $T/a.status && grep -q 'rejected .*foreign.raw (stub): ' $T/a.status"
+	sh -c "grep -q '^Extensions: 6 staged, 5 rejected' $T/a.status && grep -q 'rejected .*foreign.raw (stub): ' $T/a.status"
 
 # passive.conf: passive/ and common/, not active/.
 root "$R"
@@ -179,7 +183,7 @@ rm -r "$R/usr/lib/verity.d"
 boot_in "$R" "$T/x" "$T/ev-active"
 check "no anchor: the boot succeeds" test "$(cat "$T/x.rc")" = 0
 check "  nothing staged, no /run/verity.d" test ! -s "$T/x.run"
-check "  the warning says why" grep -q "extensions: no trust anchor (no certificate in /usr/lib/verity.d/\*.crt, /etc/verity.d/\*.crt; none in EFI PK, KEK or db): none of the 10 images is staged" "$T/x"
+check "  the warning says why" grep -q "extensions: no trust anchor (no certificate in /usr/lib/verity.d/\*.crt, /etc/verity.d/\*.crt; none in EFI PK, KEK or db): none of the 11 images is staged" "$T/x"
 check "  and is in state.json" match 'no trust anchor' "$(js "$T/x" 's["warnings"]')"
 check "  every image rejected for it" \
 	test "$(js "$T/x" 'set(e["reason"] for e in s["extensions"]["rejected"])')" = "{'no trust anchor'}"
