@@ -150,7 +150,7 @@ static void unlock_all_tpm2(struct volume *v, size_t n, const struct unlock_cli 
                 return;
         }
         for (size_t i = 0; i < n; i++) {
-                if (luks_load(v[i].path, &v[i].cd, &v[i].why) < 0)
+                if (luks_load(v[i].path, NULL, &v[i].cd, &v[i].why) < 0)
                         continue;
                 if (luks_count_tpm2_tokens(v[i].cd) == 0) {
                         why_set(&v[i].why, ENOENT, "no systemd-tpm2 token");

@@ -3,10 +3,13 @@
 #include <fcntl.h>
 #include <libcryptsetup.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "luks-header.h"
 #include "luks.h"
 #include "pcr15.h"
 
@@ -19,17 +22,42 @@ static void crypt_log_cb(int level, const char *msg, void *usrptr) {
         log_debug("cryptsetup: %.*s", (int) n, msg);
 }
 
-int luks_load(const char *path, struct crypt_device **ret, char **why) {
+/* The two metadata copies and at most every keyslot's area (LUKS2 has 32). */
+#define HEADER_RANGES_MAX 33
+/* What a header copy may take in memory: LUKS2 allows 4 MiB headers and
+ * 128 MiB of keyslots, but only the areas in use are copied. */
+#define HEADER_COPY_MAX (UINT64_C(2) * 4 * 1024 * 1024 + UINT64_C(128) * 1024 * 1024)
+#define FD_PATH_PREFIX "/proc/self/fd/"
+
+static int copy_range(int from, int to, const struct luks_header_range *rg) {
+        char buf[64 * 1024];
+
+        for (uint64_t done = 0; done < rg->size;) {
+                size_t want = rg->size - done < sizeof(buf) ? (size_t) (rg->size - done) : sizeof(buf);
+                ssize_t n = pread(from, buf, want, (off_t) (rg->offset + done));
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return -EIO;  /* the device ends inside its own header */
+                if (pwrite(to, buf, (size_t) n, (off_t) (rg->offset + done)) != n)
+                        return errno ? -errno : -EIO;
+                done += (uint64_t) n;
+        }
+        return 0;
+}
+
+/* A first look through libcryptsetup, only to learn the header's sizes and
+ * which keyslot areas to copy; nothing it read is trusted or used after. */
+static int header_probe(const char *path, uint64_t *ret_end, struct luks_header_range *ranges, int *ret_n,
+                        char **why) {
         struct crypt_device *cd = NULL;
+        const char *json = NULL;
+        uint64_t md = 0, ks = 0;
         int r;
 
-        crypt_set_log_callback(NULL, crypt_log_cb, NULL);
-        /* The token JSON is read here; systemd's own token plugin is never
-         * loaded into this process (nor validates the tokens for us). */
-        crypt_token_external_disable();
-        /* libcryptsetup says "block device required" for a missing file. */
-        if (access(path, F_OK) < 0)
-                return why_set(why, errno, "cannot open: %s", strerror(errno));
         r = crypt_init(&cd, path);
         if (r < 0)
                 return why_set(why, r, "cannot open: %s", strerror(-r));
@@ -44,11 +72,111 @@ int luks_load(const char *path, struct crypt_device **ret, char **why) {
                 crypt_free(cd);
                 return -EMEDIUMTYPE;
         }
+        r = crypt_get_metadata_size(cd, &md, &ks);
+        if (r >= 0 && (md == 0 || 2 * md + ks > HEADER_COPY_MAX))
+                r = -EFBIG;
+        if (r >= 0)
+                r = crypt_dump_json(cd, &json, 0);
+        if (r >= 0)
+                r = luks_header_ranges(json, md, ks, ranges, HEADER_RANGES_MAX);
+        crypt_free(cd);
+        if (r < 0)
+                return why_set(why, r, "cannot read the LUKS2 header's size: %s", strerror(-r));
+        *ret_n = r;
+        *ret_end = 2 * md + ks;
+        return 0;
+}
+
+/* Read the header once into memory (a sealed memfd): the metadata copies
+ * and the keyslot areas in use, at their own offsets. */
+static int header_copy(const char *path, int *ret, char **why) {
+        struct luks_header_range ranges[HEADER_RANGES_MAX];
+        _cleanup_close_ int fd = -1, mfd = -1;
+        struct stat st;
+        uint64_t end = 0;
+        int n = 0, r;
+
+        /* Non-blocking and no final symlink: the CLI's IMAGE argument may
+         * name anything; only a block device or an image file is read. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+                return why_set(why, errno, "cannot open: %s", strerror(errno));
+        if (fstat(fd, &st) < 0)
+                return why_set(why, errno, "cannot open: %s", strerror(errno));
+        if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
+                return why_set(why, ENOTBLK, "neither a block device nor an image file: refusing");
+        r = header_probe(path, &end, ranges, &n, why);
+        if (r < 0)
+                return r;
+        mfd = memfd_create("luks2-header", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (mfd < 0 || ftruncate(mfd, (off_t) end) < 0)
+                return why_set(why, errno, "cannot hold the LUKS2 header in memory: %s", strerror(errno));
+        for (int i = 0; i < n; i++)
+                if ((r = copy_range(fd, mfd, &ranges[i])) < 0)
+                        return why_set(why, r, "cannot read the LUKS2 header: %s", strerror(-r));
+        *ret = TAKE_FD(mfd);
+        return 0;
+}
+
+int luks_load(const char *path, const char *const *ciphers, struct crypt_device **ret, char **why) {
+        struct crypt_device *cd = NULL;
+        _cleanup_close_ int mfd = -1;
+        char hdr[sizeof(FD_PATH_PREFIX) + 12];
+        const char *json = NULL;
+        int r;
+
+        crypt_set_log_callback(NULL, crypt_log_cb, NULL);
+        /* The token JSON is read here; systemd's own token plugin is never
+         * loaded into this process (nor validates the tokens for us). */
+        crypt_token_external_disable();
+        r = header_copy(path, &mfd, why);
+        if (r < 0)
+                return r;
+        /* The copy is the header from now on (a detached header over the
+         * device's data): what is checked below is what gets opened, even
+         * from a device that would answer a second read differently. */
+        snprintf(hdr, sizeof(hdr), FD_PATH_PREFIX "%d", mfd);
+        r = crypt_init_data_device(&cd, hdr, path);
+        if (r < 0)
+                return why_set(why, r, "cannot open: %s", strerror(-r));
+        crypt_set_log_callback(cd, crypt_log_cb, NULL);
+        r = crypt_load(cd, CRYPT_LUKS2, NULL);
+        if (r >= 0)
+                r = crypt_dump_json(cd, &json, 0);
+        if (r < 0) {
+                crypt_free(cd);
+                return why_set(why, r == -EINVAL ? EMEDIUMTYPE : r, "no LUKS2 header in the copy read (%s)",
+                               strerror(-r));
+        }
+        r = luks_header_check(json, ciphers, why);
+        if (r >= 0 && crypt_get_volume_key_size(cd) < 32)
+                r = why_set(why, LUKS_HEADER_REFUSED, "LUKS2 volume key is shorter than 256 bits");
+        /* Nothing, in this process or a child, changes the copy after it
+         * was judged. */
+        if (r >= 0 && fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+                r = why_set(why, errno, "cannot seal the LUKS2 header copy: %s", strerror(errno));
+        if (r < 0) {
+                crypt_free(cd);
+                if (r == -LUKS_HEADER_REFUSED && why && *why)
+                        why_set(why, r, "%s: refused", *why);
+                return r;
+        }
+        TAKE_FD(mfd);   /* closed by luks_free(), with the context */
         *ret = cd;
         return 0;
 }
 
 void luks_free(struct crypt_device *cd) {
+        const char *md = cd ? crypt_get_metadata_device_name(cd) : NULL;
+        const char *s = md ? startswith(md, FD_PATH_PREFIX) : NULL;
+        unsigned fd;
+
+        /* The memfd that holds the header copy goes with its context. */
+        if (s && crypt_header_is_detached(cd) > 0 && safe_atou(s, &fd) >= 0) {
+                crypt_free(cd);
+                close((int) fd);
+                return;
+        }
         crypt_free(cd);
 }
 

@@ -11,9 +11,13 @@ struct pcr15_digests;
  * name == NULL nothing is activated: the key is only checked against its
  * keyslot, which needs no device-mapper. */
 
-/* Load the header; refuses anything that is not LUKS2 with a reason that
- * says what was found. */
-int luks_load(const char *path, struct crypt_device **ret, char **why);
+/* Load the header into memory, judge that copy (src/luks-header.h) and
+ * return a context that opens the device through it, as a detached header.
+ * Anything that is not LUKS2 is refused with a reason that says what was
+ * found. ciphers: the allow-list (NULL-terminated; NULL: the default). A header
+ * the rules of src/luks-header.h refuse fails with -LUKS_HEADER_REFUSED and
+ * *why naming the field ("LUKS2 data segment 0 uses cipher_null-ecb: refused"). */
+int luks_load(const char *path, const char *const *ciphers, struct crypt_device **ret, char **why);
 void luks_free(struct crypt_device *cd);
 static inline void luks_freep(struct crypt_device **cd) { luks_free(*cd); }
 #define _cleanup_luks_ __attribute__((cleanup(luks_freep)))

@@ -120,6 +120,8 @@ struct json_object *state_to_json(const struct plan *p, const struct boot *b) {
                 json_object_object_add(o, "failed_stage",
                                        jstr(b->failed_stage >= 0 ? stage_to_string((enum stage) b->failed_stage) : "configuration"));
                 json_object_object_add(o, "failure", jstr(b->failure));
+                /* A trust-chain refusal: halted, never a shell. */
+                json_object_object_add(o, "refused", json_object_new_boolean(b->refused));
         }
         json_object_object_add(o, "root", jstr(b->root[0] ? b->root : "/"));
         json_object_object_add(o, "started_at_us", json_object_new_uint64(b->start_realtime_usec));

@@ -9,6 +9,7 @@
 
 #include "devices.h"
 #include "log.h"
+#include "luks-header.h"
 #include "luks.h"
 #include "pcr15.h"
 #include "unlock.h"
@@ -327,7 +328,6 @@ struct tpm_job {
 
 static void tpm_jobs_free(struct tpm_job *t, size_t n) {
         for (size_t i = 0; i < n; i++) {
-                luks_free(t[i].cd);
                 luks_key_done(&t[i].key);
         }
         free(t);
@@ -337,7 +337,7 @@ static void tpm_jobs_free(struct tpm_job *t, size_t n) {
  * TPM; then all the keyslots opened at once, so the volumes' PBKDF2 work
  * overlaps instead of adding up. */
 static int run_tpm_steps(const struct plan *p, struct boot *b, const struct unlock_step *steps, size_t n,
-                         struct attempt *att, struct tpm_open *o) {
+                         struct crypt_device **cds, struct attempt *att, struct tpm_open *o) {
         struct tpm_job *t = calloc(n + 1, sizeof(*t));
         _cleanup_free_ struct luks_job *jobs = calloc(n + 1, sizeof(*jobs));
         size_t n_t = 0, n_tpm = 0;
@@ -363,15 +363,15 @@ static int run_tpm_steps(const struct plan *p, struct boot *b, const struct unlo
                         r = -ENOMEM;
                         break;
                 }
-                *j = (struct tpm_job) { .volume = steps[i].volume, .key = { .token = -1, .keyslot = -1 } };
-                r = luks_load(bv->dev.devnode, &j->cd, &why);
-                if (r >= 0)
-                        r = unseal_tpm2(p, b, j->cd, o, last, &j->key, &why);
+                *j = (struct tpm_job) { .volume = steps[i].volume, .cd = cds[steps[i].volume],
+                                        .key = { .token = -1, .keyslot = -1 } };
+                if (!j->cd)
+                        continue;  /* its header could not be read: the reason is recorded */
+                r = unseal_tpm2(p, b, j->cd, o, last, &j->key, &why);
                 if (r == -ENOMEM)
                         break;
                 if (r < 0) {
                         failed_step(v, bv, UNLOCK_TPM2, why, &att[steps[i].volume]);
-                        luks_free(j->cd);
                         luks_key_done(&j->key);
                         r = 0;
                         continue;
@@ -401,11 +401,11 @@ static int run_tpm_steps(const struct plan *p, struct boot *b, const struct unlo
 
 /* The fallbacks, one by one: they may ask a person. */
 static int run_fallback_steps(const struct plan *p, struct boot *b, const struct unlock_step *steps, size_t n,
-                              struct attempt *att) {
+                              struct crypt_device **cds, struct attempt *att) {
         for (size_t i = 0; i < n; i++) {
                 const struct plan_volume *v = &p->volumes[steps[i].volume];
                 struct boot_volume *bv = boot_volume_get(b, v->name);
-                _cleanup_luks_ struct crypt_device *cd = NULL;
+                struct crypt_device *cd = cds[steps[i].volume];
                 _cleanup_free_ char *why = NULL;
                 struct luks_result res;
                 struct pcr15_digests pcr15, *measure = pcr15_wanted(p, b) ? &pcr15 : NULL;
@@ -413,21 +413,19 @@ static int run_fallback_steps(const struct plan *p, struct boot *b, const struct
 
                 if (!bv)
                         return -ENOMEM;
-                if (bv->opened || steps[i].method == UNLOCK_TPM2)
+                if (bv->opened || steps[i].method == UNLOCK_TPM2 || !cd)
                         continue;
-                r = luks_load(bv->dev.devnode, &cd, &why);
-                if (r >= 0)
-                        switch (steps[i].method) {
-                        case UNLOCK_KEYFILE:
-                                r = try_keyfile(b, v, cd, measure, &res, &why);
-                                break;
-                        case UNLOCK_RECOVERY_KEY:
-                        case UNLOCK_PASSPHRASE:
-                                r = try_prompt(v, steps[i].method, bv, cd, measure, &res, &why);
-                                break;
-                        default:
-                                r = why_set(&why, EINVAL, "unknown unlock method");
-                        }
+                switch (steps[i].method) {
+                case UNLOCK_KEYFILE:
+                        r = try_keyfile(b, v, cd, measure, &res, &why);
+                        break;
+                case UNLOCK_RECOVERY_KEY:
+                case UNLOCK_PASSPHRASE:
+                        r = try_prompt(v, steps[i].method, bv, cd, measure, &res, &why);
+                        break;
+                default:
+                        r = why_set(&why, EINVAL, "unknown unlock method");
+                }
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
@@ -441,8 +439,35 @@ static int run_fallback_steps(const struct plan *p, struct boot *b, const struct
         return 0;
 }
 
+/* Every header of this pass is read and judged before any key is tried
+ * (trust-chain rule 4), so a rewritten header stops the boot before the TPM
+ * unseals anything, for this volume or another. A header that cannot be
+ * read at all leaves the volume locked with the reason recorded. */
+static int load_headers(const struct plan *p, struct boot *b, struct crypt_device **cds, struct attempt *att) {
+        for (size_t i = 0; i < p->n_volumes; i++) {
+                const struct plan_volume *v = &p->volumes[i];
+                struct boot_volume *bv;
+                _cleanup_free_ char *why = NULL;
+                int r;
+
+                if (!eligible(p, b, v) || v->n_unlock == 0)
+                        continue;
+                if (!(bv = boot_volume_get(b, v->name)))
+                        return -ENOMEM;
+                r = luks_load(bv->dev.devnode, NULL, &cds[i], &why);
+                if (r == -LUKS_HEADER_REFUSED)
+                        return boot_refuse(b, bv->dev.devnode, "%s: %s", bv->dev.devnode, strempty(why));
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        failed_step(v, bv, v->unlock[0], why, &att[i]);
+        }
+        return 0;
+}
+
 int stage_unlock(const struct plan *p, struct boot *b) {
         _cleanup_free_ struct unlock_step *steps = NULL;
+        struct crypt_device **cds;
         struct attempt *att;
         struct tpm_open o = {};
         size_t n;
@@ -452,11 +477,20 @@ int stage_unlock(const struct plan *p, struct boot *b) {
         if (r < 0)
                 return r;
         att = calloc(p->n_volumes + 1, sizeof(*att));
-        if (!att)
+        cds = calloc(p->n_volumes + 1, sizeof(*cds));
+        if (!att || !cds) {
+                free(att);
+                free(cds);
                 return -ENOMEM;
-        r = run_tpm_steps(p, b, steps, n, att, &o);
+        }
+        r = load_headers(p, b, cds, att);
         if (r >= 0)
-                r = run_fallback_steps(p, b, steps, n, att);
+                r = run_tpm_steps(p, b, steps, n, cds, att, &o);
+        if (r >= 0)
+                r = run_fallback_steps(p, b, steps, n, cds, att);
+        for (size_t i = 0; i < p->n_volumes; i++)
+                luks_free(cds[i]);
+        free(cds);
 
         /* What stayed locked: a required volume fails the boot, an optional
          * one is left unmounted (never mounted raw). */

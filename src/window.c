@@ -161,7 +161,7 @@ static void judge_volumes(struct tpm2_ctx *tpm, const struct boot *b, json_objec
                 _cleanup_luks_ struct crypt_device *cd = NULL;
                 _cleanup_free_ char *why = NULL;
 
-                if (!bv->found || bv->dev.content != CONTENT_LUKS2 || luks_load(bv->dev.devnode, &cd, &why) < 0)
+                if (!bv->found || bv->dev.content != CONTENT_LUKS2 || luks_load(bv->dev.devnode, NULL, &cd, &why) < 0)
                         continue;
                 for (int id = 0; id < crypt_token_max(CRYPT_LUKS2); id++) {
                         struct tpm2_token t;
@@ -374,7 +374,7 @@ static int explain_image(FILE *out, const char *image, json_object *sig, const s
         char detail[512] = "no systemd-tpm2 token", d[512];
         int r;
 
-        r = luks_load(image, &cd, &why);
+        r = luks_load(image, NULL, &cd, &why);
         if (r < 0)
                 return log_error("%s: %s", image, strempty(why)), r;
         for (int id = 0; id < crypt_token_max(CRYPT_LUKS2); id++) {

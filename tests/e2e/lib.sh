@@ -302,6 +302,17 @@ expect_halted() {
         wait_console 'reboot: System halted|reboot: Power down' 15 || fail "the node did not halt after the failure"
 }
 
+# expect_refusal_halt: after a trust-chain refusal's banner, typed input
+# gets no shell (a shell would answer; input alone is echoed unevaluated),
+# the node halts saying why, and the final OS never ran.
+expect_refusal_halt() {
+        send 'echo USI-SHELL-$((6 * 7))'
+        expect_halted
+        ! grep -aq 'USI-SHELL-42' "$W/$BOOT.console" || fail "$BOOT: a shell answered after the refusal"
+        expect_console 'trust-chain refusal gets no shell' "why no shell was opened"
+        ! grep -aq '^USI-REPORT-BEGIN' "$W/$BOOT.console" || fail "$BOOT: the final OS ran"
+}
+
 # failure_log_in_shell: in the failure shell on the console, print
 # /run/usi-init/failure.log; sets FLOG_STAGE, FLOG_DEVICE, FLOG_REASON and
 # FLOG_BANNER (its first line) from it.

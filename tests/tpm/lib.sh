@@ -198,3 +198,16 @@ helper_seal() {
 
 # The systemd ECC/RSA primary templates, made with tpm2-tools.
 PRIMARY_ATTRS="restricted|decrypt|fixedtpm|fixedparent|sensitivedataorigin|userwithauth"
+
+# signed_tpm: the usual start of a test: a TPM whose PCR 11 holds the test
+# UKI's sections and enter-initrd, a signing key "sign" and its signature
+# of that phase in $T/sig.json; $S is the --signature option for it.
+signed_tpm() {
+	swtpm_start tpm
+	make_uki
+	make_key sign
+	check "systemd-measure signs the enter-initrd phase" sign sign "$T/sig.json"
+	replay_sections
+	"$USI_INIT" measure --tpm2-device="$TCTI" enter-initrd
+	S=--signature=$T/sig.json
+}
