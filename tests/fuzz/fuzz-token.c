@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: the systemd-tpm2 token parser (LUKS2 header JSON is
- * outside input), its PEM key, and the PCR signature file matcher. */
+ * outside input), its PEM key, the PCR signature file matcher, and the
+ * rules a whole LUKS2 header's JSON must keep (src/luks-header.h). */
 #include <json-c/json.h>
 #include <stdint.h>
 
+#include "luks-header.h"
 #include "pcrsig.h"
 #include "token.h"
 
@@ -17,6 +19,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         if (!s)
                 return 0;
+        {
+                struct luks_header_range r[4];
+                (void) luks_header_check(s, NULL, &why);
+                (void) luks_header_ranges(s, 16384, 1u << 20, r, ELEMENTSOF(r));
+        }
         if (tpm2_token_parse(s, &t, &why) >= 0) {
                 struct pcrsig_key key;
                 (void) tpm2_token_supported(&t, &why);
