@@ -130,6 +130,20 @@ replay_sections() {
 	done
 }
 
+# signed_node: the fixture most tests start from. A started swtpm ($TCTI),
+# the UKI sections, key pair "sign" and its enter-initrd signature in
+# $T/sig.json (one TAP check), PCR 11 as systemd-stub and usi-init leave it
+# before the unseal; $S is the option that names the signature.
+signed_node() {
+	swtpm_start tpm
+	make_uki
+	make_key sign
+	check "systemd-measure signs the enter-initrd phase" sign sign "$T/sig.json"
+	replay_sections
+	"$USI_INIT" measure --tpm2-device="$TCTI" enter-initrd
+	S=--signature=$T/sig.json
+}
+
 pcr_value() { tt tpm2_pcrread "$1:$2" | sed -n 's/^ *[0-9]*: 0x//p' | tr 'A-F' 'a-f'; }
 
 # unlock ARGS...: run usi-init unlock --check on $TCTI; output in $OUT, rc in $RC.

@@ -4,13 +4,7 @@
 . "$top_srcdir/tests/tpm/lib.sh"
 tpm_require
 
-swtpm_start tpm
-make_uki
-make_key sign
-check "systemd-measure signs the enter-initrd phase" sign sign "$T/sig.json"
-replay_sections
-"$USI_INIT" measure --tpm2-device="$TCTI" enter-initrd
-S=--signature=$T/sig.json
+signed_node
 make_image "$T/img"
 check "systemd-cryptenroll enrols a signed PCR 11 token" enroll "$T/img" sign --tpm2-pcrs=
 cryptsetup token export --token-id 0 "$T/img" > "$T/good.json"

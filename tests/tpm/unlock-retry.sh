@@ -8,12 +8,7 @@ BUMP=$top_builddir/tests/tpm/libtss2-tcti-pcrbump.so.0
 [ -e "$BUMP" ] || skip_all "$BUMP not built (make check builds it)"
 ls /usr/lib/*/libtss2-tcti-pcap.so.0 >/dev/null 2>&1 || skip_all "libtss2-tcti-pcap0 not installed"
 
-swtpm_start tpm
-make_uki
-make_key sign
-check "systemd-measure signs the enter-initrd phase" sign sign "$T/sig.json"
-replay_sections
-"$USI_INIT" measure --tpm2-device="$TCTI" enter-initrd
+signed_node
 make_image "$T/img"
 check "systemd-cryptenroll enrols a signed PCR 11 token" enroll "$T/img" sign --tpm2-pcrs=
 

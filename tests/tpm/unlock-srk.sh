@@ -6,13 +6,7 @@
 tpm_require tpm2_create tpm2_createprimary tpm2_evictcontrol tpm2_readpublic
 SRK=0x81000001
 
-swtpm_start tpm
-make_uki
-make_key sign
-check "systemd-measure signs the enter-initrd phase" sign sign "$T/sig.json"
-replay_sections
-"$USI_INIT" measure --tpm2-device="$TCTI" enter-initrd
-S=--signature=$T/sig.json
+signed_node
 
 # systemd's ECC template made persistent: same seed, same key.
 tt tpm2_createprimary -Q -C o -g sha256 -G ecc256:null:aes128cfb -a "$PRIMARY_ATTRS" -c "$T/p.ctx"

@@ -9,12 +9,7 @@ tpm_require tpm2_create tpm2_createprimary
 [ -e /usr/lib/x86_64-linux-gnu/libtss2-tcti-pcap.so.0 ] || ls /usr/lib/*/libtss2-tcti-pcap.so.0 >/dev/null 2>&1 ||
 	skip_all "libtss2-tcti-pcap0 not installed"
 
-swtpm_start tpm
-make_uki
-make_key sign
-check "systemd-measure signs the enter-initrd phase" sign sign "$T/sig.json"
-replay_sections
-"$USI_INIT" measure --tpm2-device="$TCTI" enter-initrd
+signed_node
 make_image "$T/a"
 make_image "$T/b"
 check "volume a enrolled" enroll "$T/a" sign --tpm2-pcrs=

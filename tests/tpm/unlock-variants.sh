@@ -5,13 +5,7 @@
 . "$top_srcdir/tests/tpm/lib.sh"
 tpm_require tpm2_create tpm2_createprimary tpm2_dictionarylockout
 
-swtpm_start tpm
-make_uki
-make_key sign
-check "systemd-measure signs the enter-initrd phase" sign sign "$T/sig.json"
-replay_sections
-"$USI_INIT" measure --tpm2-device="$TCTI" enter-initrd
-S=--signature=$T/sig.json
+signed_node
 
 # Signed PCR 11 plus literal PCR 7.
 make_image "$T/pcr7"
