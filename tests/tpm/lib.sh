@@ -144,6 +144,14 @@ signed_node() {
 	S=--signature=$T/sig.json
 }
 
+# commands_are PCAP: the TPM commands recorded in PCAP (pcap-count.py) are
+# exactly the "NAME N" lines on stdin, in any order; the difference is shown.
+commands_are() {
+	sort > "$T/want.sorted"
+	python3 "$top_srcdir/tests/tpm/pcap-count.py" "$1" | sort > "$T/count.sorted"
+	diff "$T/want.sorted" "$T/count.sorted"
+}
+
 pcr_value() { tt tpm2_pcrread "$1:$2" | sed -n 's/^ *[0-9]*: 0x//p' | tr 'A-F' 'a-f'; }
 
 # unlock ARGS...: run usi-init unlock --check on $TCTI; output in $OUT, rc in $RC.
