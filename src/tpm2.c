@@ -405,7 +405,8 @@ static int start_session(struct tpm2_ctx *c, ESYS_TR salt_key, TPM2_SE type, ESY
 }
 
 /* The one session of the run, for every volume: a policy session salted
- * with the first parent (one ECDH or RSA decryption in the TPM per boot).
+ * with the first parent (one ECDH or RSA decryption in the TPM per boot),
+ * which get_parent() only returns once the TPM showed it is its own.
  * Its salt keys the encryption of each Unseal response, so the secret never
  * crosses the bus in clear, and with a PIN the PolicyAuthValue HMAC, so a
  * short PIN cannot be guessed offline from a recording of the bus. A policy
