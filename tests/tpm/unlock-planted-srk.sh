@@ -131,6 +131,23 @@ check "no salt of the recording decrypts with the attacker's key" no_salts "$T/e
 check "the recording holds no unsealed secret" not_in_file "$T/evil.pcap" "$T/genuine.bin"
 check "the recording holds no passphrase" not_in_file "$T/evil.pcap" "$T/genuine.pass"
 
+# The same with an ECC key pair (the salt by ECDH, which the TPM accepts
+# from any point): refused on the same attributes.
+EVILEC=0x81000011
+openssl ecparam -name prime256v1 -genkey -noout -out "$T/evil-ec.pem" 2>/dev/null
+tt tpm2_import -Q -C $SRK -G ecc256:null:aes128cfb -i "$T/evil-ec.pem" \
+	-a "restricted|decrypt|userwithauth|sensitivedataorigin" -u "$T/ec.pub" -r "$T/ec.priv"
+tt tpm2_load -Q -C $SRK -u "$T/ec.pub" -r "$T/ec.priv" -c "$T/ec.ctx"
+tt tpm2_evictcontrol -Q -C o -c "$T/ec.ctx" $EVILEC
+tpm_flush
+tt tpm2_readpublic -Q -c $EVILEC -t "$T/evil-ec.tr"
+check "planted token 0 names an imported ECC key" plant ec $EVILEC "$T/evil-ec.tr"
+boot ec
+check "ECC: the genuine token still unlocks" expect_line "$T/ec.img: unlocked by token 1 (keyslot $slot)"
+check "ECC: the planted token is refused by name" expect_has \
+	"token 0: tpm2_srk names 0x81000011, which is not the TPM's storage key (not fixedTPM, not fixedParent): refused"
+check "ECC: no session is salted to the attacker's key" [ "$(sessions "$T/ec.pcap" $EVILEC)" = 0 ]
+
 # 2. The real SRK's handle with the attacker's public area: ESYS encrypts a
 # salt to the serialized public area, whatever key the handle holds.
 python3 -c 'import sys
