@@ -84,3 +84,10 @@ int tpm2_trust_srk(TPM2_HANDLE handle, const TPM2B_NAME *recorded, const TPM2B_P
                                hex_string(tpm_name->name, tpm_name->size, have));
         return 0;
 }
+
+int tpm2_trust_pin_object(const TPMT_PUBLIC *pub, char **why) {
+        if (pub->objectAttributes & TPMA_OBJECT_NODA)
+                return why_set(why, EPERM, "the sealed object is exempt from dictionary-attack protection (noDA), "
+                               "so the PIN is not tried on it: refused");
+        return 0;
+}

@@ -41,3 +41,11 @@ int tpm2_trust_srk_handle(TPM2_HANDLE handle, char **why);
  * "tpm2_srk names 0x81000010, which is not the TPM's storage key (not fixedTPM, not fixedParent): refused". */
 int tpm2_trust_srk(TPM2_HANDLE handle, const TPM2B_NAME *recorded, const TPM2B_PUBLIC *tpm_public,
                    const TPM2B_NAME *tpm_name, char **why);
+
+/* 0 when a PIN may be proven to the sealed object `pub`: the TPM counts
+ * each wrong proof toward its dictionary-attack lockout (no noDA). A
+ * planted PIN token's object with noDA would be an oracle that answers one
+ * guess per token and boot, unseen and unlimited (LUKS2 holds 32 tokens);
+ * with DA protection each guess costs the lockout that the genuine object
+ * has anyway. systemd seals PIN objects without noDA. Otherwise -EPERM. */
+int tpm2_trust_pin_object(const TPMT_PUBLIC *pub, char **why);

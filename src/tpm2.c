@@ -974,6 +974,8 @@ int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const struct tpm
                 return r;
         if (t->pin && !(a && a->pin))
                 return why_set(why, ENOKEY, "token needs a PIN and none was given");
+        if (t->pin && (r = tpm2_trust_pin_object(&t->public.publicArea, why)) < 0)
+                return r;
         if (!bank) {
                 r = best_bank(c, t->pcr_mask | t->pubkey_pcr_mask, &bank, why);
                 if (r < 0)

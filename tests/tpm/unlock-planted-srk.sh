@@ -9,8 +9,9 @@
 # out, and the genuine token must still unlock. The same with a PIN token
 # (the salt keys the PIN's HMAC), with a tpm2_srk whose handle is the real
 # SRK but whose serialized public area is the attacker's, and with handles
-# that are no persistent key. And a token whose policy fails never hands
-# its session to the next token.
+# that are no persistent key. A token whose policy fails never hands its
+# session to the next token, and a planted PIN object exempt from
+# dictionary-attack protection never gets the PIN.
 . "$top_srcdir/tests/tpm/lib.sh"
 tpm_require tpm2_create tpm2_createprimary tpm2_evictcontrol tpm2_readpublic tpm2_import tpm2_load \
 	tpm2_startauthsession xxd
@@ -79,12 +80,15 @@ check "control: a salt encrypted to the attacker's key is recovered from a recor
 # plant NAME PARENT SRK.tr [FIELD=JSON...]: token 0 of NAME.img, in front
 # of the genuine one (token 1, whose fields it copies): a sealed object the attacker made under PARENT, the
 # tpm2_srk bytes of SRK.tr, a policy hash no PCR value gives.
-# SRC (default img) is the image planted into.
+# SRC (default img) is the image planted into; ATTRS and CREATE change the
+# object's attributes and add tpm2_create options.
 plant() {
 	_img=$T/$1.img _parent=$2 _tr=$3; shift 3
 	cp "${SRC:-$T/img}" "$_img"
 	openssl rand 32 > "$T/junk.bin"
-	tt tpm2_create -Q -C "$_parent" -g sha256 -a userwithauth -i "$T/junk.bin" -r "$T/p.priv" -u "$T/p.pub" || return 1
+	# shellcheck disable=SC2086
+	tt tpm2_create -Q -C "$_parent" -g sha256 -a "${ATTRS:-userwithauth}" $CREATE -i "$T/junk.bin" \
+		-r "$T/p.priv" -u "$T/p.pub" || return 1
 	tpm_flush
 	cryptsetup token export --token-id 1 "$_img" > "$T/base.json" || return 1
 	_slot=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["keyslots"][0])' "$T/base.json")
@@ -204,6 +208,26 @@ check "PIN: the genuine token still unlocks" expect_line "$T/pin.img: unlocked b
 check "PIN: the planted token is refused by name" expect_has "token 0: tpm2_srk names 0x81000010"
 check "PIN: no session is salted to the attacker's key" [ "$(sessions "$T/pin.pcap" $EVIL)" = 0 ]
 check "PIN: no salt of the recording decrypts with the attacker's key" no_salts "$T/pin.pcap"
+
+# A planted PIN token as an oracle: sealed under the real SRK with the
+# genuine policy (public: the signing key and the policy hash are on the
+# disk) and a guessed PIN, noDA so that wrong guesses never lock the TPM.
+# Given the PIN, its Unseal would answer "guess right or wrong" on the bus,
+# once per planted token and boot. It is refused before the PIN is tried.
+cryptsetup token export --token-id 1 "$T/img" > "$T/pintok.json"
+helper policy "$T/pintok.json" "$T/pinpolicy.bin"
+GOOD=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["tpm2-policy-hash"])' "$T/pintok.json")
+ATTRS="fixedtpm|fixedparent|noda" CREATE="-L $T/pinpolicy.bin -p hex:$(helper pinauth 0000)"
+check "planted PIN token 0: genuine policy, guessed PIN, noDA" plant oracle $SRK "$T/srk.tr" \
+	"tpm2-policy-hash=\"$GOOD\""
+ATTRS= CREATE=
+boot oracle --pin-file="$T/pin"
+check "PIN oracle: the genuine token still unlocks" expect_line "$T/oracle.img: unlocked by token 1 (keyslot $slot)"
+check "PIN oracle: refused before the PIN is tried" expect_has \
+	"token 0: the sealed object is exempt from dictionary-attack protection (noDA), so the PIN is not tried on it: refused"
+python3 "$top_srcdir/tests/tpm/pcap-count.py" "$T/oracle.pcap" > "$T/count"
+check "PIN oracle: one Unseal on the wire, the genuine token's" \
+	[ "$(awk '$1 == "Unseal" { print $2 }' "$T/count")" = 1 ]
 
 check "no transient object or session is left in the TPM" \
 	[ -z "$(tt tpm2_getcap handles-transient)$(tt tpm2_getcap handles-loaded-session)$(tt tpm2_getcap handles-saved-session)" ]

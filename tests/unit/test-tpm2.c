@@ -153,6 +153,20 @@ static void test_trust_handles(void **state) {
         }
 }
 
+/* The PIN goes only to objects under dictionary-attack protection. */
+static void test_trust_pin_object(void **state) {
+        TPMT_PUBLIC p = { .type = TPM2_ALG_KEYEDHASH, .nameAlg = TPM2_ALG_SHA256,
+                          .objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT };
+        char *why = NULL;
+
+        assert_int_equal(tpm2_trust_pin_object(&p, &why), 0);
+        assert_null(why);
+        p.objectAttributes |= TPMA_OBJECT_NODA;
+        assert_int_equal(tpm2_trust_pin_object(&p, &why), -EPERM);
+        assert_non_null(strstr(why, "(noDA), so the PIN is not tried on it: refused"));
+        free(why);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rc_sentences),
@@ -160,6 +174,7 @@ int main(void) {
                 cmocka_unit_test(test_trust_fixtures),
                 cmocka_unit_test(test_trust_attributes),
                 cmocka_unit_test(test_trust_handles),
+                cmocka_unit_test(test_trust_pin_object),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
