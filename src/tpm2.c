@@ -13,6 +13,7 @@
 #include "pcrsig.h"
 #include "tcti-count.h"
 #include "policy.h"
+#include "tpm2-trust.h"
 #include "tpm2.h"
 
 #define SRK_HANDLE UINT32_C(0x81000001)
@@ -38,10 +39,13 @@ struct tpm2_ctx {
         TSS2_TCTI_CONTEXT *counting;   /* in front of tcti: counts the commands */
         ESYS_CONTEXT *esys;
         char *tcti_name;
-        struct parent ecc, rsa, srk;   /* srk: from a token's tpm2_srk */
+        struct parent ecc, rsa, srk;   /* srk: from a token's tpm2_srk, verified */
+        TPM2B_NAME srk_name;           /* the verified srk's name */
         bool startup_tried;            /* Startup sent on TPM_RC_INITIALIZE */
         /* The one session of the run: a policy session salted with the
-         * first parent, which also encrypts the Unseal responses. */
+         * first parent, which also encrypts the Unseal responses. Every
+         * parent passed the storage-key check of tpm2-trust.h, so the salt
+         * never leaves the TPM whichever token brought its parent. */
         ESYS_TR session;
         bool session_fresh;            /* no PolicyRestart needed */
         struct ticket tickets[MAX_TICKETS];
@@ -282,8 +286,11 @@ static void find_persistent(struct tpm2_ctx *c, TPMI_ALG_PUBLIC alg, struct pare
         TPM_FIRST(c, rc, Esys_TR_FromTPMPublic(c->esys, SRK_HANDLE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &h));
         if (rc != TSS2_RC_SUCCESS)
                 return;
+        /* The template holds the storage-key attributes; the check says so
+         * in one place for every parent. */
         if (Esys_ReadPublic(c->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL, NULL) == TSS2_RC_SUCCESS &&
-            matches_template(&pub->publicArea, alg, &noda) && !noda) {
+            matches_template(&pub->publicArea, alg, &noda) && !noda &&
+            tpm2_trust_storage_key(&pub->publicArea, (char[128]) {}, 128) == 0) {
                 p->handle = h;
                 p->transient = false;
                 c->stats.srk_used++;
@@ -293,22 +300,70 @@ static void find_persistent(struct tpm2_ctx *c, TPMI_ALG_PUBLIC alg, struct pare
         Esys_Free(pub);
 }
 
+/* v254+: the token names the SRK as a serialized ESYS_TR, read from the
+ * disk. ESYS would encrypt the session's salt to the public area inside
+ * those bytes, so they are believed only once the TPM's ReadPublic of that
+ * handle gives the same name, for a key only the TPM holds (tpm2-trust.h).
+ * One ReadPublic per SRK and process; a token naming another key is
+ * checked on its own and never inherits an earlier token's verdict. */
+static int srk_parent(struct tpm2_ctx *c, const struct tpm2_token *t, ESYS_TR *ret, char **why) {
+        ESYS_TR h = ESYS_TR_NONE;
+        TPM2B_NAME *recorded = NULL, *name = NULL;
+        TPM2B_PUBLIC *pub = NULL;
+        TPM2_HANDLE handle = 0;
+        TSS2_RC rc;
+        int r;
+
+        rc = Esys_TR_Deserialize(c->esys, t->srk, t->srk_size, &h);
+        if (rc != TSS2_RC_SUCCESS)
+                return why_set(why, EBADMSG, "field 'tpm2_srk': not a serialized TPM handle (%s)", Tss2_RC_Decode(rc));
+        if (Esys_TR_GetTpmHandle(c->esys, h, &handle) != TSS2_RC_SUCCESS ||
+            Esys_TR_GetName(c->esys, h, &recorded) != TSS2_RC_SUCCESS) {
+                r = why_set(why, EBADMSG, "field 'tpm2_srk': no handle or name in the serialized TPM handle");
+                goto done;
+        }
+        if (c->srk.handle != ESYS_TR_NONE && recorded->size == c->srk_name.size &&
+            memcmp(recorded->name, c->srk_name.name, recorded->size) == 0) {
+                *ret = c->srk.handle;
+                r = 0;
+                goto done;
+        }
+        /* The handle range first: a transient or NV handle is not even read. */
+        r = tpm2_trust_srk_handle(handle, why);
+        if (r < 0)
+                goto done;
+        TPM_FIRST(c, rc, Esys_ReadPublic(c->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name, NULL));
+        if (rc != TSS2_RC_SUCCESS) {
+                r = why_set(why, ENOENT, "tpm2_srk names 0x%08x, which the TPM does not hold (%s): refused", handle,
+                            tpm2_rc_sentence(rc));
+                goto done;
+        }
+        r = tpm2_trust_srk(handle, recorded, pub, name, why);
+        if (r < 0)
+                goto done;
+        if (c->srk.handle != ESYS_TR_NONE)
+                (void) Esys_TR_Close(c->esys, &c->srk.handle);
+        c->srk.handle = h;
+        c->srk_name = *recorded;
+        h = ESYS_TR_NONE;
+        c->stats.srk_used++;
+        log_debug("tpm2: tpm2_srk 0x%08x is the TPM's storage key: used as parent", handle);
+        *ret = c->srk.handle;
+done:
+        if (h != ESYS_TR_NONE)
+                (void) Esys_TR_Close(c->esys, &h);
+        Esys_Free(recorded);
+        Esys_Free(name);
+        Esys_Free(pub);
+        return r;
+}
+
 static int get_parent(struct tpm2_ctx *c, const struct tpm2_token *t, ESYS_TR *ret, char **why) {
         struct parent *p;
         TSS2_RC rc;
 
-        if (t->srk) {
-                /* v254+: the token names the SRK (serialized ESYS_TR). */
-                if (c->srk.handle == ESYS_TR_NONE) {
-                        rc = Esys_TR_Deserialize(c->esys, t->srk, t->srk_size, &c->srk.handle);
-                        if (rc != TSS2_RC_SUCCESS)
-                                return why_set(why, EBADMSG, "field 'tpm2_srk': not a serialized TPM handle (%s)",
-                                               Tss2_RC_Decode(rc));
-                        c->stats.srk_used++;
-                }
-                *ret = c->srk.handle;
-                return 0;
-        }
+        if (t->srk)
+                return srk_parent(c, t, ret, why);
 
         p = t->primary_alg == TPM2_ALG_RSA ? &c->rsa : &c->ecc;
         if (!p->tried) {
@@ -350,7 +405,8 @@ static int start_session(struct tpm2_ctx *c, ESYS_TR salt_key, TPM2_SE type, ESY
 }
 
 /* The one session of the run, for every volume: a policy session salted
- * with the first parent (one ECDH or RSA decryption in the TPM per boot).
+ * with the first parent (one ECDH or RSA decryption in the TPM per boot),
+ * which get_parent() only returns once the TPM showed it is its own.
  * Its salt keys the encryption of each Unseal response, so the secret never
  * crosses the bus in clear, and with a PIN the PolicyAuthValue HMAC, so a
  * short PIN cannot be guessed offline from a recording of the bus. A policy
@@ -918,6 +974,8 @@ int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const struct tpm
                 return r;
         if (t->pin && !(a && a->pin))
                 return why_set(why, ENOKEY, "token needs a PIN and none was given");
+        if (t->pin && (r = tpm2_trust_pin_object(&t->public.publicArea, why)) < 0)
+                return r;
         if (!bank) {
                 r = best_bank(c, t->pcr_mask | t->pubkey_pcr_mask, &bank, why);
                 if (r < 0)
@@ -950,6 +1008,12 @@ int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const struct tpm
         }
         if (r == -EAGAIN)
                 r = why_set(why, EAGAIN, "PCR values kept changing during the unseal");
+        /* A token that did not unseal leaves its policy in the session, and
+         * the next token may be another's: it gets a session of its own.
+         * Only a successful Unseal hands the session on, reset by the TPM
+         * itself, and its salt came from a checked parent: provably clean. */
+        if (r < 0)
+                flush(c, &c->session);
         if (t->pin) {
                 /* ESYS keeps the authValue with the handle: overwrite it first. */
                 TPM2B_AUTH empty = {};

@@ -13,7 +13,10 @@
  * (created or found once), one salted policy session that also encrypts
  * the Unseal responses (reset by each Unseal, ended by the last one), the
  * verified signature tickets, and the signature file. Every handle is
- * flushed by tpm2_close(), or by the TPM itself after the last Unseal. */
+ * flushed by tpm2_close(), or by the TPM itself after the last Unseal.
+ * A parent, and so the salt key, is only ever the TPM's own storage key
+ * (tpm2-trust.h), whatever a token names; the session passes to the next
+ * token only after a successful Unseal. */
 struct tpm2_ctx;
 
 struct tpm2_stats {

@@ -130,6 +130,28 @@ replay_sections() {
 	done
 }
 
+# signed_node: the fixture most tests start from. A started swtpm ($TCTI),
+# the UKI sections, key pair "sign" and its enter-initrd signature in
+# $T/sig.json (one TAP check), PCR 11 as systemd-stub and usi-init leave it
+# before the unseal; $S is the option that names the signature.
+signed_node() {
+	swtpm_start tpm
+	make_uki
+	make_key sign
+	check "systemd-measure signs the enter-initrd phase" sign sign "$T/sig.json"
+	replay_sections
+	"$USI_INIT" measure --tpm2-device="$TCTI" enter-initrd
+	S=--signature=$T/sig.json
+}
+
+# commands_are PCAP: the TPM commands recorded in PCAP (pcap-count.py) are
+# exactly the "NAME N" lines on stdin, in any order; the difference is shown.
+commands_are() {
+	sort > "$T/want.sorted"
+	python3 "$top_srcdir/tests/tpm/pcap-count.py" "$1" | sort > "$T/count.sorted"
+	diff "$T/want.sorted" "$T/count.sorted"
+}
+
 pcr_value() { tt tpm2_pcrread "$1:$2" | sed -n 's/^ *[0-9]*: 0x//p' | tr 'A-F' 'a-f'; }
 
 # unlock ARGS...: run usi-init unlock --check on $TCTI; output in $OUT, rc in $RC.
@@ -198,16 +220,3 @@ helper_seal() {
 
 # The systemd ECC/RSA primary templates, made with tpm2-tools.
 PRIMARY_ATTRS="restricted|decrypt|fixedtpm|fixedparent|sensitivedataorigin|userwithauth"
-
-# signed_tpm: the usual start of a test: a TPM whose PCR 11 holds the test
-# UKI's sections and enter-initrd, a signing key "sign" and its signature
-# of that phase in $T/sig.json; $S is the --signature option for it.
-signed_tpm() {
-	swtpm_start tpm
-	make_uki
-	make_key sign
-	check "systemd-measure signs the enter-initrd phase" sign sign "$T/sig.json"
-	replay_sections
-	"$USI_INIT" measure --tpm2-device="$TCTI" enter-initrd
-	S=--signature=$T/sig.json
-}

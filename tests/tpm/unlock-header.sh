@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/tpm/lib.sh"
 tpm_require
 
-signed_tpm
+signed_node
 make_image "$T/img"
 check "systemd-cryptenroll enrols a signed PCR 11 token" enroll "$T/img" sign --tpm2-pcrs=
 # The unit tests' fixture (tests/unit/test-luks-header.c) is this header:

@@ -8,7 +8,7 @@ BUMP=$top_builddir/tests/tpm/libtss2-tcti-pcrbump.so.0
 [ -e "$BUMP" ] || skip_all "$BUMP not built (make check builds it)"
 ls /usr/lib/*/libtss2-tcti-pcap.so.0 >/dev/null 2>&1 || skip_all "libtss2-tcti-pcap0 not installed"
 
-signed_tpm
+signed_node
 make_image "$T/img"
 check "systemd-cryptenroll enrols a signed PCR 11 token" enroll "$T/img" sign --tpm2-pcrs=
 

@@ -6,13 +6,7 @@
 tpm_require tpm2_create tpm2_createprimary tpm2_evictcontrol tpm2_readpublic
 SRK=0x81000001
 
-swtpm_start tpm
-make_uki
-make_key sign
-check "systemd-measure signs the enter-initrd phase" sign sign "$T/sig.json"
-replay_sections
-"$USI_INIT" measure --tpm2-device="$TCTI" enter-initrd
-S=--signature=$T/sig.json
+signed_node
 
 # systemd's ECC template made persistent: same seed, same key.
 tt tpm2_createprimary -Q -C o -g sha256 -G ecc256:null:aes128cfb -a "$PRIMARY_ATTRS" -c "$T/p.ctx"
@@ -41,4 +35,31 @@ OUT=$("$USI_INIT" --debug unlock --check --tpm2-device="$TCTI" "$S" "$T/img" 2>&
 printf '%s\n' "$OUT" | sed 's/^/#   /'
 check "v254 token with tpm2_srk unlocks" expect_line "$T/img: unlocked by token 1 (keyslot $slot)"
 check "v254 token: no primary key was created" expect_has "tpm2: 0 primary key(s) created, 1 persistent parent(s) used"
+
+# Two v254 volumes, counted on the wire: the SRK the tokens name is checked
+# with one ReadPublic (its name and storage-key attributes, as the TPM has
+# them) for both, and salts the one session.
+if ls /usr/lib/*/libtss2-tcti-pcap.so.0 >/dev/null 2>&1; then
+	make_image "$T/img2"
+	check "second volume enrolled" enroll "$T/img2" sign --tpm2-pcrs=
+	slot2=$(helper_seal "$T/img2" $SRK "" "tpm2_srk=\"$(helper b64 "$T/srk.tr")\"")
+	cryptsetup token remove --token-id 0 "$T/img2"
+	OUT=$(TCTI_PCAP_FILE="$T/two.pcap" "$USI_INIT" unlock --check --tpm2-device="pcap:$TCTI" "$S" \
+		"$T/img" "$T/img2" 2>&1); RC=$?
+	check "two v254 volumes unlock" expect_line "$T/img2: unlocked by token 1 (keyslot $slot2)"
+	check "two v254 volumes: exactly these commands (one ReadPublic checks the SRK)" \
+		commands_are "$T/two.pcap" <<EOW
+total 15
+FlushContext 3
+Load 2
+PolicyAuthorize 2
+PolicyPCR 2
+Unseal 2
+LoadExternal 1
+ReadPublic 1
+StartAuthSession 1
+VerifySignature 1
+StartAuthSession(salted) 1
+EOW
+fi
 done_testing

@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/tpm/lib.sh"
 tpm_require tpm2_create tpm2_createprimary tpm2_dictionarylockout
 
-signed_tpm
+signed_node
 
 # Signed PCR 11 plus literal PCR 7.
 make_image "$T/pcr7"
