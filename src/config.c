@@ -796,14 +796,12 @@ static int f_ext_sources(struct ctx *x, yaml_node_t *n, void *target) {
 
 /* A list of plain strings (partition labels, ciphers), each kept with its
  * mark; `valid` (NULL: any) names what an item may be. */
-static int parse_string_list(struct ctx *x, yaml_node_t *n, const char *item_word, bool (*valid)(const char *),
-                             struct cpath_list *l, bool replace) {
+static int parse_string_list(struct ctx *x, yaml_node_t *n, const char *list_word, const char *item_word,
+                             bool (*valid)(const char *), struct cpath_list *l, bool replace) {
         struct cpath_list nl = {};
-        char expect[128];
         int r;
 
-        snprintf(expect, sizeof expect, "a list of %ss", item_word);
-        if ((r = want_sequence(x, n, expect)) < 0)
+        if ((r = want_sequence(x, n, list_word)) < 0)
                 return r;
         FOREACH_ITEM(x, n, item) {
                 const char *s;
@@ -841,7 +839,8 @@ static bool cipher_valid(const char *s) {
 static int f_cipher_list(struct ctx *x, yaml_node_t *n, void *target) {
         if (n->type == YAML_SEQUENCE_NODE && n->data.sequence.items.top == n->data.sequence.items.start)
                 return fail(x, n, "empty list; expected at least one cipher");
-        return parse_string_list(x, n, "dm-crypt cipher name such as aes-xts-plain64", cipher_valid, target, true);
+        return parse_string_list(x, n, "a list of dm-crypt ciphers such as aes-xts-plain64",
+                                 "a dm-crypt cipher such as aes-xts-plain64", cipher_valid, target, true);
 }
 
 static const struct field luks_fields[] = {
@@ -962,7 +961,7 @@ static int kairos_list(struct ctx *x, yaml_node_t *n, struct cpath_list *l, bool
                 return 0;
         if (!labels)
                 return parse_path_list(x, n, PATH_MOUNTPOINT, l, false);
-        return parse_string_list(x, n, "partition label", NULL, l, false);
+        return parse_string_list(x, n, "a list of partition labels", "a partition label", NULL, l, false);
 }
 
 /* The install.* keys taken, each appended to the usi-init list it extends. */
