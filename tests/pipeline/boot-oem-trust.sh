@@ -31,16 +31,8 @@ overlay:
 YAML
 printf '#!/bin/sh\necho evil\n' >"$T/oemtree/evil"
 chmod +x "$T/oemtree/evil"
-pl_image "$T/oem.img" COS_OEM "$T/oemtree"
-pl_image "$T/persistent.img" COS_PERSISTENT
-pl_attach "$T/oem.img"
-pl_attach "$T/persistent.img"
-
-pl_ns "
-	\"\$USI_INIT\" boot --root $R --no-handoff >$T/out 2>&1; echo \$? >$T/rc
-	cp $R/run/usi-init/state.json $T/state.json
-	cat /proc/self/mountinfo >$T/mi
-"
+pl_oem_disks "$T/oemtree"
+pl_boot_state "$R"
 check "boot with trust keys on /oem exits 0" test "$(cat "$T/rc")" = 0
 [ "$(cat "$T/rc")" = 0 ] || sed 's/^/# /' "$T/out"
 check "state.json: the plan was rebuilt with the /oem config" test "$(pl_json "$T/state.json" 's["oem_config"]')" = true
