@@ -99,6 +99,18 @@ int oem_volume_refusal(const struct config *c, const struct config_volume *v, ch
                 if (v->unlock[i] == UNLOCK_KEYFILE)
                         return snprintf(why, size, "a volume added on /oem cannot be unlocked by a key file: "
                                         "the key would come from a disk anyone can write"), -EPERM;
+        /* The image's volumes are found and opened only as the image says:
+         * a second entry for the same device could open it another way. */
+        for (size_t i = 0; i < c->n_volumes; i++) {
+                const struct config_volume *o = &c->volumes[i];
+                if (o == v || o->layer == CONFIG_LAYER_OEM)
+                        continue;
+                for (size_t a = 0; a < _MATCH_MAX; a++)
+                        for (size_t b = 0; b < _MATCH_MAX; b++)
+                                if (v->match[a] && o->match[b] && streq(v->match[a], o->match[b]))
+                                        return snprintf(why, size, "its %s %s is how the image's volume %s is found",
+                                                        match_kind_to_string(a), v->match[a], o->name), -EPERM;
+        }
         if (!m)
                 return 0;
         for (size_t i = 0; i < ELEMENTSOF(image_places); i++)
