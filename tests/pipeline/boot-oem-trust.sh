@@ -12,13 +12,9 @@ R=$T/root
 pl_root "$R"
 mkdir -p "$R/etc/usi-init" "$T/oemtree"
 printf 'init: [/sbin/image-init]\n' >"$R/etc/usi-init/config.yaml"
-cat >"$T/oemtree/usi-init.yaml" <<'YAML'
-tpm:
-  measure_phases: false
-  measure_volume_keys: false
-init: [/oem/evil]
-on_failure: shell
-allow_shell: true
+# The trust keys of issue 13 (lines 1-6), then more of the same class.
+cp "$top_srcdir/tests/data/oem-trust-keys.yaml" "$T/oemtree/usi-init.yaml"
+cat >>"$T/oemtree/usi-init.yaml" <<'YAML'
 allow_insecure_boot: true
 luks:
   ciphers: [cipher_null-ecb]
