@@ -724,12 +724,15 @@ static bool admit(struct ctx *x, const yaml_node_t *at, yaml_node_t *v, const ch
  * value came from. */
 static int apply(struct ctx *x, field_fn fn, const char *path, yaml_node_t *v, void *target) {
         char saved[sizeof x->key], name[256];
+        size_t len = strlen(path);
         int failed = x->failed, r;
 
-        snprintf(saved, sizeof saved, "%s", x->key);
-        snprintf(x->key, sizeof x->key, "%s", path);
+        if (len >= sizeof x->key)
+                return -ENAMETOOLONG;   /* the tables' names are short: never */
+        memcpy(saved, x->key, sizeof saved);
+        memcpy(x->key, path, len + 1);
         r = fn(x, v, target);
-        snprintf(x->key, sizeof x->key, "%s", saved);
+        memcpy(x->key, saved, sizeof saved);
         if (r < 0 || x->failed > failed)
                 return r;
         display_key(x, path, name, sizeof name);
@@ -922,6 +925,18 @@ static int parse_map(struct ctx *x, yaml_node_t *n, const struct field *fields, 
                 for (size_t i = 0; i < nfields; i++)
                         if (streq(fields[i].key, key))
                                 f = &fields[i];
+                if (f && !f->fn)
+                        continue;
+                char path[sizeof x->key * 2];
+                /* The tables bound the names they know, so theirs always fit;
+                 * an unknown name may be cut, which keeps its class. */
+                bool cut = snprintf(path, sizeof path, "%s%s%s", x->key, *x->key ? "." : "", key) >= (int) sizeof path;
+                if (cut && f)
+                        return -ENAMETOOLONG;
+                /* Before the unknown-key check: whatever /oem writes where only
+                 * the image may write is ignored, not a reason to stop the boot. */
+                if (!admit(x, k, v, path))
+                        continue;
                 if (!f) {
                         for (size_t i = 0; i < nfields; i++) {
                                 if (*expect)
@@ -931,14 +946,6 @@ static int parse_map(struct ctx *x, yaml_node_t *n, const struct field *fields, 
                         fail(x, k, "unknown key '%s' in %s; expected one of: %s", key, what, expect);
                         continue;
                 }
-                if (!f->fn)
-                        continue;
-                char path[sizeof x->key];
-                /* the tables bound the depth and the names, so this always fits */
-                if (snprintf(path, sizeof path, "%s%s%s", x->key, *x->key ? "." : "", key) >= (int) sizeof path)
-                        return -ENAMETOOLONG;
-                if (!admit(x, k, v, path))
-                        continue;
                 int r = apply(x, f->fn, path, v, (char *) base + f->offset);
                 if (r == -ENOMEM)
                         return r;

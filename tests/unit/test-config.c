@@ -438,6 +438,17 @@ static void test_oem_trust_ignored(void **state) {
         assert_int_equal(p.on_failure, ON_FAILURE_SHELL);
         plan_done(&p);
 
+        /* a key no table knows, where only the image may write, is ignored
+         * too (the image would be told it is unknown); in the layout it is an error */
+        assert_int_equal(load_plan_oem(NULL, "tpm:\n  measure_phase: false\nfuture_key: 1\n", NULL, &p, &errors), 0);
+        assert_true(strv_has(&p.notes, "/oem/usi-init.yaml:2:3: tpm.measure_phase " IGNORED_ONLY_IMAGE));
+        assert_true(strv_has(&p.notes, "/oem/usi-init.yaml:3:1: future_key " IGNORED_ONLY_IMAGE));
+        plan_done(&p);
+        assert_int_equal(load_plan_oem(NULL, "overlay:\n  sise: 64m\n", NULL, &p, &errors), -EINVAL);
+        assert_int_equal(errors.n, 1);
+        assert_non_null(strstr(errors.v[0], "/oem/usi-init.yaml:2:3: unknown key 'sise' in overlay"));
+        strv_clear(&errors);
+
         /* and what the image set stays when /oem tries to undo it */
         assert_int_equal(load_plan_oem("allow_shell: true\non_failure: shell\n", "allow_shell: false\non_failure: halt\n",
                                        NULL, &p, &errors), 0);
