@@ -652,9 +652,13 @@ static void display_key(const struct ctx *x, const char *path, char *buf, size_t
                 snprintf(buf, size, "%s", path);
 }
 
-/* Name every key under an ignored one, so each is reported where it is. */
-static void report_ignored(struct ctx *x, const yaml_node_t *at, yaml_node_t *v, const char *name) {
-        if (v && v->type == YAML_MAPPING_NODE && v->data.mapping.pairs.top > v->data.mapping.pairs.start) {
+/* Name every key under an ignored one, so each is reported where it is; no
+ * deeper than any key of the tables, so a planted file cannot nest its way
+ * into a deep recursion. */
+#define IGNORED_DEPTH 4
+static void report_ignored(struct ctx *x, const yaml_node_t *at, yaml_node_t *v, const char *name, unsigned depth) {
+        if (depth < IGNORED_DEPTH && v && v->type == YAML_MAPPING_NODE &&
+            v->data.mapping.pairs.top > v->data.mapping.pairs.start) {
                 for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
                         yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
                         char sub[256];
@@ -662,7 +666,7 @@ static void report_ignored(struct ctx *x, const yaml_node_t *at, yaml_node_t *v,
                         if (!k || !scalar(k))
                                 continue;
                         snprintf(sub, sizeof sub, "%s.%s", name, scalar(k));
-                        report_ignored(x, k, yaml_document_get_node(x->doc, p->value), sub);
+                        report_ignored(x, k, yaml_document_get_node(x->doc, p->value), sub, depth + 1);
                 }
                 return;
         }
@@ -716,7 +720,7 @@ static bool admit(struct ctx *x, const yaml_node_t *at, yaml_node_t *v, const ch
         if (layer_may_set(x->c->layer, key_class_of(path), image_volume))
                 return true;
         display_key(x, path, name, sizeof name);
-        report_ignored(x, at, v, name);
+        report_ignored(x, at, v, name, 0);
         return false;
 }
 
