@@ -10,18 +10,20 @@
 
 static void plan_help(void) {
         printf("usage: usi-init plan [--config FILE]... [--root DIR] [--cmdline STRING | --cmdline-file FILE] [--json]\n"
-               "                     [--efivars DIR]\n"
+               "                     [--efivars DIR] [--oem]\n"
                "       usi-init plan --print-defaults\n"
                "Print the boot plan: what a boot with this configuration and kernel\n"
                "command line would find, unlock, mount, overlay, bind and exec, and\n"
                "whether it is a UKI boot (USI mode) and why: rd.immucore.uki, files in\n"
                "DIR/.extra, systemd-stub's EFI variables (the firmware's without --root,\n"
                "else those in --efivars DIR). Nothing on the system is touched.\n"
+               "--oem also reads DIR/oem as the boot does once /oem is mounted (layout\n"
+               "only: each other key found there is named as ignored).\n"
                "Exit 2 on a bad configuration.\n");
 }
 
 int cmd_plan(int argc, char **argv) {
-        enum { ARG_CMDLINE_FILE = 0x100, ARG_PRINT_DEFAULTS, ARG_EFIVARS };
+        enum { ARG_CMDLINE_FILE = 0x100, ARG_PRINT_DEFAULTS, ARG_EFIVARS, ARG_OEM };
         static const struct option opts[] = {
                 { "config",         required_argument, NULL, 'c' },
                 { "root",           required_argument, NULL, 'r' },
@@ -30,6 +32,7 @@ int cmd_plan(int argc, char **argv) {
                 { "json",           no_argument,       NULL, 'j' },
                 { "print-defaults", no_argument,       NULL, ARG_PRINT_DEFAULTS },
                 { "efivars",        required_argument, NULL, ARG_EFIVARS },
+                { "oem",            no_argument,       NULL, ARG_OEM },
                 { "help",           no_argument,       NULL, 'h' },
                 {}
         };
@@ -70,6 +73,9 @@ int cmd_plan(int argc, char **argv) {
                         break;
                 case ARG_EFIVARS:
                         efivars = optarg;
+                        break;
+                case ARG_OEM:
+                        lo.oem = true;
                         break;
                 case ARG_PRINT_DEFAULTS:
                         fputs(config_defaults_yaml, stdout);

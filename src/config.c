@@ -158,6 +158,7 @@ struct ctx {
         strv *errors;
         int failed;             /* errors appended by this file */
         struct config_volume *volume;  /* the volume being filled */
+        char key[128];          /* path of the mapping being walked: "tpm", "volumes.match" */
 };
 
 typedef int (*field_fn)(struct ctx *x, yaml_node_t *n, void *target);
@@ -563,12 +564,37 @@ static struct config_volume *volume_add(struct config *c, const char *name) {
                 .required = TRI_UNSET,
                 .timeout_sec = -1,
                 .enabled = TRI_UNSET,
+                .layer = c->layer,
         };
         nv->name = strdup(name);
         if (!nv->name)
                 return NULL;
         c->n_volumes++;
         return nv;
+}
+
+static void config_volume_done(struct config_volume *v) {
+        free(v->name);
+        for (size_t k = 0; k < _MATCH_MAX; k++)
+                free(v->match[k]);
+        free(v->mount.path);
+        free(v->fstype);
+        free(v->options);
+        free(v->keyfile.path);
+}
+
+/* A volume /oem added is dropped, by name, when it breaks a rule of
+ * src/provenance.c; the rest of the boot goes on without it. */
+static int oem_volume_check(struct ctx *x, struct config_volume *v) {
+        char why[512];
+
+        if (v->layer != CONFIG_LAYER_OEM || oem_volume_refusal(x->c, v, why, sizeof why) == 0)
+                return 0;
+        if (config_error(&x->c->ignored, &v->mark, "volume %s ignored: %s", v->name, why) == -ENOMEM)
+                return -ENOMEM;
+        config_volume_done(v);
+        *v = x->c->volumes[--x->c->n_volumes];
+        return 0;
 }
 
 static int f_volumes(struct ctx *x, yaml_node_t *n, void *target) {
@@ -609,9 +635,112 @@ static int f_volumes(struct ctx *x, yaml_node_t *n, void *target) {
                 x->volume = NULL;
                 if (r == -ENOMEM)
                         return r;
+                if ((r = oem_volume_check(x, v)) < 0)
+                        return r;
         }
         (void) target;
         return 0;
+}
+
+/* ---- provenance: what the layer being read may set (src/provenance.c) ---- */
+
+/* A key's name as a person reads it: a volume's keys carry its name. */
+static void display_key(const struct ctx *x, const char *path, char *buf, size_t size) {
+        if (x->volume && strncmp(path, "volumes.", 8) == 0)
+                snprintf(buf, size, "volumes.%s.%s", x->volume->name, path + 8);
+        else
+                snprintf(buf, size, "%s", path);
+}
+
+/* Name every key under an ignored one, so each is reported where it is; no
+ * deeper than any key of the tables, so a planted file cannot nest its way
+ * into a deep recursion. */
+#define IGNORED_DEPTH 4
+static void report_ignored(struct ctx *x, const yaml_node_t *at, yaml_node_t *v, const char *name, unsigned depth) {
+        if (depth < IGNORED_DEPTH && v && v->type == YAML_MAPPING_NODE &&
+            v->data.mapping.pairs.top > v->data.mapping.pairs.start) {
+                for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+                        yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
+                        char sub[256];
+
+                        if (!k || !scalar(k))
+                                continue;
+                        snprintf(sub, sizeof sub, "%s.%s", name, scalar(k));
+                        report_ignored(x, k, yaml_document_get_node(x->doc, p->value), sub, depth + 1);
+                }
+                return;
+        }
+        struct mark m = mark_of(x, at);
+        (void) config_error(&x->c->ignored, &m, "%s " IGNORED_ONLY_IMAGE, name);
+}
+
+static int origin_set(struct config *c, const char *key, struct mark m) {
+        struct config_origin *o;
+
+        for (size_t i = 0; i < c->n_origins; i++)
+                if (streq(c->origins[i].key, key)) {
+                        c->origins[i].mark = m;
+                        return 0;
+                }
+        o = realloc(c->origins, (c->n_origins + 1) * sizeof *o);
+        if (!o)
+                return -ENOMEM;
+        c->origins = o;
+        o[c->n_origins] = (struct config_origin) { strdup(key), m };
+        if (!o[c->n_origins].key)
+                return -ENOMEM;
+        c->n_origins++;
+        return 0;
+}
+
+const struct mark *config_origin_of(const struct config *c, const char *key) {
+        for (size_t i = 0; i < c->n_origins; i++)
+                if (streq(c->origins[i].key, key))
+                        return &c->origins[i].mark;
+        return NULL;
+}
+
+int mark_to_string(const struct mark *m, char **ret) {
+        char buf[PATH_MAX + 32];
+
+        if (!m || !m->file || streq(m->file, BUILTIN_NAME))
+                snprintf(buf, sizeof buf, "%s", BUILTIN_NAME);
+        else
+                snprintf(buf, sizeof buf, "%s:%u:%u", m->file, m->line, m->column);
+        return (*ret = strdup(buf)) ? 0 : -ENOMEM;
+}
+
+/* Look the key up in the provenance table for the layer being read. A key
+ * the layer may not set is named in c->ignored and skipped: the earlier
+ * layers' value stays, and the boot goes on. */
+static bool admit(struct ctx *x, const yaml_node_t *at, yaml_node_t *v, const char *path) {
+        char name[256];
+        bool image_volume = x->volume && x->volume->layer != CONFIG_LAYER_OEM;
+
+        if (layer_may_set(x->c->layer, key_class_of(path), image_volume))
+                return true;
+        display_key(x, path, name, sizeof name);
+        report_ignored(x, at, v, name, 0);
+        return false;
+}
+
+/* Run a key's parser with the key as the walk's path, and keep where the
+ * value came from. */
+static int apply(struct ctx *x, field_fn fn, const char *path, yaml_node_t *v, void *target) {
+        char saved[sizeof x->key], name[256];
+        size_t len = strlen(path);
+        int failed = x->failed, r;
+
+        if (len >= sizeof x->key)
+                return -ENAMETOOLONG;   /* the tables' names are short: never */
+        memcpy(saved, x->key, sizeof saved);
+        memcpy(x->key, path, len + 1);
+        r = fn(x, v, target);
+        memcpy(x->key, saved, sizeof saved);
+        if (r < 0 || x->failed > failed)
+                return r;
+        display_key(x, path, name, sizeof name);
+        return origin_set(x->c, name, mark_of(x, v));
 }
 
 static const struct field tpm_fields[] = {
@@ -672,6 +801,63 @@ static int f_ext_sources(struct ctx *x, yaml_node_t *n, void *target) {
         return 0;
 }
 
+/* A list of plain strings (partition labels, ciphers), each kept with its
+ * mark; `valid` (NULL: any) names what an item may be. */
+static int parse_string_list(struct ctx *x, yaml_node_t *n, const char *list_word, const char *item_word,
+                             bool (*valid)(const char *), struct cpath_list *l, bool replace) {
+        struct cpath_list nl = {};
+        int r;
+
+        if ((r = want_sequence(x, n, list_word)) < 0)
+                return r;
+        FOREACH_ITEM(x, n, item) {
+                const char *s;
+                char *d;
+
+                if (want_string(x, item, item_word, &s) < 0)
+                        continue;
+                if (valid && !valid(s)) {
+                        fail(x, item, "'%s' is not valid; expected %s", s, item_word);
+                        continue;
+                }
+                if (!(d = strdup(s)) || cpath_list_push(&nl, d, mark_of(x, item)) < 0) {
+                        cpath_list_clear(&nl);
+                        return -ENOMEM;
+                }
+        }
+        if (replace)
+                cpath_list_clear(l);
+        for (size_t i = 0; i < nl.n; i++)
+                if ((r = cpath_list_push(l, TAKE_PTR(nl.v[i].path), nl.v[i].mark)) < 0) {
+                        cpath_list_clear(&nl);
+                        return r;
+                }
+        cpath_list_clear(&nl);
+        l->set = true;
+        return 0;
+}
+
+static bool cipher_valid(const char *s) {
+        return strlen(s) <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_") == strlen(s);
+}
+
+/* The LUKS2 cipher allow-list: replaces the earlier one, and is never empty,
+ * since no header could then be opened. */
+static int f_cipher_list(struct ctx *x, yaml_node_t *n, void *target) {
+        if (n->type == YAML_SEQUENCE_NODE && n->data.sequence.items.top == n->data.sequence.items.start)
+                return fail(x, n, "empty list; expected at least one cipher");
+        return parse_string_list(x, n, "a list of dm-crypt ciphers such as aes-xts-plain64",
+                                 "a dm-crypt cipher such as aes-xts-plain64", cipher_valid, target, true);
+}
+
+static const struct field luks_fields[] = {
+        { "ciphers", f_cipher_list, offsetof(struct config, luks_ciphers) },
+};
+
+static int f_luks(struct ctx *x, yaml_node_t *n, void *t) {
+        return parse_map(x, n, luks_fields, ELEMENTSOF(luks_fields), x->c, "luks");
+}
+
 static const struct field extensions_fields[] = {
         { "sources",      f_ext_sources, offsetof(struct config, ext_sources) },
         { "certificates", f_file_list,   offsetof(struct config, ext_certificates) },
@@ -708,6 +894,7 @@ static const struct field top_fields[] = {
         { "reboot_delay", f_seconds,    offsetof(struct config, reboot_delay_sec) },
         { "timeout",      f_seconds,    offsetof(struct config, default_timeout_sec) },
         { "extensions",   f_extensions, 0 },
+        { "luks",         f_luks,       0 },
 };
 
 static int parse_map(struct ctx *x, yaml_node_t *n, const struct field *fields, size_t nfields,
@@ -742,6 +929,18 @@ static int parse_map(struct ctx *x, yaml_node_t *n, const struct field *fields, 
                 for (size_t i = 0; i < nfields; i++)
                         if (streq(fields[i].key, key))
                                 f = &fields[i];
+                if (f && !f->fn)
+                        continue;
+                char path[sizeof x->key * 2];
+                /* The tables bound the names they know, so theirs always fit;
+                 * an unknown name may be cut, which keeps its class. */
+                bool cut = snprintf(path, sizeof path, "%s%s%s", x->key, *x->key ? "." : "", key) >= (int) sizeof path;
+                if (cut && f)
+                        return -ENAMETOOLONG;
+                /* Before the unknown-key check: whatever /oem writes where only
+                 * the image may write is ignored, not a reason to stop the boot. */
+                if (!admit(x, k, v, path))
+                        continue;
                 if (!f) {
                         for (size_t i = 0; i < nfields; i++) {
                                 if (*expect)
@@ -751,9 +950,7 @@ static int parse_map(struct ctx *x, yaml_node_t *n, const struct field *fields, 
                         fail(x, k, "unknown key '%s' in %s; expected one of: %s", key, what, expect);
                         continue;
                 }
-                if (!f->fn)
-                        continue;
-                int r = f->fn(x, v, (char *) base + f->offset);
+                int r = apply(x, f->fn, path, v, (char *) base + f->offset);
                 if (r == -ENOMEM)
                         return r;
         }
@@ -770,27 +967,24 @@ static int root_usi(struct ctx *x, yaml_node_t *root) {
 
 /* Kairos cloud-configs carry far more than usi-init reads; only the three
  * install.* keys matter, and only their types are checked. */
-static int kairos_list(struct ctx *x, yaml_node_t *n, const char *key, struct cpath_list *l, bool labels) {
+static int kairos_list(struct ctx *x, yaml_node_t *n, struct cpath_list *l, bool labels) {
         if (is_null(n))
                 return 0;
         if (!labels)
                 return parse_path_list(x, n, PATH_MOUNTPOINT, l, false);
-
-        int r = want_sequence(x, n, "a list of partition labels");
-        if (r < 0)
-                return r;
-        FOREACH_ITEM(x, n, item) {
-                const char *s;
-                if (want_string(x, item, "a partition label", &s) < 0)
-                        continue;
-                char *d = strdup(s);
-                if (!d || cpath_list_push(l, d, mark_of(x, item)) < 0)
-                        return -ENOMEM;
-        }
-        l->set = true;
-        (void) key;
-        return 0;
+        return parse_string_list(x, n, "a list of partition labels", "a partition label", NULL, l, false);
 }
+
+/* The install.* keys taken, each appended to the usi-init list it extends. */
+static const struct {
+        const char *key;
+        size_t offset;
+        bool labels;
+} kairos_keys[] = {
+        { "bind_mounts",          offsetof(struct config, bind_extra_paths),    false },
+        { "ephemeral_mounts",     offsetof(struct config, overlay_extra_paths), false },
+        { "encrypted_partitions", offsetof(struct config, encrypted_labels),    true },
+};
 
 static int root_kairos(struct ctx *x, yaml_node_t *root) {
         yaml_node_t *install, *n;
@@ -803,15 +997,18 @@ static int root_kairos(struct ctx *x, yaml_node_t *root) {
                 return 0;
         if (install->type != YAML_MAPPING_NODE)
                 return fail(x, install, "found %s; expected a mapping (install)", type_word(install));
-        if ((n = map_get(x, install, "bind_mounts")) &&
-            (r = kairos_list(x, n, "bind_mounts", &x->c->bind_extra_paths, false)) == -ENOMEM)
-                return r;
-        if ((n = map_get(x, install, "ephemeral_mounts")) &&
-            (r = kairos_list(x, n, "ephemeral_mounts", &x->c->overlay_extra_paths, false)) == -ENOMEM)
-                return r;
-        if ((n = map_get(x, install, "encrypted_partitions")) &&
-            (r = kairos_list(x, n, "encrypted_partitions", &x->c->encrypted_labels, true)) == -ENOMEM)
-                return r;
+        for (size_t i = 0; i < ELEMENTSOF(kairos_keys); i++) {
+                char path[64];
+
+                if (!(n = map_get(x, install, kairos_keys[i].key)))
+                        continue;
+                snprintf(path, sizeof path, "install.%s", kairos_keys[i].key);
+                if (!admit(x, n, n, path))
+                        continue;
+                if ((r = kairos_list(x, n, (struct cpath_list *) ((char *) x->c + kairos_keys[i].offset),
+                                     kairos_keys[i].labels)) == -ENOMEM)
+                        return r;
+        }
         return 0;
 }
 
@@ -975,16 +1172,8 @@ void config_init(struct config *c) {
 }
 
 void config_done(struct config *c) {
-        for (size_t i = 0; i < c->n_volumes; i++) {
-                struct config_volume *v = &c->volumes[i];
-                free(v->name);
-                for (size_t k = 0; k < _MATCH_MAX; k++)
-                        free(v->match[k]);
-                free(v->mount.path);
-                free(v->fstype);
-                free(v->options);
-                free(v->keyfile.path);
-        }
+        for (size_t i = 0; i < c->n_volumes; i++)
+                config_volume_done(&c->volumes[i]);
         free(c->volumes);
         free(c->tpm_device);
         cpath_list_clear(&c->tpm_signatures);
@@ -997,6 +1186,11 @@ void config_done(struct config *c) {
         cpath_list_clear(&c->init);
         cpath_list_clear(&c->encrypted_labels);
         cpath_list_clear(&c->ext_certificates);
+        cpath_list_clear(&c->luks_ciphers);
+        strv_clear(&c->ignored);
+        for (size_t i = 0; i < c->n_origins; i++)
+                free(c->origins[i].key);
+        free(c->origins);
         strv_clear(&c->files);
         config_init(c);
 }

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 
 #include "cmdline.h"
+#include "provenance.h"
 #include "util.h"
 
 /* Where a value came from, so every later check can say FILE:LINE:COLUMN.
@@ -89,6 +90,13 @@ struct config_volume {
         struct mark unlock_mark;
         struct cpath keyfile;
         int enabled;            /* TRI */
+        enum config_layer layer; /* of the file that defined it first */
+};
+
+/* Where a key got its value: "tpm.measure_phases", "volumes.oem.unlock". */
+struct config_origin {
+        char *key;
+        struct mark mark;
 };
 
 struct config {
@@ -127,6 +135,17 @@ struct config {
         struct cpath_list ext_certificates;
         int ext_efi_keys;               /* TRI */
 
+        /* luks: the ciphers a LUKS2 header may name (data segment, keyslots) */
+        struct cpath_list luks_ciphers;
+
+        /* The layer of the files read next (src/provenance.h): set by the
+         * caller before each layer; keys the layer may not set are skipped
+         * and named in `ignored`. */
+        enum config_layer layer;
+        strv ignored;                   /* "FILE:LINE:COLUMN: KEY ignored: ..." */
+        struct config_origin *origins;  /* the file of each key's value, last wins */
+        size_t n_origins;
+
         strv files;                     /* names the marks point to */
 };
 
@@ -155,6 +174,12 @@ int config_load_defaults(struct config *c, strv *errors);
  * ROOT/etc/usi-init/config.yaml, then ROOT/etc/usi-init/config.d/ *.yaml in
  * lexical order. Missing files are skipped. */
 int config_load_system(struct config *c, const char *root, strv *errors);
+
+/* The mark of the file that last set `key` ("tpm.measure_phases",
+ * "volumes.oem.unlock"); NULL when no file, not even the defaults, did. */
+const struct mark *config_origin_of(const struct config *c, const char *key);
+/* A mark in words: "FILE:LINE:COLUMN", or "(built-in defaults)". */
+int mark_to_string(const struct mark *m, char **ret);
 
 /* Append to `errors` in the standard form. */
 _printf_(3, 4) int config_error(strv *errors, const struct mark *m, const char *fmt, ...);

@@ -30,6 +30,8 @@ const char config_defaults_yaml[] =
         "  signatures: []\n"
         "  measure_phases: true\n"
         "  measure_volume_keys: true\n"
+        "luks:\n"
+        "  ciphers: [aes-xts-plain64]\n"
         "overlay:\n"
         "  size: 25%\n"
         "  paths: [/etc, /var, /srv]\n"

@@ -39,6 +39,44 @@ static int load_oem(struct config *c, const char *root, strv *errors) {
         return ret;
 }
 
+/* rd.usi.config= names a file of the initrd, which the UKI signs with the
+ * command line; a file on a volume (/oem above all) is the node's own, read
+ * only as the /oem layer, once that volume is mounted. NULL: the initrd's. */
+static const struct config_volume *config_on_volume(const struct config *c, const char *path) {
+        for (size_t i = 0; i < c->n_volumes; i++)
+                if (c->volumes[i].mount.path && path_startswith(path, c->volumes[i].mount.path))
+                        return &c->volumes[i];
+        return NULL;
+}
+
+static int load_cmdline_config(struct config *c, const char *root, const char *given, bool oem, strv *errors) {
+        _cleanup_free_ char *norm = NULL, *path = NULL;
+        const struct config_volume *v;
+        const char *why = NULL;
+        int r;
+
+        r = path_normalize(given, PATH_FILE, &norm, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return config_error(errors, &(struct mark) { given, 0, 0 }, "rd.usi.config: %s", why);
+        v = config_on_volume(c, norm);
+        if (v || path_startswith(norm, "/oem")) {
+                if (!oem) {
+                        log_info("rd.usi.config=%s is on volume %s: read with /oem's configuration, which may set "
+                                 "only the layout", norm, v ? v->name : "oem");
+                        return 0;
+                }
+                c->layer = CONFIG_LAYER_OEM;
+        } else
+                c->layer = CONFIG_LAYER_CMDLINE;
+        path = path_join(root, norm);
+        r = path ? config_load_file(c, path, errors) : -ENOMEM;
+        if (r == -ENOENT)
+                config_error(errors, &(struct mark) { given, 0, 0 }, "rd.usi.config: cannot read: no such file");
+        return r;
+}
+
 int plan_load(const struct load_options *o, struct cmdline *cl, struct plan *p, strv *errors) {
         struct config c;
         const char *root = o->root ? o->root : "";
@@ -53,6 +91,7 @@ int plan_load(const struct load_options *o, struct cmdline *cl, struct plan *p, 
                 log_set_level(LOG_LEVEL_DEBUG);
 
         config_init(&c);
+        c.layer = CONFIG_LAYER_IMAGE;
         r = config_load_defaults(&c, errors);
         if (r < 0)
                 goto out;
@@ -72,16 +111,10 @@ int plan_load(const struct load_options *o, struct cmdline *cl, struct plan *p, 
                         goto out;
         }
 
-        if (cl->config) {
-                _cleanup_free_ char *path = path_join(root, cl->config);
-                r = path ? config_load_file(&c, path, errors) : -ENOMEM;
-                if (r == -ENOENT)
-                        config_error(errors, &(struct mark) { cl->config, 0, 0 },
-                                     "rd.usi.config: cannot read: no such file");
-                if (r == -ENOMEM)
-                        goto out;
-        }
+        if (cl->config && (r = load_cmdline_config(&c, root, cl->config, o->oem, errors)) == -ENOMEM)
+                goto out;
 
+        c.layer = CONFIG_LAYER_OEM;
         if (o->oem && (r = load_oem(&c, root, errors)) == -ENOMEM)
                 goto out;
 

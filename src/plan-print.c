@@ -239,6 +239,16 @@ int plan_print_text(const struct plan *p, FILE *f) {
                         fprintf(f, " %s", p->init_args.v[i]);
                 fputc('\n', f);
         }
+        if (p->luks_ciphers.n) {
+                fprintf(f, "LUKS2 ciphers allowed:");
+                for (size_t i = 0; i < p->luks_ciphers.n; i++)
+                        fprintf(f, " %s", p->luks_ciphers.v[i]);
+                fputc('\n', f);
+        }
+        if (p->n_origins)
+                fprintf(f, "Trust settings, and where each came from:\n");
+        for (size_t i = 0; i < p->n_origins; i++)
+                fprintf(f, "  %-32s %s\n", p->origins[i].key, p->origins[i].from);
         for (size_t i = 0; i < p->notes.n; i++)
                 fprintf(f, "Note: %s\n", p->notes.v[i]);
         return ferror(f) ? -EIO : 0;
@@ -359,6 +369,14 @@ struct json_object *plan_to_json(const struct plan *p) {
                 goto oom;
         }
         json_object_object_add(o, "actions", actions);
+        struct json_object *origins = json_object_new_object();
+        for (size_t i = 0; origins && i < p->n_origins; i++)
+                json_object_object_add(origins, p->origins[i].key, jstr(p->origins[i].from));
+        json_object_object_add(o, "trust_origins", origins);
+        struct json_object *luks = json_object_new_object();
+        if (luks)
+                json_object_object_add(luks, "ciphers", jstrv(&p->luks_ciphers));
+        json_object_object_add(o, "luks", luks);
         json_object_object_add(o, "notes", jstrv(&p->notes));
         return o;
 oom:

@@ -89,6 +89,12 @@ void plan_done(struct plan *p) {
         strv_clear(&p->ext_cert_dirs);
         strv_clear(&p->notes);
         strv_clear(&p->usi_evidence);
+        strv_clear(&p->luks_ciphers);
+        for (size_t i = 0; i < p->n_origins; i++) {
+                free(p->origins[i].key);
+                free(p->origins[i].from);
+        }
+        free(p->origins);
         *p = (struct plan) { .break_stage = -1 };
 }
 
@@ -465,6 +471,9 @@ static int build_tpm(const struct config *c, const struct cmdline *cl, struct pl
                         return r;
         p->measure_phases = c->tpm_measure_phases != 0;
         p->measure_volume_keys = c->tpm_measure_volume_keys != 0;
+        for (size_t i = 0; i < c->luks_ciphers.n; i++)
+                if ((r = push_unique(&p->luks_ciphers, c->luks_ciphers.v[i].path)) < 0)
+                        return r;
         return 0;
 }
 
@@ -598,6 +607,9 @@ int plan_build_on(const struct config *c, const struct cmdline *cl, const strv *
         for (size_t i = 0; i < cl->warnings.n; i++)
                 if ((r = strv_push(&p->notes, cl->warnings.v[i])) < 0)
                         goto fail;
+        for (size_t i = 0; i < c->ignored.n; i++)
+                if ((r = strv_push(&p->notes, c->ignored.v[i])) < 0)
+                        goto fail;
 
         if ((r = build_volumes(c, cl, p, &claims, errors)) == -ENOMEM ||
             (r = build_overlays(c, cl, p, &claims, errors)) == -ENOMEM ||
@@ -605,7 +617,8 @@ int plan_build_on(const struct config *c, const struct cmdline *cl, const strv *
             (r = build_extensions(c, p, &claims, errors)) == -ENOMEM ||
             (r = build_tpm(c, cl, p)) < 0 ||
             (r = build_init(c, cl, p)) < 0 ||
-            (r = build_failure(c, cl, p)) < 0)
+            (r = build_failure(c, cl, p)) < 0 ||
+            (r = plan_build_origins(c, cl, p)) < 0)
                 goto fail;
 
         free(claims.v);

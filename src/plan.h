@@ -49,6 +49,13 @@ struct plan_bind {
         char *state;       /* <state_dir>/<Kairos name>.bind */
 };
 
+/* Where a trust setting came from (trust-chain rule 5), for `plan` and
+ * state.json: "FILE:LINE:COLUMN", "(built-in defaults)" or "kernel command line". */
+struct plan_origin {
+        char *key;                        /* "tpm.measure_phases", "volumes.oem.unlock" */
+        char *from;
+};
+
 #define PLAN_OVERLAY_BASE "/run/usi-init/overlay"
 
 /* Everything the boot will do, decided before anything is touched. Built once
@@ -61,6 +68,8 @@ struct plan {
         strv signatures;                  /* search order */
         bool measure_phases;
         bool measure_volume_keys;         /* PCR 15, src/pcr15.h */
+
+        strv luks_ciphers;                /* the allow-list a LUKS2 header is checked against */
 
         char *overlay_size;
         strv overlay_paths;               /* apply order: parents first */
@@ -90,7 +99,10 @@ struct plan {
         strv ext_cert_dirs;               /* *.crt of the image trusted to sign */
         bool ext_efi_keys;                /* and the X.509 entries of EFI PK, KEK, db */
 
-        strv notes;                       /* cmdline warnings and plan decisions to show */
+        struct plan_origin *origins;      /* every trust setting, in src/plan-origin.c order */
+        size_t n_origins;
+
+        strv notes;                       /* cmdline warnings, keys /oem may not set, plan decisions */
 };
 
 /* The Kairos layout of the extensions source: DIR/<mode>/ then DIR/common/. */
@@ -118,6 +130,9 @@ int plan_build(const struct config *c, const struct cmdline *cl, struct plan *p,
  * gathered by the caller: building the plan never looks at the system). */
 int plan_build_on(const struct config *c, const struct cmdline *cl, const strv *usi_evidence, struct plan *p,
                   strv *errors);
+
+/* Fill p->origins from the config's marks and the command line (src/plan-origin.c). */
+int plan_build_origins(const struct config *c, const struct cmdline *cl, struct plan *p);
 
 /* Kairos' state directory name for a persistent path: "/etc/ssh" -> "etc-ssh.bind". */
 int plan_state_name(const char *path, char **ret);

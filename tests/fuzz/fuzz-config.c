@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: a YAML config file, read both as a usi-init config and as
- * a Kairos cloud-config, then turned into a plan. */
+ * a Kairos cloud-config, from the image and then from /oem, then turned into
+ * a plan. */
 #include <stdint.h>
 
 #include "plan.h"
@@ -18,7 +19,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (config_load_defaults(&c, &errors) == 0) {
                 int r1 = config_load_string(&c, "fuzz.yaml", (const char *) data, size, &errors);
                 int r2 = config_load_kairos_string(&c, "fuzz-kairos.yaml", (const char *) data, size, &errors);
-                if (r1 == 0 && r2 == 0 && plan_build(&c, &cl, &p, &errors) == 0) {
+                /* and again as /oem, which may set only the layout */
+                c.layer = CONFIG_LAYER_OEM;
+                int r3 = config_load_string(&c, "fuzz-oem.yaml", (const char *) data, size, &errors);
+                int r4 = config_load_kairos_string(&c, "fuzz-oem-kairos.yaml", (const char *) data, size, &errors);
+                if (r1 == 0 && r2 == 0 && r3 == 0 && r4 == 0 && plan_build(&c, &cl, &p, &errors) == 0) {
                         FILE *f = fopen("/dev/null", "w");
                         if (f) {
                                 plan_print_json(&p, f);

@@ -83,10 +83,30 @@ check "--debug raises the log level" grep -q "configuration read from" "$t/err"
 
 "$USI_INIT" plan --print-defaults > "$t/defaults.yaml"
 "$USI_INIT" plan --config "$t/defaults.yaml" --json > "$t/again.json"
-check "the printed defaults, read back as a config, give the same plan" cmp -s "$t/plan.json" "$t/again.json"
+# The same plan, but for where each trust setting came from: now the file.
+same_but_origins() {
+	python3 -c 'import json,sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+fa, fb = a.pop("trust_origins"), b.pop("trust_origins")
+sys.exit(not (a == b and fa.keys() == fb.keys() and
+              all(v == "(built-in defaults)" for v in fa.values()) and
+              all(v.startswith(sys.argv[3] + ":") for v in fb.values())))' "$@"
+}
+check "the printed defaults, read back as a config, give the same plan" \
+	same_but_origins "$t/plan.json" "$t/again.json" "$t/defaults.yaml"
 
 "$USI_INIT" frobnicate 2> "$t/err"
 check "an unknown command exits 2" test $? = 2
+# --oem reads ROOT/oem as the second pass of a boot does: its trust keys are named as ignored.
+mkdir -p "$t/oemroot/oem"
+cp "$top_srcdir/tests/data/oem-trust-keys.yaml" "$t/oemroot/oem/usi-init.yaml"
+"$USI_INIT" plan --root "$t/oemroot" --oem --json > "$t/oem.json" 2> "$t/oem.err"
+check "plan --oem exits 0 with trust keys on /oem" test $? = 0
+check "  and names tpm.measure_phases as ignored" \
+	grep -qF "$t/oemroot/oem/usi-init.yaml:2:3: tpm.measure_phases ignored: only the image may set this" "$t/oem.err"
+check "  and keeps measuring the phases" \
+	python3 -c 'import json,sys; sys.exit(not json.load(open(sys.argv[1]))["tpm"]["measure_phases"])' "$t/oem.json"
+
 "$USI_INIT" --version | grep -q '^usi-init '
 check "--version prints the version" test $? = 0
 

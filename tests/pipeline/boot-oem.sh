@@ -12,15 +12,8 @@ pl_root "$R"
 mkdir -p "$T/oemtree"
 printf 'overlay:\n  size: 64m\nbinds:\n  extra_paths: [/srv/data]\n' >"$T/oemtree/usi-init.yaml"
 printf '#cloud-config\ninstall:\n  bind_mounts:\n    - /var/lib/custom\nstages:\n  boot:\n    - name: ignored\n' >"$T/oemtree/90_custom.yaml"
-pl_image "$T/oem.img" COS_OEM "$T/oemtree"
-pl_image "$T/persistent.img" COS_PERSISTENT
-pl_attach "$T/oem.img"
-pl_attach "$T/persistent.img"
-
-pl_ns "
-	\"\$USI_INIT\" boot --root $R --no-handoff >$T/out 2>&1; echo \$? >$T/rc
-	cp $R/run/usi-init/state.json $T/state.json
-	cat /proc/self/mountinfo >$T/mi
+pl_oem_disks "$T/oemtree"
+pl_boot_state "$R" "
 	python3 $top_srcdir/tests/pipeline/mount-order.py $R $R/run/usi-init/state.json >$T/order 2>&1; echo \$? >$T/order.rc
 	stat -c %d:%i $R/srv/data $R/usr/local/.state/srv-data.bind $R/var/lib/custom $R/usr/local/.state/var-lib-custom.bind >$T/ino
 "

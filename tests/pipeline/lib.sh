@@ -79,3 +79,24 @@ pl_boot_cmd() {
 pl_json() {
 	python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if not isinstance(v,bool) else str(v).lower())' "$1" "$2"
 }
+
+# pl_oem_disks OEMTREE: COS_OEM filled from OEMTREE and an empty
+# COS_PERSISTENT, attached ($T/oem.img, $T/persistent.img).
+pl_oem_disks() {
+	pl_image "$T/oem.img" COS_OEM "$1"
+	pl_image "$T/persistent.img" COS_PERSISTENT
+	pl_attach "$T/oem.img"
+	pl_attach "$T/persistent.img"
+}
+
+# pl_boot_state ROOT [COMMANDS]: boot ROOT in a namespace; the exit code in
+# $T/rc, the output in $T/out, state.json in $T/state.json, mountinfo in
+# $T/mi; COMMANDS run after, in the same namespace.
+pl_boot_state() {
+	pl_ns "
+	\"\$USI_INIT\" boot --root $1 --no-handoff >$T/out 2>&1; echo \$? >$T/rc
+	cp $1/run/usi-init/state.json $T/state.json
+	cat /proc/self/mountinfo >$T/mi
+	${2:-}
+"
+}

@@ -364,6 +364,73 @@ static void test_extensions(void **state) {
         strv_clear(&errors);
 }
 
+
+/* Where each trust setting came from: the image's file with its position,
+ * the built-in defaults, or the kernel command line; never /oem. */
+static void test_trust_origins(void **state) {
+        static const char *const oem = "tpm:\n  measure_phases: false\ninit: [/oem/evil]\n"
+                                       "volumes:\n  - name: oem\n    unlock: [passphrase]\n";
+        strv errors = {};
+        struct plan p;
+
+        assert_int_equal(load_plan_oem("tpm:\n  measure_phases: true\nluks:\n  ciphers: [aes-xts-plain64, serpent-xts-plain64]\n",
+                                       oem, "rd.usi.shell init=/sbin/other", &p, &errors), 0);
+        assert_int_equal(errors.n, 0);
+        assert_string_equal(trust_origin(&p, "tpm.measure_phases"), "/etc/usi-init/config.yaml:2:19");
+        assert_string_equal(trust_origin(&p, "luks.ciphers"), "/etc/usi-init/config.yaml:4:12");
+        assert_string_equal(trust_origin(&p, "tpm.measure_volume_keys"), "(built-in defaults)");
+        assert_string_equal(trust_origin(&p, "volumes.oem.unlock"), "(built-in defaults)");
+        assert_string_equal(trust_origin(&p, "volumes.persistent.match"), "(built-in defaults)");
+        assert_string_equal(trust_origin(&p, "init"), "kernel command line");
+        assert_string_equal(trust_origin(&p, "on_failure"), "kernel command line");
+        assert_string_equal(trust_origin(&p, "allow_shell"), "kernel command line");
+        assert_string_equal(trust_origin(&p, "allow_insecure_boot"), "(built-in defaults)");
+        for (size_t i = 0; i < p.n_origins; i++)
+                assert_null(strstr(p.origins[i].from, "/oem/"));
+        for (const char *const *k = (const char *const[]) { "tpm.device", "tpm.signatures", "root.relocate",
+                                                             "root.read_only", "extensions.sources",
+                                                             "extensions.certificates", "extensions.efi_keys",
+                                                             "binds.state_dir", "timeout", "reboot_delay", NULL };
+             *k; k++)
+                assert_non_null(trust_origin(&p, *k));
+
+        /* the allow-list the header check reads */
+        assert_int_equal(p.luks_ciphers.n, 2);
+        assert_string_equal(p.luks_ciphers.v[1], "serpent-xts-plain64");
+
+        /* and the same in JSON */
+        struct json_object *o = plan_to_json(&p), *v;
+        assert_non_null(o);
+        assert_true(json_object_object_get_ex(o, "trust_origins", &v));
+        assert_string_equal(json_object_get_string(json_object_object_get(v, "tpm.measure_phases")),
+                            "/etc/usi-init/config.yaml:2:19");
+        assert_true(json_object_object_get_ex(o, "luks", &v));
+        assert_int_equal(json_object_array_length(json_object_object_get(v, "ciphers")), 2);
+        json_object_put(o);
+        plan_done(&p);
+
+        /* the text form names them too */
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        assert_int_equal(load_plan(NULL, "rd.usi.tpm2_device=swtpm:port=2321", &p, &errors), 0);
+        assert_int_equal(plan_print_text(&p, f), 0);
+        fclose(f);
+        assert_non_null(strstr(text, "LUKS2 ciphers allowed: aes-xts-plain64\n"));
+        assert_non_null(strstr(text, "  tpm.device                       kernel command line\n"));
+        assert_non_null(strstr(text, "  tpm.measure_phases               (built-in defaults)\n"));
+        free(text);
+        plan_done(&p);
+}
+
+/* luks.ciphers: a list of dm-crypt cipher names, never empty. */
+static void test_luks_ciphers(void **state) {
+        expect_error("luks:\n  ciphers: []\n", "test.yaml:2:12: ", "expected at least one cipher");
+        expect_error("luks:\n  ciphers: aes-xts-plain64\n", "test.yaml:2:12: ", "expected a list of dm-crypt ciphers");
+        expect_error("luks:\n  ciphers: [aes-xts-plain64, \"aes xts\"]\n", "test.yaml:2:30: ", "'aes xts' is not valid");
+        expect_error("luks:\n  cipher: [aes-xts-plain64]\n", "test.yaml:2:3: ", "unknown key 'cipher' in luks");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults_are_kairos),
@@ -377,6 +444,8 @@ int main(void) {
                 cmocka_unit_test(test_state_name),
                 cmocka_unit_test(test_json),
                 cmocka_unit_test(test_extensions),
+                cmocka_unit_test(test_trust_origins),
+                cmocka_unit_test(test_luks_ciphers),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,25 +8,57 @@
 
 #include "plan.h"
 
-/* defaults + one YAML text named "test.yaml" (NULL: none) + command line
- * -> plan. Returns what plan loading would: 0 or -EINVAL with errors. */
-static inline int load_plan(const char *yaml, const char *cmdline_text, struct plan *p, strv *errors) {
+/* defaults + an image file `image_name` (NULL text: none) + `oem` read as
+ * the /oem layer ("/oem/usi-init.yaml"; NULL: none) + command line -> plan.
+ * Keys /oem may not set land in p->notes. */
+static inline int load_plan_layers(const char *image_name, const char *image, const char *oem,
+                                   const char *cmdline_text, struct plan *p, strv *errors) {
         struct config c;
         struct cmdline cl;
-        int r;
+        int r = 0;
 
         config_init(&c);
         cmdline_init(&cl);
-        r = config_load_defaults(&c, errors);
-        assert_int_equal(r, 0);
-        if (yaml)
-                r = config_load_string(&c, "test.yaml", yaml, strlen(yaml), errors);
+        assert_int_equal(config_load_defaults(&c, errors), 0);
+        if (image)
+                r = config_load_string(&c, image_name, image, strlen(image), errors);
+        c.layer = CONFIG_LAYER_OEM;
+        if (r == 0 && oem)
+                r = config_load_string(&c, "/oem/usi-init.yaml", oem, strlen(oem), errors);
         assert_int_equal(cmdline_parse(cmdline_text ? cmdline_text : "", &cl), 0);
         if (r == 0)
                 r = plan_build(&c, &cl, p, errors);
         cmdline_done(&cl);
         config_done(&c);
         return r;
+}
+
+/* defaults + one YAML text named "test.yaml" (NULL: none) + command line
+ * -> plan. Returns what plan loading would: 0 or -EINVAL with errors. */
+static inline int load_plan(const char *yaml, const char *cmdline_text, struct plan *p, strv *errors) {
+        return load_plan_layers("test.yaml", yaml, NULL, cmdline_text, p, errors);
+}
+
+/* The same with the image's file named /etc/usi-init/config.yaml. */
+static inline int load_plan_oem(const char *image, const char *oem, const char *cmdline_text, struct plan *p,
+                                strv *errors) {
+        return load_plan_layers("/etc/usi-init/config.yaml", image, oem, cmdline_text, p, errors);
+}
+
+/* Is `s` one of `v`? */
+static inline bool strv_has(const strv *v, const char *s) {
+        for (size_t i = 0; i < v->n; i++)
+                if (streq(v->v[i], s))
+                        return true;
+        return false;
+}
+
+/* Where the plan says a trust setting came from; NULL when it lists none. */
+static inline const char *trust_origin(const struct plan *p, const char *key) {
+        for (size_t i = 0; i < p->n_origins; i++)
+                if (streq(p->origins[i].key, key))
+                        return p->origins[i].from;
+        return NULL;
 }
 
 /* Assert that loading `yaml` fails, and that some error starts with
