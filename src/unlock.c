@@ -454,7 +454,7 @@ static int load_headers(const struct plan *p, struct boot *b, struct crypt_devic
                         continue;
                 if (!(bv = boot_volume_get(b, v->name)))
                         return -ENOMEM;
-                r = luks_load(bv->dev.devnode, NULL, &cds[i], &why);
+                r = luks_load(bv->dev.devnode, (const char *const *) p->luks_ciphers.v, &cds[i], &why);
                 if (r == -LUKS_HEADER_REFUSED)
                         return boot_refuse(b, bv->dev.devnode, "%s: %s", bv->dev.devnode, strempty(why));
                 if (r == -ENOMEM)

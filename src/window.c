@@ -155,13 +155,15 @@ struct worst {
 };
 
 /* The worst token of the boot's LUKS2 volumes, with the PCRs as they are now. */
-static void judge_volumes(struct tpm2_ctx *tpm, const struct boot *b, json_object *sig, struct worst *w) {
+static void judge_volumes(struct tpm2_ctx *tpm, const struct plan *p, const struct boot *b, json_object *sig,
+                          struct worst *w) {
         for (size_t i = 0; i < b->n_volumes; i++) {
                 const struct boot_volume *bv = &b->volumes[i];
                 _cleanup_luks_ struct crypt_device *cd = NULL;
                 _cleanup_free_ char *why = NULL;
 
-                if (!bv->found || bv->dev.content != CONTENT_LUKS2 || luks_load(bv->dev.devnode, NULL, &cd, &why) < 0)
+                if (!bv->found || bv->dev.content != CONTENT_LUKS2 ||
+                    luks_load(bv->dev.devnode, (const char *const *) p->luks_ciphers.v, &cd, &why) < 0)
                         continue;
                 for (int id = 0; id < crypt_token_max(CRYPT_LUKS2); id++) {
                         struct tpm2_token t;
@@ -212,7 +214,7 @@ void window_audit(const struct plan *p, struct boot *b) {
         if (r <= 0) {
                 /* Nothing signed from here on, but a token bound to literal
                  * PCRs alone needs no signature: does one still unseal? */
-                judge_volumes(tpm, b, NULL, &w);
+                judge_volumes(tpm, p, b, NULL, &w);
                 if (w.verdict == WINDOW_OPEN) {
                         record(b, true, r == 0 ? path : NULL, "volume %s (token %d) is bound to literal PCRs only, "
                                "which still hold their sealed values", w.volume, w.token);
@@ -228,7 +230,7 @@ void window_audit(const struct plan *p, struct boot *b) {
         /* Signed by some key: whose, and does a token of this boot's
          * volumes still unseal (its literal PCRs too)? */
         if (pcrsig_load((const char *const *) paths.v, true, &sig, &path, &why) >= 0) {
-                judge_volumes(tpm, b, sig, &w);
+                judge_volumes(tpm, p, b, sig, &w);
                 json_object_put(sig);
         }
         switch (w.verdict) {

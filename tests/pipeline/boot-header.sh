@@ -32,11 +32,11 @@ check "cryptsetup accepts the rewritten header" cryptsetup isLuks "$T/null.img"
 printf 'on_failure: shell\nallow_shell: true\nvolumes:\n  - name: oem\n    unlock: [keyfile]\n    keyfile: %s\n' \
 	"$T/key" >"$T/cfg.yaml"
 
-# boot_img IMG OUT: one boot with IMG as COS_OEM; OUT, OUT.rc, OUT.json.
+# boot_img IMG OUT [CONFIG]: one boot with IMG as COS_OEM; OUT, OUT.rc, OUT.json.
 boot_img() {
 	pl_attach "$1" DEV
 	pl_ns "
-		\"\$USI_INIT\" boot --root $R --no-handoff --config $T/cfg.yaml --cmdline rd.usi.timeout=2 \
+		\"\$USI_INIT\" boot --root $R --no-handoff --config ${3:-$T/cfg.yaml} --cmdline rd.usi.timeout=2 \
 			--state-file $2.json >$2 2>&1; echo \$? >$2.rc
 		cp $R/run/usi-init/failure.log $2.failure 2>/dev/null
 	"
@@ -57,4 +57,19 @@ boot_img "$T/oem.img" "$T/genuine"
 check "the genuine header is not refused" sh -c "! grep -q ': refused' '$T/genuine'"
 check "  it goes on to the key file (and fails only at the mapping)" grep -q "keyfile unlock of $DEV failed" "$T/genuine"
 check "  state.json: no refusal" test "$(pl_json "$T/genuine.json" 's.get("refused")')" = false
+
+# The allow-list is the image's: serpent is refused by default and taken
+# where the image's configuration lists it (luks.ciphers).
+# (luksFormat checks a cipher through device-mapper, which this host lacks:
+# the header of oem.img says serpent instead.)
+cp "$T/oem.img" "$T/serpent.img"
+python3 "$top_srcdir/tests/tpm/luks2-rewrite.py" "$T/serpent.img" segments.0.encryption=serpent-xts-plain64 \
+	keyslots.0.area.encryption=serpent-xts-plain64
+boot_img "$T/serpent.img" "$T/serpent"
+check "serpent-xts-plain64 off the default allow-list: refused" \
+	grep -q "$DEV: LUKS2 data segment 0 uses serpent-xts-plain64: refused" "$T/serpent"
+{ cat "$T/cfg.yaml"; printf 'luks:\n  ciphers: [aes-xts-plain64, serpent-xts-plain64]\n'; } >"$T/serpent.yaml"
+boot_img "$T/serpent.img" "$T/serpent-ok" "$T/serpent.yaml"
+check "  taken where the image's luks.ciphers lists it" sh -c "! grep -q ': refused' '$T/serpent-ok'"
+check "  and it goes on to the key file" grep -q "keyfile unlock of $DEV failed" "$T/serpent-ok"
 done_testing
