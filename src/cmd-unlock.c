@@ -11,8 +11,6 @@
  * exactly one line: how it was unlocked, or why not. */
 
 #define MAX_SIGNATURES 16
-#define PIN_MAX 1024
-#define KEYFILE_MAX (8 * 1024 * 1024)
 
 struct unlock_cli {
         bool check;

@@ -14,7 +14,6 @@
 #include "unlock.h"
 
 #define PASSPHRASE_MAX 512
-#define KEYFILE_MAX (8 * 1024 * 1024)
 
 /* ---- order ------------------------------------------------------------------ */
 
