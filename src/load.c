@@ -47,7 +47,7 @@ static int load_oem(struct config *c, const char *root, strv *errors, strv *skip
 
         if (!dir)
                 return -ENOMEM;
-        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dir_fd < 0)
                 return 0;
         r = load_oem_file(c, dir_fd, dir, "usi-init.yaml", false, errors, skipped);

@@ -83,9 +83,12 @@ static int open_below(int dir_fd, const char *name) {
         if (fd >= 0 || errno != ENOSYS)
                 return fd < 0 ? -errno : fd;
         /* A kernel older than 5.6 has no openat2. Then the last component is
-         * still never followed (O_NOFOLLOW) and ".." cannot climb out, but a
-         * symlink in the middle of `name` would be followed: the callers pass
-         * a single component, except for paths of the image's own config. */
+         * still never followed (O_NOFOLLOW), and an absolute name or a ".."
+         * component is refused so the name cannot climb out; what is lost is
+         * the refusal of a symlink in the middle of `name`. Most callers pass
+         * a single component (safe_open_path() always does); the boot's key
+         * file is the exception, a path the image's config names under the
+         * root. */
         if (*name == '/' || has_dotdot(name))
                 return -EXDEV;
         fd = openat(dir_fd, name, OPEN_FLAGS);

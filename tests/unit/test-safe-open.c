@@ -6,8 +6,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 
 #include "safe-open.h"
 #include "util.h"
@@ -153,6 +158,41 @@ static void test_paths(void **state) {
         assert_int_equal(fd, -1);
 }
 
+/* A kernel without openat2 (before 5.6): seccomp makes the syscall answer
+ * ENOSYS in a child, and the fallback still refuses what it can see. */
+static void test_without_openat2(void **state) {
+        (void) state;
+        int status;
+        pid_t pid = fork();
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct sock_filter filter[] = {
+                        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+                        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+                        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+                };
+                struct sock_fprog prog = { .len = ELEMENTSOF(filter), .filter = filter };
+                char why[WHY_MAX];
+
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+                        _exit(77);
+                alarm(10);
+                _exit(read_in_d("fits", why) == 0 &&
+                      read_in_d("fifo", why) == -EBADFD && strstr(why, "is a FIFO") &&
+                      read_in_d("out", why) == -ELOOP && strstr(why, "is a symlink") &&
+                      read_in_d("../secret", why) == -EXDEV && strstr(why, "leads outside") &&
+                      read_in_d("/etc/passwd", why) == -EXDEV &&
+                      read_in_d("big", why) == -EFBIG ? 0 : 1);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77)
+                skip();
+        assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_regular),
@@ -162,6 +202,7 @@ int main(void) {
                 cmocka_unit_test(test_not_files),
                 cmocka_unit_test(test_size_not_trusted),
                 cmocka_unit_test(test_paths),
+                cmocka_unit_test(test_without_openat2),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
