@@ -11,6 +11,20 @@
 
 #define OPEN_FLAGS (O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)
 
+/* Write the refusal. File names and symlink targets come from the disk:
+ * a control character in them (a newline forging a second log line, an
+ * escape sequence for the console) is shown as '?'. */
+_printf_(2, 3) static void say(char *why, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(why, WHY_MAX, fmt, ap);
+        va_end(ap);
+        for (char *c = why; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                        *c = '?';
+}
+
 /* What a file is when it is not a regular file, and the errno it gets. */
 static const struct {
         mode_t type;
@@ -31,15 +45,15 @@ static int check_kind(mode_t mode, const char *shown, char *why) {
                 return 0;
         for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
                 if ((mode & S_IFMT) == kinds[i].type) {
-                        snprintf(why, WHY_MAX, "%s is %s, not a regular file; refused", shown, kinds[i].what);
+                        say(why, "%s is %s, not a regular file; refused", shown, kinds[i].what);
                         return -kinds[i].error;
                 }
-        snprintf(why, WHY_MAX, "%s is not a regular file; refused", shown);
+        say(why, "%s is not a regular file; refused", shown);
         return -EBADFD;
 }
 
 static int refuse_size(const char *shown, size_t max, char *why) {
-        snprintf(why, WHY_MAX, "%s is larger than %zu bytes; refused", shown, max);
+        say(why, "%s is larger than %zu bytes; refused", shown, max);
         return -EFBIG;
 }
 
@@ -48,18 +62,18 @@ static int explain_open(int dir_fd, const char *dir_name, const char *name, cons
         struct stat st;
 
         if (error == ENOENT)
-                snprintf(why, WHY_MAX, "%s does not exist", shown);
+                say(why, "%s does not exist", shown);
         else if (error == EXDEV)
-                snprintf(why, WHY_MAX, "%s leads outside %s; refused", shown, dir_name);
+                say(why, "%s leads outside %s; refused", shown, dir_name);
         else if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
                 char to[256];
                 ssize_t n = readlinkat(dir_fd, name, to, sizeof to - 1);
                 to[n < 0 ? 0 : n] = '\0';
-                snprintf(why, WHY_MAX, "%s is a symlink (to %s); refused", shown, to);
+                say(why, "%s is a symlink (to %s); refused", shown, to);
         } else if (error == ELOOP)
-                snprintf(why, WHY_MAX, "%s leads through a symlink; refused", shown);
+                say(why, "%s leads through a symlink; refused", shown);
         else
-                snprintf(why, WHY_MAX, "cannot open %s: %s", shown, strerror(error));
+                say(why, "cannot open %s: %s", shown, strerror(error));
         return -error;
 }
 
@@ -113,7 +127,7 @@ static int open_shown(int dir_fd, const char *dir_name, const char *name, const 
                 return explain_open(dir_fd, dir_name, name, shown, -fd, why);
         if (fstat(fd, &st) < 0) {
                 int e = errno;
-                snprintf(why, WHY_MAX, "cannot stat %s: %s", shown, strerror(e));
+                say(why, "cannot stat %s: %s", shown, strerror(e));
                 return -e;
         }
         if ((r = check_kind(st.st_mode, shown, why)) < 0)
@@ -130,7 +144,7 @@ static int read_shown(int fd, const char *shown, size_t max, char **ret, size_t 
         if (r == -EFBIG)
                 return refuse_size(shown, max, why);
         if (r < 0)
-                snprintf(why, WHY_MAX, "cannot read %s: %s", shown, strerror(-r));
+                say(why, "cannot read %s: %s", shown, strerror(-r));
         return r;
 }
 
@@ -164,16 +178,16 @@ int safe_open_path(const char *path, size_t max, int *ret_fd, char *why) {
         const char *dir = dirname(d), *name = basename(b);
         /* "/", "dir/" and "." name a directory, never a file to read. */
         if (!*path || path[strlen(path) - 1] == '/' || streq(name, "/") || streq(name, ".") || streq(name, "..")) {
-                snprintf(why, WHY_MAX, "%s is not a file name; refused", path);
+                say(why, "%s is not a file name; refused", path);
                 return -EISDIR;
         }
         dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0) {
                 int e = errno;
                 if (e == ENOENT)
-                        snprintf(why, WHY_MAX, "%s does not exist", path);
+                        say(why, "%s does not exist", path);
                 else
-                        snprintf(why, WHY_MAX, "cannot open the directory of %s: %s", path, strerror(e));
+                        say(why, "cannot open the directory of %s: %s", path, strerror(e));
                 return -e;
         }
         return open_shown(dir_fd, dir, name, path, max, ret_fd, why);

@@ -38,6 +38,7 @@ static int setup(void **state) {
         assert_int_equal(symlinkat("../secret", dir_fd, "d/out"), 0);
         assert_int_equal(symlinkat("/dev/zero", dir_fd, "d/zero"), 0);
         assert_int_equal(symlinkat("..", dir_fd, "d/up"), 0);
+        assert_int_equal(symlinkat("x\ny\033[2J", dir_fd, "d/nl"), 0);
         assert_int_equal(mkdirat(dir_fd, "d/sub", 0755), 0);
         /* A regular file one byte over the cap used below. */
         char big[101];
@@ -110,6 +111,8 @@ static void test_symlinks(void **state) {
         expect_refused("up/secret", EXDEV, "leads outside");
         expect_refused("../secret", EXDEV, "leads outside");
         expect_refused("/etc/passwd", EXDEV, "leads outside");
+        /* the disk's bytes never reach the console raw */
+        expect_refused("nl", ELOOP, "is a symlink (to x?y?[2J)");
 }
 
 static void test_device_node(void **state) {
