@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
-#define WHY_MAX 512
+#include "util.h"
 
 enum resolve_mode {
         /* Relative symlinks that stay under the root are followed; absolute

@@ -329,7 +329,9 @@ static char *fstab_options(const struct boot *b, const struct boot_mount *m) {
 
 /* Is the file `name` in dir exactly `text`? */
 static bool file_is(int dir, const char *name, const char *text, size_t len) {
-        _cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        /* Non-blocking: /etc may be a persistent path, and a FIFO there must
+         * fail the S_ISREG check, not hold the boot. */
+        _cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         _cleanup_free_ char *buf = NULL;
         struct stat st;
 
@@ -380,7 +382,9 @@ static int write_fstab(struct boot *b) {
                 log_info("fstab: %s already lists the %zu mounts", FSTAB_PATH, n);
                 return 0;
         }
-        fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        /* A FIFO left under the temporary name fails the open (ENXIO)
+         * instead of waiting for a reader. */
+        fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
         if (fd < 0)
                 return boot_warn(b, "fstab: cannot write %s%s: %s", b->root, FSTAB_PATH, strerror(errno));
         if (write(fd, text, len) != (ssize_t) len || fsync(fd) < 0 || renameat(dir, tmp, dir, "fstab") < 0) {

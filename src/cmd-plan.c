@@ -38,6 +38,7 @@ int cmd_plan(int argc, char **argv) {
         };
         struct load_options lo = {};
         _cleanup_free_ char *cmdline_buf = NULL;
+        char why[WHY_MAX];
         const char *efivars = NULL;
         _cleanup_close_ int efivars_fd = -1;
         strv evidence = {};
@@ -60,9 +61,9 @@ int cmd_plan(int argc, char **argv) {
                         lo.cmdline = optarg;
                         break;
                 case ARG_CMDLINE_FILE:
-                        r = cmdline_read_file(optarg, &cmdline_buf);
+                        r = cmdline_read_file(optarg, &cmdline_buf, why);
                         if (r < 0) {
-                                log_error_errno(r, "cannot read kernel command line from %s: %s", optarg, strerror(-r));
+                                log_error_errno(r, "cannot read the kernel command line: %s", why);
                                 strv_clear(&lo.config_files);
                                 return EXIT_USAGE;
                         }

@@ -158,9 +158,10 @@ int cmd_status(int argc, char **argv) {
         _cleanup_free_ char *path = file ? strdup(file) : path_join(root, STATE_FILE);
         if (!path)
                 return log_error("out of memory"), 1;
-        struct json_object *s = json_object_from_file(path);
-        if (!s) {
-                log_error("status: cannot read %s: %s", path, json_util_get_last_err());
+        struct json_object *s = NULL;
+        char why[WHY_MAX];
+        if (state_read(path, &s, why) < 0) {
+                log_error("status: %s", why);
                 return 1;
         }
         if (json)

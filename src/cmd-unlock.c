@@ -11,8 +11,6 @@
  * exactly one line: how it was unlocked, or why not. */
 
 #define MAX_SIGNATURES 16
-#define PIN_MAX 1024
-#define KEYFILE_MAX (8 * 1024 * 1024)
 
 struct unlock_cli {
         bool check;
@@ -195,9 +193,10 @@ static void unlock_all_tpm2(struct volume *v, size_t n, const struct unlock_cli 
 
 static void unlock_all_keyfile(struct volume *v, size_t n, const struct unlock_cli *a) {
         _cleanup_secret_ struct secret *key = NULL;
+        char file_why[WHY_MAX];
         int r;
 
-        r = secret_read_file(a->key_file, KEYFILE_MAX, false, &key);
+        r = secret_read_file(a->key_file, KEYFILE_MAX, false, &key, file_why);
         for (size_t i = 0; i < n; i++) {
                 struct luks_result res;
                 _cleanup_free_ char *why = NULL;
@@ -205,7 +204,7 @@ static void unlock_all_keyfile(struct volume *v, size_t n, const struct unlock_c
                 if (v[i].done || !v[i].cd)
                         continue;
                 if (r < 0) {
-                        why_prefix(&v[i].why, "key file %s: %s; TPM", a->key_file, strerror(-r));
+                        why_prefix(&v[i].why, "key file: %s; TPM", file_why);
                         continue;
                 }
                 if (luks_unlock_secret(v[i].cd, key, a->name, NULL, &res, &why) >= 0) {
@@ -257,9 +256,10 @@ int cmd_unlock(int argc, char **argv) {
                                 .n_images = (size_t) (argc - optind),
                         }, stdout);
         if (a.pin_file) {
-                r = secret_read_file(a.pin_file, PIN_MAX, true, &pin);
+                char why[WHY_MAX];
+                r = secret_read_file(a.pin_file, PIN_MAX, true, &pin, why);
                 if (r < 0) {
-                        log_error("unlock: cannot read PIN file %s: %s", a.pin_file, strerror(-r));
+                        log_error("unlock: PIN file: %s", why);
                         return 1;
                 }
         }

@@ -4,6 +4,7 @@
 #include <limits.h>
 
 #include "cmdline.h"
+#include "safe-open.h"
 
 static const char *const on_failure_names[] = {
         [ON_FAILURE_HALT] = "halt",
@@ -251,15 +252,12 @@ int cmdline_parse(const char *line, struct cmdline *c) {
         return 0;
 }
 
-int cmdline_read_file(const char *path, char **ret) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+int cmdline_read_file(const char *path, char **ret, char *why) {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         int r;
 
-        if (fd < 0)
-                return -errno;
-        r = read_full_fd(fd, 1 << 20, &buf, &len);
+        r = safe_read_path(path, SAFE_CMDLINE_MAX, &buf, &len, why);
         if (r < 0)
                 return r;
         /* NULs (from /proc/<pid>/cmdline style files) and newlines separate words. */

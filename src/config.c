@@ -8,6 +8,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "safe-open.h"
 
 #define BUILTIN_NAME "(built-in defaults)"
 /* Config files are small; anything larger is a mistake or an attack. */
@@ -1080,23 +1081,13 @@ int config_load_kairos_string(struct config *c, const char *name, const char *te
         return load_string(c, name, text, len, errors, root_kairos);
 }
 
-static int read_file(const char *path, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        struct stat st;
-
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        return read_full_fd(fd, CONFIG_MAX_BYTES, ret, ret_len);
-}
-
+/* The bytes of a file come through safe_read_path(): a FIFO, device,
+ * symlink or oversized file is refused by name instead of read. */
 static int load_file(struct config *c, const char *path, strv *errors, root_fn fn) {
         _cleanup_free_ char *text = NULL;
+        char why[WHY_MAX];
         size_t len = 0;
-        int r = read_file(path, &text, &len);
+        int r = safe_read_path(path, CONFIG_MAX_BYTES, &text, &len, why);
 
         if (r == -ENOENT)
                 return r;
@@ -1104,8 +1095,7 @@ static int load_file(struct config *c, const char *path, strv *errors, root_fn f
                 const char *fname = intern_file(c, path);
                 if (!fname)
                         return -ENOMEM;
-                config_error(errors, &(struct mark) { fname, 0, 0 }, "cannot read: %s",
-                             r == -EBADFD ? "not a regular file" : r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+                config_error(errors, &(struct mark) { fname, 0, 0 }, "cannot read: %s", why);
                 return r;
         }
         return load_string(c, path, text, len, errors, fn);

@@ -1,36 +1,66 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <fcntl.h>
 
 #include "load.h"
 #include "log.h"
+#include "safe-open.h"
 
 static int yaml_filter(const struct dirent *d) {
         size_t n = strlen(d->d_name);
         return d->d_name[0] != '.' && n > 5 && streq(d->d_name + n - 5, ".yaml");
 }
 
-/* The node's own config on /oem: usi-init's file, then the install.* keys of
- * the Kairos cloud-configs beside it, in lexical order. */
-static int load_oem(struct config *c, const char *root, strv *errors) {
-        _cleanup_free_ char *dir = path_join(root, "/oem");
-        _cleanup_free_ char *path = dir ? path_join(dir, "usi-init.yaml") : NULL;
-        struct dirent **names = NULL;
-        int n, r, ret = 0;
+/* One file of /oem, read as safe_read_at() allows. /oem is written by
+ * whoever holds the disk, and its files are optional: one that is missing,
+ * or refused (a FIFO, a device, a symlink, too large), is left out and the
+ * boot goes on; a refusal is kept in `skipped` to become a warning. */
+static int load_oem_file(struct config *c, int dir_fd, const char *dir, const char *name, bool kairos,
+                         strv *errors, strv *skipped) {
+        _cleanup_free_ char *path = path_join(dir, name);
+        _cleanup_free_ char *text = NULL;
+        char why[WHY_MAX], note[WHY_MAX + 64];
+        size_t len = 0;
+        int r;
 
         if (!path)
                 return -ENOMEM;
-        r = config_load_file(c, path, errors);
-        if (r < 0 && r != -ENOENT)
+        r = safe_read_at(dir_fd, dir, name, SAFE_CONFIG_MAX, &text, &len, why);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                snprintf(note, sizeof note, "config: %s; booting on without it", why);
+                return strv_push(skipped, note);
+        }
+        return (kairos ? config_load_kairos_string : config_load_string)(c, path, text, len, errors);
+}
+
+/* The node's own config on /oem: usi-init's file, then the install.* keys of
+ * the Kairos cloud-configs beside it, in lexical order. */
+static int load_oem(struct config *c, const char *root, strv *errors, strv *skipped) {
+        _cleanup_free_ char *dir = path_join(root, "/oem");
+        _cleanup_close_ int dir_fd = -1;
+        struct dirent **names = NULL;
+        int n, r, ret = 0;
+
+        if (!dir)
+                return -ENOMEM;
+        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir_fd < 0)
+                return 0;
+        r = load_oem_file(c, dir_fd, dir, "usi-init.yaml", false, errors, skipped);
+        if (r < 0)
                 ret = r;
 
-        n = scandir(dir, &names, yaml_filter, alphasort);
+        n = scandirat(dir_fd, ".", &names, yaml_filter, alphasort);
         if (n < 0)
                 return ret;
         for (int i = 0; i < n; i++) {
                 if (!streq(names[i]->d_name, "usi-init.yaml")) {
-                        _cleanup_free_ char *f = path_join(dir, names[i]->d_name);
-                        r = f ? config_load_kairos_file(c, f, errors) : -ENOMEM;
-                        if (r < 0 && r != -ENOENT && ret == 0)
+                        r = load_oem_file(c, dir_fd, dir, names[i]->d_name, true, errors, skipped);
+                        if (r < 0 && ret == 0)
                                 ret = r;
                 }
                 free(names[i]);
@@ -81,6 +111,7 @@ int plan_load(const struct load_options *o, struct cmdline *cl, struct plan *p, 
         struct config c;
         const char *root = o->root ? o->root : "";
         size_t before = errors->n;
+        strv skipped = {};
         int r;
 
         r = cmdline_parse(o->cmdline, cl);
@@ -115,7 +146,7 @@ int plan_load(const struct load_options *o, struct cmdline *cl, struct plan *p, 
                 goto out;
 
         c.layer = CONFIG_LAYER_OEM;
-        if (o->oem && (r = load_oem(&c, root, errors)) == -ENOMEM)
+        if (o->oem && (r = load_oem(&c, root, errors, &skipped)) == -ENOMEM)
                 goto out;
 
         for (size_t i = 1; i < c.files.n; i++)
@@ -125,7 +156,10 @@ int plan_load(const struct load_options *o, struct cmdline *cl, struct plan *p, 
                 goto out;
         }
         r = plan_build_on(&c, cl, o->usi_evidence, p, errors);
+        for (size_t i = 0; r >= 0 && i < skipped.n; i++)
+                r = strv_push(&p->notes, skipped.v[i]);
 out:
+        strv_clear(&skipped);
         config_done(&c);
         if (r >= 0 && errors->n > before)
                 r = -EINVAL;

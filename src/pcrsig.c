@@ -12,6 +12,7 @@
 
 #include "pcrsig.h"
 #include "policy.h"
+#include "safe-open.h"
 #include "token.h"
 
 const char *const pcrsig_default_paths[] = {
@@ -93,24 +94,18 @@ int pcrsig_parse(const char *json, json_object **ret, char **why) {
         return 0;
 }
 
+/* A signature file may come from the ESP, /oem or the command line: read
+ * only as safe_read_path() allows (a FIFO there must not hold the boot). */
 static int load_one(const char *path, json_object **ret, char **why) {
-        _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ char *buf = NULL;
-        size_t n = 0;
+        char file_why[WHY_MAX];
         int r;
 
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        /* A signature file is a few KiB; refuse anything absurd. */
-        buf = calloc(1, 1024 * 1024 + 1);
-        if (!buf)
-                return -ENOMEM;
-        n = fread(buf, 1, 1024 * 1024 + 1, f);
-        if (ferror(f))
-                return why_set(why, EIO, "%s: cannot read", path);
-        if (n > 1024 * 1024)
-                return why_set(why, EFBIG, "%s: larger than 1 MiB", path);
+        r = safe_read_path(path, SAFE_SIGNATURE_MAX, &buf, NULL, file_why);
+        if (r == -ENOENT || r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return why_set(why, -r, "signature file %s", file_why);
         r = pcrsig_parse(buf, ret, why);
         if (r < 0)
                 why_prefix(why, "signature file %s", path);

@@ -13,6 +13,7 @@
 #include "cmdline.h"
 #include "log.h"
 #include "pid1.h"
+#include "safe-open.h"
 
 extern char **environ;
 
@@ -280,37 +281,30 @@ out:
         return r;
 }
 
-/* systemd-stub drops the UKI's PCR signature and public key in /.extra;
- * systemd in the final OS (and Kairos tooling) look for them in
- * /run/systemd. Copied as immucore does; a file too large, a symlink or
- * anything but a regular file is not copied. */
-#define EXTRA_MAX (1024 * 1024)
+/* The files systemd-stub put in /.extra (from the UKI and the ESP) that
+ * systemd in the final OS looks for in /run/systemd. Copied as immucore does;
+ * each is read by safe_read_at(): a file too large, a symlink or anything but
+ * a regular file is not copied, and nothing there can hold the boot. */
 static void copy_extra(void) {
         static const char *const names[] = { "tpm2-pcr-signature.json", "tpm2-pcr-public-key.pem" };
+        _cleanup_close_ int dir = open("/.extra", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
+        if (dir < 0)
+                return;
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
-                _cleanup_free_ char *src = path_join("/.extra", names[i]);
                 _cleanup_free_ char *dst = path_join("/run/systemd", names[i]);
                 _cleanup_free_ char *buf = NULL;
-                _cleanup_close_ int in = -1, out = -1;
-                struct stat st;
-                ssize_t n;
+                _cleanup_close_ int out = -1;
+                char why[WHY_MAX];
+                size_t n = 0;
+                int r;
 
-                if (!src || !dst || !(buf = malloc(EXTRA_MAX)))
+                if (!dst)
                         return;
-                in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-                if (in < 0) {
-                        if (errno != ENOENT)
-                                log_warn("pid1: cannot open %s: %s", src, strerror(errno));
-                        continue;
-                }
-                if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > EXTRA_MAX) {
-                        log_warn("pid1: %s is not a regular file of at most %d bytes; not copied", src, EXTRA_MAX);
-                        continue;
-                }
-                n = read(in, buf, EXTRA_MAX);
-                if (n < 0) {
-                        log_warn("pid1: cannot read %s: %s", src, strerror(errno));
+                r = safe_read_at(dir, "/.extra", names[i], SAFE_EXTRA_MAX, &buf, &n, why);
+                if (r < 0) {
+                        if (r != -ENOENT)
+                                log_warn("pid1: %s; not copied", why);
                         continue;
                 }
                 if (mkdir("/run/systemd", 0755) < 0 && errno != EEXIST) {
@@ -318,11 +312,11 @@ static void copy_extra(void) {
                         return;
                 }
                 out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
-                if (out < 0 || write(out, buf, (size_t) n) != n) {
+                if (out < 0 || write(out, buf, n) != (ssize_t) n) {
                         log_warn("pid1: cannot write %s: %s", dst, strerror(errno));
                         continue;
                 }
-                log_debug("pid1: copied %s to %s", src, dst);
+                log_debug("pid1: copied /.extra/%s to %s", names[i], dst);
         }
 }
 
@@ -337,6 +331,7 @@ static _Noreturn void halt_closed(void) {
 _Noreturn void pid1_main(int argc, char **argv) {
         int api_result[ELEMENTSOF(api_fs)];
         _cleanup_free_ char *cmdline = NULL;
+        char why[WHY_MAX];
         int r;
 
         (void) argc;
@@ -355,9 +350,9 @@ _Noreturn void pid1_main(int argc, char **argv) {
 
         copy_extra();
 
-        r = cmdline_read_file("/proc/cmdline", &cmdline);
+        r = cmdline_read_file("/proc/cmdline", &cmdline, why);
         if (r < 0)
-                log_warn("pid1: cannot read /proc/cmdline: %s; booting with the defaults", strerror(-r));
+                log_warn("pid1: %s; booting with the defaults", why);
 
         struct boot_options o = {
                 .root = NULL,

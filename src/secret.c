@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "safe-open.h"
 #include "secret.h"
 #include "util.h"
 
@@ -50,14 +51,11 @@ void secret_free(struct secret *s) {
         free(s);
 }
 
-int secret_read_file(const char *path, size_t max, int strip_newline, struct secret **ret) {
-        _cleanup_close_ int fd = -1;
+/* Read what safe_open_*() opened; `path` names it in `why`. */
+static int read_fd(int fd, const char *path, size_t max, int strip_newline, struct secret **ret, char *why) {
         _cleanup_secret_ struct secret *s = NULL;
         int r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
         /* One byte more than allowed, so an oversized file is detected. */
         r = secret_new(max + 1, &s);
         if (r < 0)
@@ -68,13 +66,17 @@ int secret_read_file(const char *path, size_t max, int strip_newline, struct sec
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return -errno;
+                        r = -errno;
+                        snprintf(why, WHY_MAX, "cannot read %s: %s", path, strerror(-r));
+                        return r;
                 }
                 if (n == 0)
                         break;
                 s->size += (size_t) n;
-                if (s->size > max)
+                if (s->size > max) {
+                        snprintf(why, WHY_MAX, "%s is larger than %zu bytes; refused", path, max);
                         return -EFBIG;
+                }
         }
         if (strip_newline && s->size > 0 && s->data[s->size - 1] == '\n') {
                 s->data[--s->size] = 0;
@@ -83,4 +85,23 @@ int secret_read_file(const char *path, size_t max, int strip_newline, struct sec
         }
         *ret = TAKE_PTR(s);
         return 0;
+}
+
+int secret_read_file(const char *path, size_t max, int strip_newline, struct secret **ret, char *why) {
+        _cleanup_close_ int fd = -1;
+        int r = safe_open_path(path, max, &fd, why);
+
+        return r < 0 ? r : read_fd(fd, path, max, strip_newline, ret, why);
+}
+
+int secret_read_at(int dir_fd, const char *dir_name, const char *name, size_t max, int strip_newline,
+                   struct secret **ret, char *why) {
+        _cleanup_free_ char *shown = path_join(dir_name, name);
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (!shown)
+                return -ENOMEM;
+        r = safe_open_at(dir_fd, dir_name, name, max, &fd, why);
+        return r < 0 ? r : read_fd(fd, shown, max, strip_newline, ret, why);
 }

@@ -17,9 +17,18 @@ struct secret {
 int secret_new(size_t size, struct secret **ret);
 /* A copy of `size` bytes; the caller wipes its own source. */
 int secret_new_from(const void *data, size_t size, struct secret **ret);
+/* The caps of the files a secret is read from. */
+#define KEYFILE_MAX (8 * 1024 * 1024)
+#define PIN_MAX 1024
+
 /* Read a whole file (a keyfile or a PIN file); with strip_newline, one
- * trailing "\n" (or "\r\n") is dropped. Never more than max bytes. */
-int secret_read_file(const char *path, size_t max, int strip_newline, struct secret **ret);
+ * trailing "\n" (or "\r\n") is dropped. Never more than max bytes. The file
+ * is opened by safe_open_path(): only a regular file, never through a final
+ * symlink, never blocking; `why` (WHY_MAX) names it and the reason. */
+int secret_read_file(const char *path, size_t max, int strip_newline, struct secret **ret, char *why);
+/* The same for `name` beneath dir_fd (safe_open_at()). */
+int secret_read_at(int dir_fd, const char *dir_name, const char *name, size_t max, int strip_newline,
+                   struct secret **ret, char *why);
 void secret_free(struct secret *s);
 
 static inline void secret_freep(struct secret **s) {

@@ -99,7 +99,8 @@ static int read_file(int dir_fd, const char *name, int flags, size_t max, uint8_
         _cleanup_close_ int fd = -1;
         struct stat st;
 
-        fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | flags);
+        /* Never blocking: a FIFO is refused below, not waited on. */
+        fd = openat(dir_fd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | flags);
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)

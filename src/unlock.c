@@ -15,7 +15,6 @@
 #include "unlock.h"
 
 #define PASSPHRASE_MAX 512
-#define KEYFILE_MAX (8 * 1024 * 1024)
 
 /* ---- order ------------------------------------------------------------------ */
 
@@ -238,15 +237,16 @@ static int unseal_tpm2(const struct plan *p, struct boot *b, struct crypt_device
 
 static int try_keyfile(struct boot *b, const struct plan_volume *v, struct crypt_device *cd,
                        struct pcr15_digests *measure, struct luks_result *res, char **why) {
-        _cleanup_free_ char *path = path_join(b->root, v->keyfile);
         _cleanup_secret_ struct secret *key = NULL;
+        char file_why[WHY_MAX];
         int r;
 
-        if (!path)
-                return -ENOMEM;
-        r = secret_read_file(path, KEYFILE_MAX, false, &key);
+        /* The key file may sit on a volume the disk's holder can write:
+         * it is read beneath the root, never through a symlink of its own. */
+        r = secret_read_at(b->root_fd, *b->root ? b->root : "/", v->keyfile + strspn(v->keyfile, "/"),
+                           KEYFILE_MAX, false, &key, file_why);
         if (r < 0)
-                return why_set(why, r, "key file %s: %s", path, strerror(-r));
+                return why_set(why, r, "key file: %s", file_why);
         return luks_unlock_secret(cd, key, v->name, measure, res, why);
 }
 

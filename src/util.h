@@ -13,6 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The size of a `why` buffer: one sentence naming the file and the reason,
+ * filled by a function that refuses something and shown by its caller. */
+#define WHY_MAX 512
+
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 #define _unused_ __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))

@@ -263,9 +263,15 @@ struct base {
 
 static int base_from_state(const char *file, struct base *ret) {
         const char *path = file ? file : STATE_FILE;
-        json_object *s = json_object_from_file(path), *v;
-        int r = -ENOENT;
+        json_object *s = NULL, *v;
+        char why[WHY_MAX];
+        int r = state_read(path, &s, why);
 
+        if (r < 0 && r != -ENOENT) {
+                snprintf(ret->source, sizeof(ret->source), "unknown: no --pcr11-base, and %.280s", why);
+                return r;
+        }
+        r = -ENOENT;
         if (s && json_object_object_get_ex(s, "pcr11_base", &v) && json_object_is_type(v, json_type_string) &&
             hex_parse(json_object_get_string(v), ret->value, 32, NULL) >= 0) {
                 ret->known = true;

@@ -6,6 +6,8 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 
 #include "pcrsig.h"
 #include "policy.h"
@@ -140,6 +142,41 @@ static void test_load(void **state) {
         json_object_put(o);
 }
 
+/* A signature file from the ESP, /oem or a command line that is not a small
+ * regular file is refused by name, and the search stops there: a FIFO must
+ * not hold the unlock, a symlink must not lead elsewhere. */
+static void test_load_refused(void **state) {
+        char dir[] = "/tmp/test-pcrsig-XXXXXX", cmd[64];
+        const char *kinds[][2] = {
+                { "fifo", "is a FIFO" },
+                { "link", "is a symlink (to /dev/zero)" },
+                { "big", "is larger than 1048576 bytes" },
+        };
+
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *fifo = path_join(dir, "fifo"), *link = path_join(dir, "link"), *big = path_join(dir, "big");
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        assert_int_equal(symlink("/dev/zero", link), 0);
+        int fd = creat(big, 0600);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(truncate(big, 1024 * 1024 + 1), 0);
+        for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+                _cleanup_free_ char *why = NULL, *path = path_join(dir, kinds[i][0]);
+                const char *paths[] = { path, NULL }, *used = NULL;
+                json_object *o = NULL;
+
+                alarm(10);
+                assert_true(pcrsig_load(paths, true, &o, &used, &why) < 0);
+                alarm(0);
+                assert_non_null(why);
+                assert_non_null(strstr(why, path));
+                assert_non_null(strstr(why, kinds[i][1]));
+        }
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_fingerprint, setup, teardown),
@@ -147,6 +184,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_find, setup, teardown),
                 cmocka_unit_test(test_bad_keys),
                 cmocka_unit_test(test_load),
+                cmocka_unit_test(test_load_refused),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
