@@ -148,6 +148,15 @@ static int rule_segment(struct hdr *h, char **why) {
         if (flags && json_object_array_length(flags) > 0)
                 return refuse(why, "LUKS2 data segment %s has flag %s", id,
                               json_object_get_string(json_object_array_get_idx(flags, 0)));
+        /* A tweak moves the IVs: with the offset moved by as many sectors,
+         * any run of the genuine ciphertext would decrypt correctly as a
+         * volume of its own. A fixed size cuts the volume short. Genuine
+         * headers (luksFormat, reencrypt --encrypt) have neither. */
+        if (json_object_object_get_ex(h->segment, "iv_tweak", NULL) &&
+            !streq_ptr(jget_str(h->segment, "iv_tweak"), "0"))
+                return refuse(why, "LUKS2 data segment %s has an IV tweak other than 0", id);
+        if (!streq_ptr(jget_str(h->segment, "size"), "dynamic"))
+                return refuse(why, "LUKS2 data segment %s has a fixed size, not the whole device", id);
         if (!jget_u64(h->segment, "offset", &offset))
                 return refuse(why, "LUKS2 data segment %s has no valid offset", id);
         if (offset < h->areas_end)

@@ -11,7 +11,9 @@
  * data segment, a cipher_null keyslot area), and cryptsetup 2.6 accepts them
  * all. So a header is trusted only after these rules hold for the copy that
  * libcryptsetup loaded (trust-chain rule 4):
- *   - exactly one data segment, of type crypt, no integrity, no flags;
+ *   - exactly one data segment, of type crypt, no integrity, no flags,
+ *     no IV tweak and no fixed size (else a run of the genuine ciphertext
+ *     could be presented as a volume of its own);
  *   - its cipher on the allow-list, its key at least 256 bits;
  *   - it starts past the two metadata copies and the keyslot area;
  *   - no requirements (no reencryption in progress);

@@ -96,8 +96,9 @@ static int header_copy(const char *path, int *ret, char **why) {
         uint64_t end = 0;
         int n = 0, r;
 
-        /* Non-blocking and no final symlink: the CLI's IMAGE argument may
-         * name anything; only a block device or an image file is read. */
+        /* Non-blocking: the CLI's IMAGE argument may name anything (a
+         * symlink such as /dev/disk/by-label/X is fine); only a block device
+         * or an image file is read. */
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
                 return why_set(why, errno, "cannot open: %s", strerror(errno));

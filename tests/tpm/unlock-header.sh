@@ -55,6 +55,11 @@ refused cbc "LUKS2 data segment 0 uses aes-cbc-essiv:sha256" "a cipher off the a
 rewrite integrity 'segments.0.integrity={"type":"hmac(sha256)","journal_encryption":"none","journal_integrity":"none"}'
 refused integrity "LUKS2 data segment 0 carries an integrity layer" "an integrity layer"
 
+# A window into the genuine ciphertext: the segment starts 4 MiB further
+# on with the IV tweak that makes those sectors decrypt as sector 0 on.
+rewrite window segments.0.offset='"6291456"' segments.0.iv_tweak='"8192"' segments.0.size='"1048576"'
+refused window "LUKS2 data segment 0 has an IV tweak other than 0" "a window into the genuine data"
+
 rewrite reencrypt 'config.requirements={"mandatory":["offline-reencrypt"]}'
 refused reencrypt "LUKS2 header requires offline-reencrypt" "a reencryption requirement"
 

@@ -75,6 +75,11 @@ static void test_segment(void **state) {
         expect_refused("segments.0.offset", "\"16384\"",
                        "LUKS2 data segment 0 starts at byte 16384, inside the metadata and keyslot areas (which end at 1081344)");
         expect_refused("segments.0.offset", "\"0\"", "starts at byte 0");
+        /* The window attack: offset and IV tweak moved together over the
+         * genuine ciphertext, or the volume cut to a run of it. */
+        expect_refused("segments.0.iv_tweak", "\"4096\"", "LUKS2 data segment 0 has an IV tweak other than 0");
+        expect_refused("segments.0.iv_tweak", "4096", "LUKS2 data segment 0 has an IV tweak other than 0");
+        expect_refused("segments.0.size", "\"1048576\"", "LUKS2 data segment 0 has a fixed size, not the whole device");
         expect_refused("segments.0.offset", "\"-1\"", "LUKS2 data segment 0 has no valid offset");
         expect_refused("segments.1", "{\"type\":\"crypt\",\"offset\":\"4194304\",\"size\":\"dynamic\","
                        "\"encryption\":\"aes-xts-plain64\",\"sector_size\":512}",
