@@ -10,120 +10,16 @@
 #include "boot.h"
 #include "devices.h"
 #include "efivars.h"
+#include "handoff.h"
 #include "kairos-mode.h"
 #include "load.h"
 #include "log.h"
-#include "measure.h"
-#include "overlays.h"
-#include "pcr15.h"
+#include "phase.h"
 #include "pid1.h"
 #include "state.h"
 #include "unlock.h"
 #include "usi-mode.h"
-#include "window.h"
 
-
-static uint64_t clock_usec(clockid_t id) {
-        struct timespec ts;
-        clock_gettime(id, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
-uint64_t boot_elapsed_ms(const struct boot *b) {
-        return (clock_usec(CLOCK_MONOTONIC) - b->start_usec) / 1000u;
-}
-
-const struct boot_volume *boot_volume_find(const struct boot *b, const char *name) {
-        for (size_t i = 0; i < b->n_volumes; i++)
-                if (streq(b->volumes[i].name, name))
-                        return &b->volumes[i];
-        return NULL;
-}
-
-struct boot_volume *boot_volume_get(struct boot *b, const char *name) {
-        struct boot_volume *v = (struct boot_volume *) boot_volume_find(b, name);
-
-        if (v)
-                return v;
-        v = realloc(b->volumes, (b->n_volumes + 1) * sizeof *v);
-        if (!v)
-                return NULL;
-        b->volumes = v;
-        v = &b->volumes[b->n_volumes];
-        *v = (struct boot_volume) {};
-        if (!(v->name = strdup(name)))
-                return NULL;
-        b->n_volumes++;
-        return v;
-}
-
-bool boot_volume_in_pass(const struct plan *p, const struct boot *b, const struct plan_volume *v) {
-        return b->pass == BOOT_PASS_REST || (v->mount && streq(v->mount, "/oem"));
-}
-
-bool volume_needs_crypt(const struct plan *p, const struct plan_volume *v) {
-        return plan_volume_needs_crypt(p, v);
-}
-
-int boot_add_mount(struct boot *b, enum stage st, const char *source, const char *target,
-                   const char *fstype, const char *options, bool existed) {
-        struct boot_mount *m = realloc(b->mounts, (b->n_mounts + 1) * sizeof *m);
-
-        if (!m)
-                return -ENOMEM;
-        b->mounts = m;
-        m = &b->mounts[b->n_mounts];
-        *m = (struct boot_mount) { .stage = st, .existed = existed };
-        if (!(m->source = strdup(source)) || !(m->target = strdup(target)) ||
-            !(m->fstype = strdup(fstype)) || !(m->options = strdup(strempty(options)))) {
-                free(m->source);
-                free(m->target);
-                free(m->fstype);
-                return -ENOMEM;
-        }
-        b->n_mounts++;
-        return 0;
-}
-
-int boot_warn(struct boot *b, const char *fmt, ...) {
-        char buf[4096];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        log_warn("%s", buf);
-        return strv_push(&b->warnings, buf);
-}
-
-int boot_fail(struct boot *b, int error, const char *fmt, ...) {
-        char buf[4096];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        log_error("%s", buf);
-        if (!b->failure)
-                b->failure = strdup(buf);
-        b->failed = true;
-        return error < 0 ? error : -error;
-}
-
-int boot_refuse(struct boot *b, const char *device, const char *fmt, ...) {
-        char buf[4096];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        if (!b->failure) {
-                b->refused = true;
-                if (device)
-                        b->failure_device = strdup(device);
-        }
-        return boot_fail(b, -EPERM, "%s", buf);
-}
 
 int boot_init(struct boot *b, const struct boot_options *o) {
         const char *given = o->root && *o->root ? o->root : "/";
@@ -192,27 +88,6 @@ void boot_done(struct boot *b) {
         if (b->root_fd >= 0)
                 close(b->root_fd);
         *b = (struct boot) { .root_fd = -1, .failed_stage = -1 };
-}
-
-/* Phase words (PCR 11) and volume keys (PCR 15) are measured only where
- * they mean something and cannot do harm: as PID 1 of a UKI boot (the signed policy binds them), or into a TPM
- * that is not this machine's own (a swtpm/mssim TCTI, for tests). A `boot
- * --root` on a host never extends the host's PCRs. */
-bool boot_may_extend(const struct plan *p, const struct boot *b) {
-        return (b->pid1 && p->usi_mode) || !startswith(p->tpm_device, "device:");
-}
-
-static bool boot_measures(const struct plan *p, const struct boot *b) {
-        return p->measure_phases && boot_may_extend(p, b);
-}
-
-static int measure(const struct plan *p, struct boot *b, const char *word) {
-        if (!boot_measures(p, b))
-                return 0;
-        int r = measure_boot_phase(p, b, word);
-        if (r < 0)
-                return boot_fail(b, r, "cannot measure '%s' into PCR %d; not booting on", word, MEASURE_PCR_PHASE);
-        return 0;
 }
 
 int boot_open_efivars(const struct boot *b) {
@@ -286,169 +161,9 @@ static int run_early(const struct plan *p, struct boot *b) {
         efivars_fd = boot_open_efivars(b);
         if ((r = check_secure_boot(p, b, efivars_fd)) < 0 || (r = write_kairos_mode(p, b, efivars_fd)) < 0)
                 return r;
-        if (boot_measures(p, b))
+        if (phase_wanted(p, b))
                 window_record_base(p, b);
-        return measure(p, b, "enter-initrd");
-}
-
-/* fstab fields: space, tab, newline and backslash as octal escapes. */
-static void fstab_field(FILE *f, const char *s) {
-        for (; *s; s++)
-                if (strchr(" \t\n\\", *s))
-                        fprintf(f, "\\%03o", (unsigned char) *s);
-                else
-                        fputc(*s, f);
-}
-
-/* Options as the final OS sees the paths: without the --root prefix. An
- * overlay's are made from its path (a second run finds it mounted and does
- * not know the options it was mounted with). */
-static char *fstab_options(const struct boot *b, const struct boot_mount *m) {
-        size_t n = strlen(b->root);
-        char *out;
-
-        if (streq(m->fstype, "overlay")) {
-                _cleanup_free_ char *upper = NULL, *work = NULL;
-                if (overlay_dirs(m->target, &upper, &work) < 0 ||
-                    asprintf(&out, "lowerdir=%s,upperdir=%s,workdir=%s", m->target, upper, work) < 0)
-                        return NULL;
-                return out;
-        }
-        out = strdup(*m->options ? m->options : "defaults");
-
-        if (!out || !n)
-                return out;
-        for (char *w = out, *r = out; ; ) {
-                if (strncmp(r, b->root, n) == 0 && r[n] == '/')
-                        r += n;
-                if (!(*w++ = *r++))
-                        break;
-        }
-        return out;
-}
-
-/* Is the file `name` in dir exactly `text`? */
-static bool file_is(int dir, const char *name, const char *text, size_t len) {
-        /* Non-blocking: /etc may be a persistent path, and a FIFO there must
-         * fail the S_ISREG check, not hold the boot. */
-        _cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        _cleanup_free_ char *buf = NULL;
-        struct stat st;
-
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t) st.st_size != len || !(buf = malloc(len + 1)))
-                return false;
-        return read(fd, buf, len + 1) == (ssize_t) len && memcmp(buf, text, len) == 0;
-}
-
-/* /etc/fstab of the final OS (the /etc overlay by now), replaced as Kairos
- * does: one line per volume, overlay and bind this boot made, so mount(8),
- * findmnt --fstab and systemd in the final OS know them. A second run over
- * the same mounts leaves the file alone. */
-#define FSTAB_PATH "/etc/fstab"
-static int write_fstab(struct boot *b) {
-        static const char tmp[] = ".fstab.usi-init";
-        _cleanup_close_ int dir = -1, fd = -1;
-        /* text before f: the stream is closed (and flushes into text) first. */
-        _cleanup_free_ char *text = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
-        size_t len = 0, n = 0;
-        char why[WHY_MAX];
-
-        if (root_open_flags(b->root_fd, "/etc", RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &dir, why) < 0)
-                return boot_warn(b, "fstab: cannot open /etc: %s", why);
-        if (!(f = open_memstream(&text, &len)))
-                return -ENOMEM;
-        fputs("# Written by usi-init at boot: the mounts it made in the initrd.\n", f);
-        for (size_t i = 0; i < b->n_mounts; i++) {
-                const struct boot_mount *m = &b->mounts[i];
-                bool bind = streq(m->fstype, "bind");
-                _cleanup_free_ char *opts = NULL;
-
-                if (m->stage != STAGE_MOUNTS && m->stage != STAGE_OVERLAYS && m->stage != STAGE_BINDS)
-                        continue;
-                if (!(opts = fstab_options(b, m)))
-                        return -ENOMEM;
-                fstab_field(f, m->source);
-                fputc(' ', f);
-                fstab_field(f, m->target);
-                fprintf(f, " %s ", bind ? "none" : m->fstype);
-                fstab_field(f, opts);
-                fputs(" 0 0\n", f);
-                n++;
-        }
-        if (fflush(f) != 0)
-                return -ENOMEM;
-        if (file_is(dir, "fstab", text, len)) {
-                log_info("fstab: %s already lists the %zu mounts", FSTAB_PATH, n);
-                return 0;
-        }
-        /* A FIFO left under the temporary name fails the open (ENXIO)
-         * instead of waiting for a reader. */
-        fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return boot_warn(b, "fstab: cannot write %s%s: %s", b->root, FSTAB_PATH, strerror(errno));
-        if (write(fd, text, len) != (ssize_t) len || fsync(fd) < 0 || renameat(dir, tmp, dir, "fstab") < 0) {
-                int e = errno;
-                (void) unlinkat(dir, tmp, 0);
-                return boot_warn(b, "fstab: cannot write %s%s: %s", b->root, FSTAB_PATH, strerror(e));
-        }
-        log_info("fstab: %zu mounts written to %s", n, FSTAB_PATH);
-        return 0;
-}
-
-/* The first existing init of the plan, exec'ed as PID 1. */
-int stage_handoff(const struct plan *p, struct boot *b) {
-        if (!b->handoff) {
-                log_info("handoff: skipped (--no-handoff)");
-                return 0;
-        }
-        if (b->root[0])
-                return boot_fail(b, -EINVAL, "handoff: only the real root can be handed to an init (use --no-handoff with --root)");
-        int r;
-        /* Container runtimes cannot pivot_root out of the initramfs rootfs:
-         * move the whole tree onto a bind mount of itself, without a copy. */
-        if (p->root_relocate && b->pid1 && (r = pid1_relocate_root("/sysroot")) < 0)
-                return boot_fail(b, r, "handoff: root relocation onto /sysroot failed: %s", strerror(-r));
-        /* The last look for a planted duplicate: nothing runs after this but
-         * the final init. */
-        if ((r = devices_check_late(p, b)) < 0) {
-                b->failed_stage = STAGE_DEVICES;
-                return r;
-        }
-        for (size_t i = 0; i < p->init.n; i++) {
-                if (access(p->init.v[i], X_OK) < 0)
-                        continue;
-                _cleanup_free_ char **argv = calloc(p->init_args.n + 2, sizeof *argv);
-                if (!argv)
-                        return -ENOMEM;
-                argv[0] = p->init.v[i];
-                for (size_t j = 0; j < p->init_args.n; j++)
-                        argv[j + 1] = p->init_args.v[j];
-                log_info("handoff: exec %s", p->init.v[i]);
-                r = pid1_exec(p->init.v[i], b->pid1 ? NULL : argv);
-                boot_warn(b, "handoff: exec %s failed: %s", p->init.v[i], strerror(-r));
-        }
-        return boot_fail(b, -ENOENT, "handoff: none of the init candidates exists or can be executed");
-}
-
-/* Right after the last unseal (the unlock stage of the second pass): from
- * here on the signed policy no longer matches PCR 11, so nothing that runs
- * later, in the initrd (a break or failure shell, the mounts of files an
- * attacker may control) or in the final OS, can unseal the keys again. The
- * TPM connection goes with it. A --no-handoff run is a test or a look at a
- * root, not a boot: it measures no leave-initrd, as before. */
-static int leave_initrd(const struct plan *p, struct boot *b) {
-        int r = 0;
-
-        /* PCR 15 first: the volume keys of every pass, in plan order (when
-         * the unlock stage kept their digests: pcr15_wanted()). */
-        if ((r = pcr15_measure_boot(p, b)) >= 0 && b->handoff)
-                r = measure(p, b, "leave-initrd");
-        unlock_release(b);
-        /* Is the PCR 11 value the final OS gets still signed? */
-        if (r >= 0 && b->handoff && boot_measures(p, b))
-                window_audit(p, b);
-        return r;
+        return phase_step(p, b, "enter-initrd");
 }
 
 static const stage_fn stage_table[_STAGE_MAX] = {
@@ -661,7 +376,7 @@ static void failure_action(const struct plan *p, struct boot *b) {
                  * phases, as Kairos' do): a word no phase path contains goes
                  * in first, as Talos locks its own. No measurement, no shell. */
                 unlock_release(b);
-                if (measure(p, b, FAILURE_SHELL_WORD) >= 0)
+                if (phase_step(p, b, FAILURE_SHELL_WORD) >= 0)
                         execl("/bin/sh", "/bin/sh", (char *) NULL);
                 break;
         case ON_FAILURE_REBOOT: {
@@ -729,13 +444,13 @@ int boot_run(const struct boot_options *o) {
         for (size_t i = 0; i < ELEMENTSOF(rest); i++) {
                 if ((r = run_stage(rest[i], p, &b)) < 0)
                         goto out;
-                if (rest[i] == STAGE_UNLOCK && (r = leave_initrd(p, &b)) < 0) {
+                if (rest[i] == STAGE_UNLOCK && (r = handoff_leave_initrd(p, &b)) < 0) {
                         b.failed_stage = STAGE_UNLOCK;
                         goto out;
                 }
         }
 
-        if ((r = write_fstab(&b)) < 0)
+        if ((r = handoff_write_fstab(&b)) < 0)
                 goto out;
         log_info("boot: done in %llu ms", (unsigned long long) boot_elapsed_ms(&b));
         state_write(have_plan ? p : NULL, &b, o->state_file);

@@ -4,50 +4,31 @@
 
 #include "commands.h"
 #include "log.h"
+#include "state-read.h"
 #include "state.h"
 
 /* state.json for a person. The file is the interface; this only reads it. */
-
-static const char *str(struct json_object *o, const char *key) {
-        struct json_object *v;
-        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static int64_t num(struct json_object *o, const char *key) {
-        struct json_object *v;
-        return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
-}
-
-static bool flag(struct json_object *o, const char *key) {
-        struct json_object *v;
-        return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
-}
-
-static struct json_object *arr(struct json_object *o, const char *key) {
-        struct json_object *v;
-        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_array) ? v : NULL;
-}
 
 static void print_extensions(struct json_object *s) {
         struct json_object *x, *acc, *rej;
 
         if (!json_object_object_get_ex(s, "extensions", &x))
                 return;
-        acc = arr(x, "accepted");
-        rej = arr(x, "rejected");
+        acc = state_arr(x, "accepted");
+        rej = state_arr(x, "rejected");
         printf("Extensions: %zu staged, %zu rejected in %lld ms (Kairos directory %s, %zu trusted certificates)\n",
-               acc ? json_object_array_length(acc) : 0, rej ? json_object_array_length(rej) : 0, (long long) num(x, "ms"),
-               str(x, "kairos_mode_dir") ? str(x, "kairos_mode_dir") : "none",
-               arr(x, "anchor") ? json_object_array_length(arr(x, "anchor")) : 0);
+               acc ? json_object_array_length(acc) : 0, rej ? json_object_array_length(rej) : 0, (long long) state_num(x, "ms"),
+               state_str(x, "kairos_mode_dir") ? state_str(x, "kairos_mode_dir") : "none",
+               state_arr(x, "anchor") ? json_object_array_length(state_arr(x, "anchor")) : 0);
         for (size_t i = 0; acc && i < json_object_array_length(acc); i++) {
                 struct json_object *e = json_object_array_get_idx(acc, i);
-                printf("  %-7s %-24s from %s (%s)\n", strempty(str(e, "kind")), strempty(str(e, "name")),
-                       strempty(str(e, "path")), strempty(str(e, "source")));
+                printf("  %-7s %-24s from %s (%s)\n", strempty(state_str(e, "kind")), strempty(state_str(e, "name")),
+                       strempty(state_str(e, "path")), strempty(state_str(e, "source")));
         }
         for (size_t i = 0; rej && i < json_object_array_length(rej); i++) {
                 struct json_object *e = json_object_array_get_idx(rej, i);
-                printf("  rejected %s (%s): %s\n", strempty(str(e, "path")), strempty(str(e, "source")),
-                       strempty(str(e, "reason")));
+                printf("  rejected %s (%s): %s\n", strempty(state_str(e, "path")), strempty(state_str(e, "source")),
+                       strempty(state_str(e, "reason")));
         }
 }
 
@@ -57,66 +38,66 @@ static void print_handoff(struct json_object *s) {
 
         if (!json_object_object_get_ex(s, "handoff_window", &h))
                 return;
-        printf("Keys unsealable after hand-off: %s (%s)\n", flag(h, "keys_unsealable") ? "yes" : "no",
-               strempty(str(h, "reason")));
+        printf("Keys unsealable after hand-off: %s (%s)\n", state_flag(h, "keys_unsealable") ? "yes" : "no",
+               strempty(state_str(h, "reason")));
 }
 
 /* One line per PCR 15 extend: what went to the TPM, in order. */
 static void print_volume_key_measurements(struct json_object *s) {
-        struct json_object *a = arr(s, "volume_key_measurements");
+        struct json_object *a = state_arr(s, "volume_key_measurements");
 
         for (size_t i = 0; a && i < json_object_array_length(a); i++) {
                 struct json_object *m = json_object_array_get_idx(a, i);
-                printf("PCR %lld %s: %s %s\n", (long long) num(m, "pcr"), strempty(str(m, "bank")),
-                       strempty(str(m, "description")), strempty(str(m, "digest")));
+                printf("PCR %lld %s: %s %s\n", (long long) state_num(m, "pcr"), strempty(state_str(m, "bank")),
+                       strempty(state_str(m, "description")), strempty(state_str(m, "digest")));
         }
 }
 
 static void print_status(struct json_object *s) {
         struct json_object *a;
 
-        printf("Boot: %s after %lld ms (root %s)\n", strempty(str(s, "outcome")), (long long) num(s, "elapsed_ms"),
-               strempty(str(s, "root")));
-        if (str(s, "failure"))
-                printf("Failed in %s: %s\n", strempty(str(s, "failed_stage")), str(s, "failure"));
-        if ((a = arr(s, "stages"))) {
+        printf("Boot: %s after %lld ms (root %s)\n", strempty(state_str(s, "outcome")), (long long) state_num(s, "elapsed_ms"),
+               strempty(state_str(s, "root")));
+        if (state_str(s, "failure"))
+                printf("Failed in %s: %s\n", strempty(state_str(s, "failed_stage")), state_str(s, "failure"));
+        if ((a = state_arr(s, "stages"))) {
                 printf("Stages:");
                 for (size_t i = 0; i < json_object_array_length(a); i++) {
                         struct json_object *e = json_object_array_get_idx(a, i);
-                        printf(" %s %lld ms%s", strempty(str(e, "name")), (long long) num(e, "ms"),
-                               streq_ptr(str(e, "result"), "ok") ? "" : " (failed)");
+                        printf(" %s %lld ms%s", strempty(state_str(e, "name")), (long long) state_num(e, "ms"),
+                               streq_ptr(state_str(e, "result"), "ok") ? "" : " (failed)");
                 }
                 printf("\n");
         }
-        printf("Config from /oem: %s\n", flag(s, "oem_config") ? "read" : "not read");
-        if ((a = arr(s, "volumes")))
+        printf("Config from /oem: %s\n", state_flag(s, "oem_config") ? "read" : "not read");
+        if ((a = state_arr(s, "volumes")))
                 for (size_t i = 0; i < json_object_array_length(a); i++) {
                         struct json_object *v = json_object_array_get_idx(a, i);
-                        if (!flag(v, "found")) {
-                                printf("Volume %s: not found\n", strempty(str(v, "name")));
+                        if (!state_flag(v, "found")) {
+                                printf("Volume %s: not found\n", strempty(state_str(v, "name")));
                                 continue;
                         }
-                        printf("Volume %s: %s (%s%s%s) by %s after %lld ms%s%s%s\n", strempty(str(v, "name")),
-                               strempty(str(v, "device")), strempty(str(v, "type")), str(v, "label") ? " label " : "",
-                               strempty(str(v, "label")), strempty(str(v, "found_by")), (long long) num(v, "found_ms"),
-                               flag(v, "opened") ? ", opened as " : "", flag(v, "opened") ? strempty(str(v, "mapper")) : "",
-                               flag(v, "mounted") ? ", mounted" : ", not mounted");
+                        printf("Volume %s: %s (%s%s%s) by %s after %lld ms%s%s%s\n", strempty(state_str(v, "name")),
+                               strempty(state_str(v, "device")), strempty(state_str(v, "type")), state_str(v, "label") ? " label " : "",
+                               strempty(state_str(v, "label")), strempty(state_str(v, "found_by")), (long long) state_num(v, "found_ms"),
+                               state_flag(v, "opened") ? ", opened as " : "", state_flag(v, "opened") ? strempty(state_str(v, "mapper")) : "",
+                               state_flag(v, "mounted") ? ", mounted" : ", not mounted");
                 }
-        if ((a = arr(s, "mounts"))) {
+        if ((a = state_arr(s, "mounts"))) {
                 size_t n = json_object_array_length(a), existed = 0;
                 for (size_t i = 0; i < n; i++)
-                        existed += flag(json_object_array_get_idx(a, i), "existed");
+                        existed += state_flag(json_object_array_get_idx(a, i), "existed");
                 printf("Mounts: %zu (%zu were already there)\n", n, existed);
                 for (size_t i = 0; i < n; i++) {
                         struct json_object *m = json_object_array_get_idx(a, i);
-                        printf("  %-9s %-32s %-8s %s\n", strempty(str(m, "stage")), strempty(str(m, "target")),
-                               strempty(str(m, "fstype")), strempty(str(m, "source")));
+                        printf("  %-9s %-32s %-8s %s\n", strempty(state_str(m, "stage")), strempty(state_str(m, "target")),
+                               strempty(state_str(m, "fstype")), strempty(state_str(m, "source")));
                 }
         }
         print_extensions(s);
         print_handoff(s);
         print_volume_key_measurements(s);
-        if ((a = arr(s, "warnings")))
+        if ((a = state_arr(s, "warnings")))
                 for (size_t i = 0; i < json_object_array_length(a); i++)
                         printf("Warning: %s\n", json_object_get_string(json_object_array_get_idx(a, i)));
 }
@@ -168,7 +149,7 @@ int cmd_status(int argc, char **argv) {
                 printf("%s\n", json_object_to_json_string_ext(s, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
         else
                 print_status(s);
-        int failed = streq_ptr(str(s, "outcome"), "failed");
+        int failed = streq_ptr(state_str(s, "outcome"), "failed");
         json_object_put(s);
         return failed ? 1 : 0;
 }

@@ -5,7 +5,7 @@
 #include "log.h"
 #include "luks.h"
 #include "unlock.h"
-#include "window.h"
+#include "explain.h"
 
 /* usi-init unlock: the boot's unlock path, run by hand. Each volume gets
  * exactly one line: how it was unlocked, or why not. */

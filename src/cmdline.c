@@ -150,16 +150,6 @@ static const struct cmdline_option options[] = {
         { "rd.immucore.securebootdisabled", OPT_FLAG,    OFF(insecure) },
 };
 
-_printf_(2, 3) static int warnf(struct cmdline *c, const char *fmt, ...) {
-        char buf[512];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        return strv_push(&c->warnings, buf);
-}
-
 static bool parse_bool_value(const char *v, bool *ret) {
         static const char *const yes[] = { "1", "yes", "true", "on" };
         static const char *const no[] = { "0", "no", "false", "off" };
@@ -189,27 +179,27 @@ static int apply_option(struct cmdline *c, const struct cmdline_option *o, const
         switch (o->kind) {
         case OPT_FLAG:
                 if (!parse_bool_value(val, &b))
-                        return warnf(c, "%s=%s: expected a boolean (1/0, yes/no), ignored", o->name, strempty(val));
+                        return strv_pushf(&c->warnings, "%s=%s: expected a boolean (1/0, yes/no), ignored", o->name, strempty(val));
                 *(bool *) field = b;
                 return 0;
         case OPT_REBOOT_FLAG:
                 if (!parse_bool_value(val, &b))
-                        return warnf(c, "%s=%s: expected a boolean (1/0, yes/no), ignored", o->name, strempty(val));
+                        return strv_pushf(&c->warnings, "%s=%s: expected a boolean (1/0, yes/no), ignored", o->name, strempty(val));
                 *(enum on_failure *) field = b ? ON_FAILURE_REBOOT : ON_FAILURE_UNSET;
                 return 0;
         case OPT_STRING:
                 if (!val || !*val)
-                        return warnf(c, "%s: expected a value (%s=...), ignored", o->name, o->name);
+                        return strv_pushf(&c->warnings, "%s: expected a value (%s=...), ignored", o->name, o->name);
                 return free_and_strdup((char **) field, val);
         case OPT_SECONDS:
                 if (!val || safe_atou(val, &u) < 0 || u > INT_MAX / 1000)
-                        return warnf(c, "%s=%s: expected a number of seconds, ignored", o->name, strempty(val));
+                        return strv_pushf(&c->warnings, "%s=%s: expected a number of seconds, ignored", o->name, strempty(val));
                 *(int *) field = (int) u;
                 return 0;
         case OPT_ON_FAILURE: {
                 enum on_failure f = on_failure_from_string(val);
                 if (f == ON_FAILURE_UNSET)
-                        return warnf(c, "%s=%s: expected halt, reboot or shell, ignored", o->name, strempty(val));
+                        return strv_pushf(&c->warnings, "%s=%s: expected halt, reboot or shell, ignored", o->name, strempty(val));
                 *(enum on_failure *) field = f;
                 return 0;
         }
@@ -225,7 +215,7 @@ static int on_word(const char *param, const char *val, void *userdata) {
                         return apply_option(c, &options[i], val);
 
         if (startswith(param, "rd.usi."))
-                return warnf(c, "unknown kernel command line option %s, ignored", param);
+                return strv_pushf(&c->warnings, "unknown kernel command line option %s, ignored", param);
         return 0;
 }
 

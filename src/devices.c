@@ -439,12 +439,6 @@ static int coldplug(struct udev *udev, struct seen_list *s) {
         return r;
 }
 
-static uint64_t now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
-}
-
 static void describe_seen(const struct seen_list *s, char *buf, size_t size) {
         buf[0] = '\0';
         for (size_t i = 0; i < s->n; i++) {
@@ -595,7 +589,7 @@ int stage_devices(const struct plan *p, struct boot *b) {
         struct seen_list seen = {};
         struct kmod_ctx *kmod = NULL;
         size_t n_pend = 0, left;
-        uint64_t start = now_ms();
+        uint64_t start = clock_usec(CLOCK_MONOTONIC) / 1000u;
         int r = 0;
 
         if (!pend)
@@ -640,7 +634,7 @@ int stage_devices(const struct plan *p, struct boot *b) {
                         if ((r = check_found(p, b, &seen.v[i])) < 0)
                                 goto out;
 
-                uint64_t now = now_ms(), next = UINT64_MAX;
+                uint64_t now = clock_usec(CLOCK_MONOTONIC) / 1000u, next = UINT64_MAX;
                 for (size_t i = 0; i < n_pend; i++) {
                         struct pending *pv = &pend[i];
                         if (pv->done)

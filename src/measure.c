@@ -5,7 +5,6 @@
 #include "pcrsig.h"
 #include "policy.h"
 
-#include "log.h"
 #include "measure.h"
 
 static const char *const phases[] = {
@@ -28,29 +27,6 @@ int measure_phase(struct tpm2_ctx *c, const char *word, char **why) {
         if (r < 0)
                 why_prefix(why, "measure '%s' into PCR %d", word, MEASURE_PCR_PHASE);
         return r;
-}
-
-int measure_boot_phase(const struct plan *p, struct boot *b, const char *word) {
-        _cleanup_tpm2_ struct tpm2_ctx *own = NULL;
-        _cleanup_free_ char *why = NULL;
-        struct tpm2_ctx *tpm = b->tpm;
-        int r = 0;
-
-        if (!p->measure_phases)
-                return 0;
-        /* Outside the unlock stage's lifetime the connection is our own and
-         * closed again at once: nothing is left open across the hand-off. */
-        if (!tpm) {
-                r = tpm2_open(!p->tpm_device || streq(p->tpm_device, "device:/dev/tpmrm0") ? NULL : p->tpm_device,
-                              &own, &why);
-                tpm = own;
-        }
-        if (r >= 0)
-                r = measure_phase(tpm, word, &why);
-        if (r < 0)
-                return log_error_errno(r, "cannot measure '%s' into PCR %d: %s", word, MEASURE_PCR_PHASE, strempty(why));
-        log_info("measured '%s' into PCR %d", word, MEASURE_PCR_PHASE);
-        return 0;
 }
 
 int measure_signed_now(struct tpm2_ctx *c, const char *const *signatures, const char **ret_path, char **why) {

@@ -6,9 +6,7 @@
 #include <stdint.h>
 #include <tss2/tss2_tpm2_types.h>
 
-#include "boot.h"
-#include "secret.h"
-#include "token.h"
+#include "tpm2.h"
 
 /* PCR 15, the volume-key latch, byte-compatible with systemd-cryptsetup's
  * tpm2-measure-pcr=yes (systemd 253+): for every opened volume and every
@@ -62,25 +60,3 @@ int pcr15_digests_compute(const struct secret *volume_key, const char *name, con
  * one record per bank. A bank no HMAC was computed for is an error. */
 int pcr15_extend(struct tpm2_ctx *c, const struct pcr15_digests *d, struct pcr15_record **records,
                  size_t *n_records, char **why);
-
-/* The token's policy digest comes out when the literal PCRs of `mask` (from
- * `values`, ascending over `mask`) that are not zero are taken as zero: the
- * first such PCR, which changed since the token was enrolled, or -1. */
-int pcr15_changed_since_enrollment(const struct tpm2_token *t, TPMI_ALG_HASH bank, uint32_t mask,
-                                   const uint8_t *values);
-
-/* ---- the boot ------------------------------------------------------------- */
-
-/* Does this boot measure the volume keys? tpm.measure_volume_keys, and a
- * boot that hands off with a TPM it may extend (boot_may_extend()), or a
- * `boot --measure-volume-keys` (the service of a systemd initrd). The
- * unlock stage then keeps each opened volume's digests in
- * boot_volume.pcr15. */
-bool pcr15_wanted(const struct plan *p, const struct boot *b);
-
-/* Right before leave-initrd: extend PCR 15 for every opened volume that has
- * digests, in plan order, over the boot's TPM connection (opened here if
- * none is). No TPM at all is a warning (nothing can be unsealed to latch);
- * any other failure fails the boot (boot_fail) with the volume and the
- * reason. */
-int pcr15_measure_boot(const struct plan *p, struct boot *b);

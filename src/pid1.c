@@ -218,12 +218,6 @@ out:
         return r;
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
 /* A /proc/meminfo figure in kB, -1 when unknown. */
 static long meminfo_kb(const char *key) {
         _cleanup_fclose_ FILE *f = fopen("/proc/meminfo", "re");
@@ -238,7 +232,7 @@ static long meminfo_kb(const char *key) {
 
 int pid1_relocate_root(const char *dir) {
         long avail0 = meminfo_kb("MemAvailable");
-        uint64_t t0 = now_usec();
+        uint64_t t0 = clock_usec(CLOCK_MONOTONIC);
         strv mounts = {};
         int r;
 
@@ -271,7 +265,7 @@ int pid1_relocate_root(const char *dir) {
                 r = log_error_errno(errno, "relocate: cannot move %s onto /: %s", dir, strerror(errno));
                 goto out;
         }
-        uint64_t us = now_usec() - t0;
+        uint64_t us = clock_usec(CLOCK_MONOTONIC) - t0;
         long avail1 = meminfo_kb("MemAvailable");
         log_info("relocate: / is now a bind mount of the initramfs (%zu mounts moved, nothing copied) in %llu us, "
                  "MemAvailable %ld kB before, %ld kB after", mounts.n, (unsigned long long) us, avail0, avail1);

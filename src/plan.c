@@ -98,16 +98,6 @@ void plan_done(struct plan *p) {
         *p = (struct plan) { .break_stage = -1 };
 }
 
-_printf_(2, 3) static int note(struct plan *p, const char *fmt, ...) {
-        char buf[1024];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        return strv_push(&p->notes, buf);
-}
-
 /* Every path that something is mounted on, with who claimed it, so a second
  * claim can name the first. */
 struct claim {
@@ -353,7 +343,7 @@ static int build_overlays(const struct config *c, const struct cmdline *cl, stru
                 const char *s = startswith(cl->overlay, "tmpfs:");
                 if (s && tmpfs_size_valid(s))
                         size = s;
-                else if ((k = note(p, "kernel command line overlay=%s ignored: expected tmpfs:SIZE such as tmpfs:25%%",
+                else if ((k = strv_pushf(&p->notes, "kernel command line overlay=%s ignored: expected tmpfs:SIZE such as tmpfs:25%%",
                                    cl->overlay)) < 0)
                         return k;
         }
@@ -448,7 +438,7 @@ static int build_binds(const struct config *c, struct plan *p, struct claims *cl
         for (size_t i = 0; i < p->n_volumes; i++)
                 on_volume = on_volume || (p->volumes[i].mount && path_startswith(state->path, p->volumes[i].mount));
         if (!on_volume && p->n_binds > 0 &&
-            (k = note(p, "state dir %s is not on a volume of the plan: persistent paths will not persist", state->path)) < 0)
+            (k = strv_pushf(&p->notes, "state dir %s is not on a volume of the plan: persistent paths will not persist", state->path)) < 0)
                 return k;
         return r;
 }
@@ -484,7 +474,7 @@ static int build_init(const struct config *c, const struct cmdline *cl, struct p
                 if (cl->init[0] == '/') {
                         if ((r = push_unique(&p->init, cl->init)) < 0)
                                 return r;
-                } else if ((r = note(p, "init=%s ignored: expected an absolute path", cl->init)) < 0)
+                } else if ((r = strv_pushf(&p->notes, "init=%s ignored: expected an absolute path", cl->init)) < 0)
                         return r;
         }
         for (size_t i = 0; i < c->init.n; i++)
@@ -512,7 +502,7 @@ static int build_failure(const struct config *c, const struct cmdline *cl, struc
         /* A shell is root on an unlocked node: only where someone allowed it. */
         if (f == ON_FAILURE_SHELL && !p->shell_allowed) {
                 f = ON_FAILURE_HALT;
-                int r = note(p, "on_failure shell needs rd.usi.shell or allow_shell: true; the boot halts instead");
+                int r = strv_pushf(&p->notes, "on_failure shell needs rd.usi.shell or allow_shell: true; the boot halts instead");
                 if (r < 0)
                         return r;
         }
@@ -527,7 +517,7 @@ static int build_failure(const struct config *c, const struct cmdline *cl, struc
                                 strcat(list, i ? ", " : "");
                                 strcat(list, stage_names[i]);
                         }
-                        return note(p, "rd.usi.break=%s ignored: expected one of %s", cl->break_stage, list);
+                        return strv_pushf(&p->notes, "rd.usi.break=%s ignored: expected one of %s", cl->break_stage, list);
                 }
                 p->break_stage = s;
         }
@@ -567,7 +557,7 @@ static int build_extensions(const struct config *c, struct plan *p, const struct
                 persistent = persistent || (!streq(claims->v[k].what, "an ephemeral path") &&
                                             path_startswith(PLAN_KAIROS_SYSEXT_DIR, claims->v[k].path));
         if (p->ext_source[EXT_SOURCE_KAIROS] && !persistent &&
-            (r = note(p, "extensions: %s is not on a volume or a persistent path of the plan: the Kairos layout "
+            (r = strv_pushf(&p->notes, "extensions: %s is not on a volume or a persistent path of the plan: the Kairos layout "
                          "is read from the image, not from the persistent volume", PLAN_KAIROS_SYSEXT_DIR)) < 0)
                 return r;
         return 0;

@@ -244,20 +244,3 @@ int state_write(const struct plan *p, const struct boot *b, const char *path) {
         json_object_put(o);
         return r;
 }
-
-int state_read(const char *path, struct json_object **ret, char *why) {
-        _cleanup_free_ char *text = NULL;
-        struct json_object *o;
-        int r = safe_read_path(path, SAFE_STATE_MAX, &text, NULL, why);
-
-        if (r < 0)
-                return r;
-        o = json_tokener_parse(text);
-        if (!o || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                snprintf(why, WHY_MAX, "%s is not a JSON object", path);
-                return -EBADMSG;
-        }
-        *ret = o;
-        return 0;
-}

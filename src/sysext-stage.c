@@ -31,12 +31,6 @@ static const char *const file_suffix[_FILE_MAX] = {
         [FILE_RAW] = ".raw",
 };
 
-static uint64_t now_us(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
 static int tmpfile_in(int dir_fd) {
         int fd = openat(dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0444);
         return fd < 0 ? -errno : fd;
@@ -163,7 +157,7 @@ int sysext_stage_image(const struct sysext_source *s, const struct sysext_anchor
         int fds[_FILE_MAX] = { -1, -1, -1, -1 };
         bool consume = flags & SYSEXT_STAGE_CONSUME;
         char pd[FD_PATH_MAX], ph[FD_PATH_MAX];
-        uint64_t t0 = now_us(), t1, t2;
+        uint64_t t0 = clock_usec(CLOCK_MONOTONIC), t1, t2;
         const char *path = s->path;
         struct stat st;
         int r;
@@ -193,7 +187,7 @@ int sysext_stage_image(const struct sysext_source *s, const struct sysext_anchor
         r = sysext_inspect(src, anchor, &img, why);
         if (r < 0)
                 goto out;
-        t1 = now_us();
+        t1 = clock_usec(CLOCK_MONOTONIC);
 
         for (int i = 0; i < _FILE_MAX; i++) {
                 fds[i] = tmpfile_in(dir_fd);
@@ -211,14 +205,14 @@ int sysext_stage_image(const struct sysext_source *s, const struct sysext_anchor
         }
         /* The tree is checked on the copies: they are what the final OS
          * mounts, and no one but us can write them. */
-        t2 = now_us();
+        t2 = clock_usec(CLOCK_MONOTONIC);
         r = sysext_verify_hash_tree(fd_path(fds[FILE_RAW], pd), fd_path(fds[FILE_VERITY], ph), 0, &img, why);
         if (r < 0)
                 goto out;
         log_debug("sysext %s: %s partition %u (%" PRIu64 " bytes), verity %u, signature %u by %s; "
                   "checked in %" PRIu64 " ms, copied in %" PRIu64 " ms, hash tree verified in %" PRIu64 " ms",
                   path, img.designator, img.data.number, img.data.size, img.hash.number, img.sig.number,
-                  strempty(img.signer), (t1 - t0) / 1000, (t2 - t1) / 1000, (now_us() - t2) / 1000);
+                  strempty(img.signer), (t1 - t0) / 1000, (t2 - t1) / 1000, (clock_usec(CLOCK_MONOTONIC) - t2) / 1000);
         if (flags & SYSEXT_STAGE_CHECK_ONLY)
                 goto done;
 

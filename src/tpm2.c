@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "pcr15.h"
+#include "token-pcrs.h"
 #include "pcrsig.h"
 #include "tcti-count.h"
 #include "policy.h"
@@ -809,7 +810,7 @@ static int policy_mismatch(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_
         /* Fresh values: this is what the TPM just used. */
         if (mask && tpm2_pcr_read(c, bank, mask, values, NULL) >= 0) {
                 /* Say first which literal PCR moved since enrollment. */
-                changed = pcr15_changed_since_enrollment(t, bank, mask, values);
+                changed = token_literal_pcr_moved(t, bank, mask, values);
                 if (changed >= 0)
                         snprintf(moved, sizeof(moved), "PCR %d changed since enrollment (the token's policy holds "
                                  "for PCR %d = 0%s): ", changed, changed, changed == PCR15_PCR ?

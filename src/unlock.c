@@ -12,6 +12,7 @@
 #include "luks-header.h"
 #include "luks.h"
 #include "pcr15.h"
+#include "phase.h"
 #include "unlock.h"
 
 #define PASSPHRASE_MAX 512

@@ -31,6 +31,30 @@ int strv_push(strv *s, const char *str) {
         return 0;
 }
 
+int strv_pushv(strv *s, const char *fmt, va_list ap) {
+        char buf[4096];
+
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        return strv_push(s, buf);
+}
+
+int strv_pushf(strv *s, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = strv_pushv(s, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+uint64_t clock_usec(clockid_t id) {
+        struct timespec ts;
+
+        clock_gettime(id, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
 void strv_clear(strv *s) {
         for (size_t i = 0; i < s->n; i++)
                 free(s->v[i]);

@@ -9,8 +9,10 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The size of a `why` buffer: one sentence naming the file and the reason,
@@ -54,6 +56,10 @@ typedef struct strv {
 } strv;
 
 int strv_push(strv *s, const char *str);
+/* Format one sentence and push it: the warnings and notes that are shown
+ * and recorded (cut at 4 KiB, as every line of the log). */
+_printf_(2, 3) int strv_pushf(strv *s, const char *fmt, ...);
+int strv_pushv(strv *s, const char *fmt, va_list ap);
 void strv_clear(strv *s);
 bool strv_contains(const strv *s, const char *str);
 int strv_copy(strv *dst, const strv *src);
@@ -64,6 +70,10 @@ char *path_join(const char *a, const char *b);
 /* Read fd to its end into a new NUL-terminated buffer. Never trusts
  * st_size (efivarfs and /proc report 0); -EFBIG past `max` bytes. */
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len);
+
+/* Microseconds of `id` (CLOCK_MONOTONIC: deadlines and durations;
+ * CLOCK_BOOTTIME: the timeline since the kernel started). */
+uint64_t clock_usec(clockid_t id);
 
 /* Parse a decimal unsigned integer that must use the whole string. */
 int safe_atou(const char *s, unsigned *ret);

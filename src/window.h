@@ -8,9 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
-#include "boot.h"
 #include "pcrsig.h"
 #include "token.h"
 #include "tpm2.h"
@@ -71,31 +69,7 @@ int window_judge_token(const struct tpm2_token *t, struct json_object *sig, cons
 int window_token_now(struct tpm2_ctx *c, const struct tpm2_token *t, struct json_object *sig,
                      enum window_verdict *ret, char **why);
 
-/* The boot: PCR 11 before enter-initrd, kept for `unlock --explain`
- * (b->pcr11_base). Never fails the boot: without it only the explanation
- * of a signature file loses its phase names. */
-void window_record_base(const struct plan *p, struct boot *b);
 /* A token with literal PCRs only stays unsealable while they do not move. */
 #define WINDOW_LITERAL_REMEDY \
         "enroll it with the signed PCR 11 policy and PCR 15: systemd-cryptenroll --tpm2-public-key-pcrs=11 --tpm2-pcrs=15"
 
-/* The boot, right after leave-initrd: is PCR 11 still signed for a token
- * of this boot's volumes? A warning with the remedy when it is; recorded in
- * b->window (state.json "handoff_window") either way. Never fails the boot. */
-void window_audit(const struct plan *p, struct boot *b);
-
-/* `usi-init unlock --check --explain`. */
-struct window_explain_args {
-        const char *const *signatures;  /* NULL-terminated, before the defaults */
-        const char *tcti;               /* a TPM: pcr11_base "tpm", and each token
-                                         * judged on its PCRs now (window_token_now) */
-        const char *pcr11_base;         /* hex, "tpm", or NULL: the state file's */
-        const char *state_file;         /* NULL: /run/usi-init/state.json */
-        const char *const *images;
-        size_t n_images;
-};
-/* Exit status: 0 every key closed after hand-off, 1 an image or file could
- * not be read, 3 some key stays unsealable, 4 not decidable. */
-#define WINDOW_EXIT_OPEN 3
-#define WINDOW_EXIT_UNKNOWN 4
-int window_explain(const struct window_explain_args *a, FILE *out);

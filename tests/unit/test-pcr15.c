@@ -9,7 +9,10 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 
+#include "handoff.h"
 #include "pcr15.h"
+#include "phase.h"
+#include "token-pcrs.h"
 #include "policy.h"
 #include "state.h"
 #include "tpm2.h"
@@ -117,15 +120,15 @@ static void test_changed_since_enrollment(void **state) {
 
         assert_int_equal(policy_pcr(t.policy_hash, TPM2_ALG_SHA256, t.pcr_mask, zero, 32), 0);
         memset(one, 0xab, sizeof(one));
-        assert_int_equal(pcr15_changed_since_enrollment(&t, TPM2_ALG_SHA256, t.pcr_mask, one), 15);
-        assert_int_equal(pcr15_changed_since_enrollment(&t, TPM2_ALG_SHA256, t.pcr_mask, zero), -1);
+        assert_int_equal(token_literal_pcr_moved(&t, TPM2_ALG_SHA256, t.pcr_mask, one), 15);
+        assert_int_equal(token_literal_pcr_moved(&t, TPM2_ALG_SHA256, t.pcr_mask, zero), -1);
         /* values over a wider mask (11 and 15, ascending) */
         memset(two, 0x11, 32);
         memset(two + 32, 0xcd, 32);
-        assert_int_equal(pcr15_changed_since_enrollment(&t, TPM2_ALG_SHA256, (UINT32_C(1) << 11) | t.pcr_mask, two), 15);
+        assert_int_equal(token_literal_pcr_moved(&t, TPM2_ALG_SHA256, (UINT32_C(1) << 11) | t.pcr_mask, two), 15);
         /* a token that never held for PCR 15 = 0 */
         t.policy_hash[0] ^= 1;
-        assert_int_equal(pcr15_changed_since_enrollment(&t, TPM2_ALG_SHA256, t.pcr_mask, one), -1);
+        assert_int_equal(token_literal_pcr_moved(&t, TPM2_ALG_SHA256, t.pcr_mask, one), -1);
 }
 
 /* ---- on a software TPM ----------------------------------------------------- */

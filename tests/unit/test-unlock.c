@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "measure.h"
+#include "phase.h"
 #include "unlock.h"
 
 /* A plan of five volumes and what the devices stage found for them. */

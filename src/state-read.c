@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+
+#include "policy.h"
+#include "safe-open.h"
+#include "state-read.h"
+#include "util.h"
+
+int state_read(const char *path, struct json_object **ret, char *why) {
+        _cleanup_free_ char *text = NULL;
+        struct json_object *o;
+        int r = safe_read_path(path, SAFE_STATE_MAX, &text, NULL, why);
+
+        if (r < 0)
+                return r;
+        o = json_tokener_parse(text);
+        if (!o || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                snprintf(why, WHY_MAX, "%s is not a JSON object", path);
+                return -EBADMSG;
+        }
+        *ret = o;
+        return 0;
+}
+
+static struct json_object *get(struct json_object *o, const char *key, enum json_type type) {
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, type) ? v : NULL;
+}
+
+const char *state_str(struct json_object *o, const char *key) {
+        struct json_object *v = get(o, key, json_type_string);
+        return v ? json_object_get_string(v) : NULL;
+}
+
+int64_t state_num(struct json_object *o, const char *key) {
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+bool state_flag(struct json_object *o, const char *key) {
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+struct json_object *state_arr(struct json_object *o, const char *key) {
+        return get(o, key, json_type_array);
+}
+
+int state_hex32(struct json_object *o, const char *key, uint8_t out[32]) {
+        const char *s = state_str(o, key);
+        return s && hex_parse(s, out, 32, NULL) >= 0 ? 0 : -ENOENT;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+
+#include "pcrsig.h"
+#include "policy.h"
+#include "token-pcrs.h"
+
+/* The token's policy with `literal` as its literal PCR values. */
+static bool policy_holds(const struct tpm2_token *t, const TPM2B_NAME *key_name, TPMI_ALG_HASH bank,
+                         const uint8_t *literal) {
+        uint8_t d[POLICY_DIGEST_SIZE];
+
+        return policy_token(d, t->pubkey_pcr_mask ? key_name : NULL, bank, t->pcr_mask, literal, t->pin) >= 0 &&
+               memcmp(d, t->policy_hash, sizeof(d)) == 0;
+}
+
+int token_literal_pcr_moved(const struct tpm2_token *t, TPMI_ALG_HASH bank, uint32_t mask,
+                                   const uint8_t *values) {
+        static const uint8_t zero[64];
+        uint8_t literal[24 * 64];
+        size_t hsize = tpm2_hash_size(bank), k = 0, n = 0;
+        struct pcrsig_key key = {};
+
+        if (!hsize || !t->pcr_mask || (t->pcr_mask & mask) != t->pcr_mask)
+                return -1;
+        if (t->pubkey_pcr_mask && pcrsig_key_from_pem(t->pubkey_pem, t->pubkey_pem_size, &key, NULL) < 0)
+                return -1;
+        for (unsigned i = 0; i < 24; i++) {
+                if (!(mask & (UINT32_C(1) << i)))
+                        continue;
+                if (t->pcr_mask & (UINT32_C(1) << i))
+                        memcpy(literal + n++ * hsize, values + k * hsize, hsize);
+                k++;
+        }
+        /* One PCR at a time taken back to its reset value: the one whose
+         * zero makes the token's policy is the one that moved. */
+        n = 0;
+        for (unsigned i = 0; i < 24; i++) {
+                uint8_t saved[64];
+                bool holds;
+
+                if (!(t->pcr_mask & (UINT32_C(1) << i)))
+                        continue;
+                uint8_t *v = literal + n++ * hsize;
+                if (memcmp(v, zero, hsize) == 0)
+                        continue;
+                memcpy(saved, v, hsize);
+                memset(v, 0, hsize);
+                holds = policy_holds(t, &key.name, bank, literal);
+                memcpy(v, saved, hsize);
+                if (holds)
+                        return (int) i;
+        }
+        return -1;
+}
