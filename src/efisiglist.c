@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "efisiglist.h"
-#include "token.h"
+#include "why.h"
 
 /* a5c059a1-94e4-4aa7-87b5-ab155c2bf072 and c1c41626-504c-4092-aca9-41f936934328. */
 const uint8_t efi_cert_x509_guid[16] = {

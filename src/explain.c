@@ -8,6 +8,7 @@
 #include "log.h"
 #include "luks.h"
 #include "measure.h"
+#include "encoding.h"
 #include "policy.h"
 #include "state-read.h"
 #include "state.h"

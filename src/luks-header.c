@@ -3,7 +3,7 @@
 #include <json-c/json.h>
 
 #include "luks-header.h"
-#include "token.h"
+#include "why.h"
 
 const char *const luks_default_ciphers[] = { "aes-xts-plain64", NULL };
 

@@ -54,36 +54,6 @@ char *pcr_mask_to_string(uint32_t mask, char *out, size_t size) {
         return out;
 }
 
-char *hex_string(const uint8_t *data, size_t size, char *out) {
-        static const char digits[] = "0123456789abcdef";
-        for (size_t i = 0; i < size; i++) {
-                out[2 * i] = digits[data[i] >> 4];
-                out[2 * i + 1] = digits[data[i] & 15];
-        }
-        out[2 * size] = 0;
-        return out;
-}
-
-int hex_parse(const char *s, uint8_t *buf, size_t size_max, size_t *ret_size) {
-        unsigned char *b;
-        long len = 0;
-
-        if (!s || !*s || strchr(s, ':'))
-                return -EINVAL;
-        b = OPENSSL_hexstr2buf(s, &len);
-        if (!b)
-                return -EINVAL;
-        if ((size_t) len > size_max || (!ret_size && (size_t) len != size_max)) {
-                OPENSSL_free(b);
-                return -EINVAL;
-        }
-        memcpy(buf, b, (size_t) len);
-        OPENSSL_free(b);
-        if (ret_size)
-                *ret_size = (size_t) len;
-        return 0;
-}
-
 struct iovec_c {
         const void *p;
         size_t n;

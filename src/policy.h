@@ -32,12 +32,6 @@ int policy_public_name(const TPM2B_PUBLIC *pub, TPM2B_NAME *ret);
 /* A PCR selection of one bank, in TPM wire order (3 bitmap bytes). */
 void policy_pcr_selection(TPMI_ALG_HASH bank, uint32_t mask, TPML_PCR_SELECTION *ret);
 
-/* Lowercase hex of `size` bytes into out (2*size+1 bytes). */
-char *hex_string(const uint8_t *data, size_t size, char *out);
-/* Parse even-length hex into buf (exactly `size` bytes wanted unless
- * size_max: then any length up to it, stored in *ret_size). */
-int hex_parse(const char *s, uint8_t *buf, size_t size_max, size_t *ret_size);
-
 /* Digest size of a TPM hash algorithm, 0 when not one of sha1/256/384/512. */
 size_t tpm2_hash_size(TPMI_ALG_HASH alg);
 /* "sha256" <-> TPM2_ALG_SHA256; NULL / 0 when unknown. */

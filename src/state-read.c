@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "policy.h"
+#include "encoding.h"
 #include "safe-open.h"
 #include "state-read.h"
 #include "util.h"

@@ -7,6 +7,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "pcr15.h"
+#include "encoding.h"
 #include "policy.h"
 #include "safe-open.h"
 #include "state.h"

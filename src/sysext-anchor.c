@@ -12,7 +12,7 @@
 #include "efisiglist.h"
 #include "log.h"
 #include "sysext-anchor.h"
-#include "token.h"
+#include "why.h"
 
 const char *const sysext_anchor_cert_dirs[] = {
         "/usr/lib/verity.d",

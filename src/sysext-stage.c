@@ -11,7 +11,7 @@
 #include "boot-fs.h"
 #include "log.h"
 #include "sysext-stage.h"
-#include "token.h"
+#include "why.h"
 
 #define COPY_CHUNK (1024 * 1024)
 

@@ -12,9 +12,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "policy.h"
 #include "sysext-verify.h"
-#include "token.h"
+#include "encoding.h"
+#include "why.h"
 
 enum part_role { ROLE_DATA, ROLE_HASH, ROLE_SIG, _ROLE_MAX };
 

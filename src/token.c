@@ -10,68 +10,6 @@
 #include "policy.h"
 #include "token.h"
 
-int why_set(char **why, int err, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-
-        if (why) {
-                va_start(ap, fmt);
-                if (vasprintf(&s, fmt, ap) < 0)
-                        s = NULL;
-                va_end(ap);
-                free(*why);
-                *why = s;
-        }
-        return -abs(err);
-}
-
-void why_prefix(char **why, const char *fmt, ...) {
-        va_list ap;
-        char *p = NULL, *s = NULL;
-
-        if (!why || !*why)
-                return;
-        va_start(ap, fmt);
-        if (vasprintf(&p, fmt, ap) < 0)
-                p = NULL;
-        va_end(ap);
-        if (p && asprintf(&s, "%s: %s", p, *why) >= 0) {
-                free(*why);
-                *why = s;
-        }
-        free(p);
-}
-
-int base64_decode(const char *s, uint8_t **ret, size_t *ret_size) {
-        size_t len = strlen(s);
-        _cleanup_free_ uint8_t *buf = NULL;
-        EVP_ENCODE_CTX *ctx;
-        int n = 0, m = 0, ok;
-
-        /* Padded base64 always comes in groups of four characters. */
-        if (len == 0 || len % 4 != 0 || len > INT32_MAX)
-                return -EINVAL;
-        buf = malloc(len / 4 * 3 + 1);
-        if (!buf)
-                return -ENOMEM;
-        ctx = EVP_ENCODE_CTX_new();
-        if (!ctx)
-                return -ENOMEM;
-        EVP_DecodeInit(ctx);
-        ok = EVP_DecodeUpdate(ctx, buf, &n, (const unsigned char *) s, (int) len) >= 0 &&
-             EVP_DecodeFinal(ctx, buf + n, &m) == 1;
-        EVP_ENCODE_CTX_free(ctx);
-        if (!ok)
-                return -EINVAL;
-        *ret_size = (size_t) (n + m);
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
-
-size_t base64_encode(const uint8_t *data, size_t n, char *out) {
-        return (size_t) EVP_EncodeBlock((unsigned char *) out, data, (int) n);
-}
-
 /* ---- field readers: each one knows its encoding and says what is wrong. */
 
 static int bad(char **why, const char *field, const char *reason) {

@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <tss2/tss2_tpm2_types.h>
 
+#include "encoding.h"
 #include "util.h"
+#include "why.h"
 
 /* A "systemd-tpm2" LUKS2 token (see shared spec: systemd-tpm2.md, section 1),
  * in every format systemd has written (v252 fields, v253 tpm2_salt, v254
@@ -42,14 +44,3 @@ void tpm2_token_done(struct tpm2_token *t);
 /* Whether the token can be used here at all; *why says why not
  * (pcrlock, offline enrolment). */
 int tpm2_token_supported(const struct tpm2_token *t, char **why);
-
-/* Standard padded base64 (OpenSSL). Decoding is strict: no trailing garbage. */
-int base64_decode(const char *s, uint8_t **ret, size_t *ret_size);
-/* Encodes into out, which must hold 4*ceil(n/3)+1 bytes; returns the length. */
-size_t base64_encode(const uint8_t *data, size_t n, char *out);
-
-/* The reasons of the unlock code: a malloc'ed sentence handed up to the one
- * place that prints it. Replaces an earlier reason. Returns -abs(err). */
-_printf_(3, 4) int why_set(char **why, int err, const char *fmt, ...);
-/* Prefix an existing reason: "token 0: <reason>". */
-_printf_(2, 3) void why_prefix(char **why, const char *fmt, ...);

@@ -13,6 +13,7 @@
 #include "token-pcrs.h"
 #include "pcrsig.h"
 #include "tcti-count.h"
+#include "encoding.h"
 #include "policy.h"
 #include "tpm2-trust.h"
 #include "tpm2.h"

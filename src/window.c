@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "measure.h"
+#include "encoding.h"
 #include "policy.h"
 #include "window.h"
 
