@@ -11,3 +11,9 @@ int cmd_status(int argc, char **argv);
 int cmd_unlock(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
 int cmd_sysext(int argc, char **argv);
+
+/* As the kernel's /init (main() when getpid() == 1), with the arguments the
+ * kernel gave it (passed on to the final init): runs the boot and never
+ * returns; the boot ends in the exec of the final init, or in the failure
+ * policy (halt by default). src/cmd-pid1.c. */
+_Noreturn void pid1_main(int argc, char **argv);

@@ -3,7 +3,6 @@
 
 #include "commands.h"
 #include "log.h"
-#include "pid1.h"
 
 /* The subcommands. As PID 1 the binary boots (added with the boot pipeline);
  * run by hand it explains and debugs a node. */

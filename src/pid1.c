@@ -9,8 +9,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "boot.h"
-#include "cmdline.h"
 #include "log.h"
 #include "pid1.h"
 #include "safe-open.h"
@@ -314,7 +312,7 @@ static void copy_extra(void) {
         }
 }
 
-static _Noreturn void halt_closed(void) {
+_Noreturn void pid1_halt(void) {
         sync();
         (void) reboot(RB_HALT_SYSTEM);
         /* PID 1 must never exit: the kernel would panic with our reason lost. */
@@ -322,13 +320,9 @@ static _Noreturn void halt_closed(void) {
                 pause();
 }
 
-_Noreturn void pid1_main(int argc, char **argv) {
+void pid1_setup(char **argv) {
         int api_result[ELEMENTSOF(api_fs)];
-        _cleanup_free_ char *cmdline = NULL;
-        char why[WHY_MAX];
-        int r;
 
-        (void) argc;
         kernel_argv = argv;
         kernel_had_tss2_log = getenv("TSS2_LOG") != NULL;
         for (size_t i = 0; i < ELEMENTSOF(api_fs); i++)
@@ -343,21 +337,4 @@ _Noreturn void pid1_main(int argc, char **argv) {
                                   strerror(-api_result[i]));
 
         copy_extra();
-
-        r = cmdline_read_file("/proc/cmdline", &cmdline, why);
-        if (r < 0)
-                log_warn("pid1: %s; booting with the defaults", why);
-
-        struct boot_options o = {
-                .root = NULL,
-                .handoff = true,
-                .pid1 = true,
-                .cmdline = cmdline ? cmdline : "",
-        };
-        r = boot_run(&o);
-        /* boot_run() returns only when neither the hand-off nor the failure
-         * policy ended the boot. Fail closed. */
-        log_error("pid1: the boot ended without handing off (%s); halting",
-                  r < 0 ? strerror(-r) : "no init was executed");
-        halt_closed();
 }

@@ -7,9 +7,16 @@
  * environment it expects, runs it, and never returns: the pipeline ends in
  * the exec of the final init, or in the failure policy (halt by default). */
 
-/* The PID 1 entry point, called by main() when getpid() == 1, with the
- * arguments the kernel gave /init (they are passed on to the final init). */
-_Noreturn void pid1_main(int argc, char **argv);
+/* The process environment PID 1 needs before the boot runs: the API file
+ * systems, stdio and the log on the console, signals, and the copies of
+ * /.extra. `argv` is what the kernel gave /init: kept, with whether the
+ * kernel set TSS2_LOG, for pid1_exec() (the only process-wide state besides
+ * the log's). pid1_main() (src/cli) calls it first. */
+void pid1_setup(char **argv);
+
+/* Halt, for a PID 1 that has nothing left to do: never returns (PID 1 must
+ * not exit: the kernel would panic with the reason lost). */
+_Noreturn void pid1_halt(void);
 
 /* Replace PID 1 by the final init: reap what is left of our children, put
  * every signal back to its default, close every file descriptor but stdio,

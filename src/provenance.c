@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "provenance.h"
-#include "config.h"
 #include "util.h"
 
 static const char *const layer_names[_CONFIG_LAYER_MAX] = {
@@ -74,57 +73,4 @@ bool layer_may_set(enum config_layer layer, enum key_class cls, bool image_volum
         default:
                 return false;
         }
-}
-
-/* Places a volume from /oem may not cover, be, or sit inside: the image's
- * own tree, the OEM volume itself and the persistent volume, and where
- * usi-init keeps its run state. */
-static const char *const image_places[] = { "/etc", "/usr", "/oem", "/usr/local", "/run" };
-
-static bool overlaps(const char *a, const char *b) {
-        return path_startswith(a, b) || path_startswith(b, a);
-}
-
-int oem_volume_refusal(const struct config *c, const struct config_volume *v, char *why, size_t size) {
-        const char *m = v->mount.path;
-
-        /* A key file on /oem is a key the attacker holds; a plain volume is
-         * data the attacker wrote. */
-        if (v->encrypted == ENCRYPTION_NO)
-                return snprintf(why, size, "a volume added on /oem must be encrypted, not 'encrypted: no'"), -EPERM;
-        if (v->keyfile.path)
-                return snprintf(why, size, "a volume added on /oem cannot name a key file: "
-                                "the key would come from a disk anyone can write"), -EPERM;
-        for (size_t i = 0; i < v->n_unlock; i++)
-                if (v->unlock[i] == UNLOCK_KEYFILE)
-                        return snprintf(why, size, "a volume added on /oem cannot be unlocked by a key file: "
-                                        "the key would come from a disk anyone can write"), -EPERM;
-        /* The image's volumes are found and opened only as the image says:
-         * a second entry for the same device could open it another way. */
-        for (size_t i = 0; i < c->n_volumes; i++) {
-                const struct config_volume *o = &c->volumes[i];
-                if (o == v || o->layer == CONFIG_LAYER_OEM)
-                        continue;
-                for (size_t a = 0; a < _MATCH_MAX; a++)
-                        for (size_t b = 0; b < _MATCH_MAX; b++)
-                                if (v->match[a] && o->match[b] && streq(v->match[a], o->match[b]))
-                                        return snprintf(why, size, "its %s %s is how the image's volume %s is found",
-                                                        match_kind_to_string(a), v->match[a], o->name), -EPERM;
-        }
-        if (!m)
-                return 0;
-        for (size_t i = 0; i < ELEMENTSOF(image_places); i++)
-                if (overlaps(m, image_places[i]))
-                        return snprintf(why, size, "mount point %s is at, above or below %s, which only the image places",
-                                        m, image_places[i]), -EPERM;
-        for (size_t i = 0; i < c->n_volumes; i++) {
-                const struct config_volume *o = &c->volumes[i];
-                if (o != v && o->layer != CONFIG_LAYER_OEM && o->mount.path && overlaps(m, o->mount.path))
-                        return snprintf(why, size, "mount point %s is at, above or below %s, the mount point of "
-                                        "the image's volume %s", m, o->mount.path, o->name), -EPERM;
-        }
-        if (c->state_dir.path && overlaps(m, c->state_dir.path))
-                return snprintf(why, size, "mount point %s is at, above or below the state directory %s", m,
-                                c->state_dir.path), -EPERM;
-        return 0;
 }

@@ -36,10 +36,3 @@ bool layer_may_set(enum config_layer layer, enum key_class cls, bool image_volum
 
 /* The message for a key /oem may not set (after "FILE:LINE:COLUMN: KEY"). */
 #define IGNORED_ONLY_IMAGE "ignored: only the image may set this"
-
-struct config;
-struct config_volume;
-/* A volume that /oem adds obeys every trust rule and leaves the image's
- * places alone. 0 when `v` may be added; -EPERM with why filled in (a
- * sentence naming the place or key at fault) when not. */
-int oem_volume_refusal(const struct config *c, const struct config_volume *v, char *why, size_t size);
