@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: the systemd-tpm2 token parser (LUKS2 header JSON is
  * outside input), its PEM key, the PCR signature file matcher, and the
- * rules a whole LUKS2 header's JSON must keep (src/luks-header.h). */
+ * rules a whole LUKS2 header's JSON must keep (src/tpm/luks-header.h). */
 #include <json-c/json.h>
 #include <stdint.h>
 

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "root-fs.h"
+#include "record.h"
+
+/* Mount through libmount onto the directory behind target_fd (reached as
+ * /proc/self/fd/N, so the path cannot be swapped for a symlink meanwhile).
+ * No helpers, no mtab, no canonicalisation. `why` gets libmount's reason. */
+int mount_on_fd(const char *source, int target_fd, const char *fstype, const char *options, char *why);
+
+/* Bind the directory behind source_fd onto the one behind target_fd. */
+int mount_bind_fd(int source_fd, int target_fd, char *why);
+
+/* Is target_fd the root of a mount of file system magic `magic`? */
+bool fd_is_mount_of(int target_fd, long magic);
+
+/* fsck.mode= and fsck.repair= from a kernel command line. */
+enum fsck_mode { FSCK_AUTO, FSCK_FORCE, FSCK_SKIP };
+enum fsck_repair { FSCK_REPAIR_PREEN, FSCK_REPAIR_YES, FSCK_REPAIR_NO };
+struct fsck_opts {
+        enum fsck_mode mode;
+        enum fsck_repair repair;
+};
+void fsck_opts_parse(const char *cmdline, struct fsck_opts *ret);
+/* The e2fsck arguments for these options (NULL-terminated, static strings). */
+int fsck_argv(const struct fsck_opts *o, const char *checker, const char *device, const char *argv[static 6]);
