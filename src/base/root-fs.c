@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 
 #include "root-fs.h"
+#include "why.h"
 #include "util.h"
 
 static long sys_openat2(int dfd, const char *path, struct open_how *how) {
@@ -28,12 +29,12 @@ int fd_is_mount_root(int fd) {
 
 /* After openat2 refused a path, walk it one component at a time to say which
  * component was the symlink and where it points. */
-static void explain(int root_fd, const char *path, int error, char *why) {
+static void explain(int root_fd, const char *path, int error, char **why) {
         _cleanup_free_ char *copy = strdup(path);
         _cleanup_close_ int fd = -1;
         char *save = NULL, sofar[4096] = "";
 
-        snprintf(why, WHY_MAX, "%s: %s", path, strerror(error));
+        why_set(why, 0, "%s: %s", path, strerror(error));
         if (!copy || (fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3)) < 0)
                 return;
         for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
@@ -46,7 +47,7 @@ static void explain(int root_fd, const char *path, int error, char *why) {
                         char to[4096];
                         ssize_t n = readlinkat(fd, c, to, sizeof to - 1);
                         to[n < 0 ? 0 : n] = '\0';
-                        snprintf(why, WHY_MAX, "%.240s is a symlink (to %.200s); refusing to follow it", sofar, to);
+                        why_set(why, 0, "%.240s is a symlink (to %.200s); refusing to follow it", sofar, to);
                         return;
                 }
                 int nfd = openat(fd, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -61,7 +62,7 @@ static void explain(int root_fd, const char *path, int error, char *why) {
  * component that is a symlink (staying beneath the root) is an intermediate
  * one and is followed, as it would be in the full path. */
 static int open_beneath(int root_fd, const char *path, enum resolve_mode mode, int flags, bool follow_last,
-                        int *ret_fd, char *why) {
+                        int *ret_fd, char **why) {
         follow_last = follow_last && mode == RESOLVE_TARGET;
         struct open_how how = {
                 .flags = (uint64_t) (flags | O_CLOEXEC | (follow_last ? 0 : O_NOFOLLOW)),
@@ -79,11 +80,11 @@ static int open_beneath(int root_fd, const char *path, enum resolve_mode mode, i
         if (fd < 0) {
                 int e = errno;
                 if (e == ENOENT)
-                        snprintf(why, WHY_MAX, "%s does not exist", path);
+                        why_set(why, 0, "%s does not exist", path);
                 else if (e == ELOOP || e == EXDEV)
                         explain(root_fd, path, e, why);
                 else
-                        snprintf(why, WHY_MAX, "cannot open %s: %s", path, strerror(e));
+                        why_set(why, 0, "cannot open %s: %s", path, strerror(e));
                 /* A last component that is a symlink opens (O_PATH|O_NOFOLLOW)
                  * or fails with ELOOP (other flags); both are refused. */
                 return -e;
@@ -91,7 +92,7 @@ static int open_beneath(int root_fd, const char *path, enum resolve_mode mode, i
         if (fstat(fd, &st) < 0) {
                 int e = errno;
                 close(fd);
-                snprintf(why, WHY_MAX, "cannot stat %s: %s", path, strerror(e));
+                why_set(why, 0, "cannot stat %s: %s", path, strerror(e));
                 return -e;
         }
         if (S_ISLNK(st.st_mode)) {
@@ -103,15 +104,15 @@ static int open_beneath(int root_fd, const char *path, enum resolve_mode mode, i
         return 0;
 }
 
-int root_open_flags(int root_fd, const char *path, enum resolve_mode mode, int flags, int *ret_fd, char *why) {
+int root_open_flags(int root_fd, const char *path, enum resolve_mode mode, int flags, int *ret_fd, char **why) {
         return open_beneath(root_fd, path, mode, flags, false, ret_fd, why);
 }
 
-int root_open(int root_fd, const char *path, enum resolve_mode mode, int *ret_fd, char *why) {
+int root_open(int root_fd, const char *path, enum resolve_mode mode, int *ret_fd, char **why) {
         return open_beneath(root_fd, path, mode, O_PATH, false, ret_fd, why);
 }
 
-int root_check(int root_fd, const char *path, enum resolve_mode mode, char *why) {
+int root_check(int root_fd, const char *path, enum resolve_mode mode, char **why) {
         _cleanup_free_ char *p = strdup(path);
         int fd, r;
 
@@ -156,7 +157,7 @@ static int mkdir_one(int parent, const char *name, const struct stat *tmpl, bool
 }
 
 static int mkdir_p(int root_fd, const char *path, enum resolve_mode mode, const struct stat *tmpl, bool parent,
-                   int *ret_fd, bool *created, char *why) {
+                   int *ret_fd, bool *created, char **why) {
         _cleanup_free_ char *p = strdup(path);
         int r, fd;
         bool c = false;
@@ -168,7 +169,7 @@ static int mkdir_p(int root_fd, const char *path, enum resolve_mode mode, const 
                 struct stat st;
                 if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode)) {
                         close(fd);
-                        snprintf(why, WHY_MAX, "%s exists and is not a directory", path);
+                        why_set(why, 0, "%s exists and is not a directory", path);
                         return -ENOTDIR;
                 }
                 *ret_fd = fd;
@@ -181,7 +182,7 @@ static int mkdir_p(int root_fd, const char *path, enum resolve_mode mode, const 
 
         char *slash = strrchr(p, '/');
         if (!slash || !slash[1]) {
-                snprintf(why, WHY_MAX, "%s: not a path to create", path);
+                why_set(why, 0, "%s: not a path to create", path);
                 return -EINVAL;
         }
         *slash = '\0';
@@ -191,7 +192,7 @@ static int mkdir_p(int root_fd, const char *path, enum resolve_mode mode, const 
                 return r;
         r = mkdir_one(pfd, slash + 1, tmpl, &c);
         if (r < 0) {
-                snprintf(why, WHY_MAX, "cannot create %s: %s", path, strerror(-r));
+                why_set(why, 0, "cannot create %s: %s", path, strerror(-r));
                 return r;
         }
         r = open_beneath(root_fd, path, mode, O_PATH, parent, &fd, why);
@@ -204,6 +205,6 @@ static int mkdir_p(int root_fd, const char *path, enum resolve_mode mode, const 
 }
 
 int root_mkdir_p(int root_fd, const char *path, enum resolve_mode mode, const struct stat *tmpl,
-                 int *ret_fd, bool *created, char *why) {
+                 int *ret_fd, bool *created, char **why) {
         return mkdir_p(root_fd, path, mode, tmpl, false, ret_fd, created, why);
 }

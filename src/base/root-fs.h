@@ -24,20 +24,20 @@ enum resolve_mode {
 
 /* Open `path` (absolute, as in the final OS) beneath root_fd with O_PATH.
  * -ENOENT when some component is missing. */
-int root_open(int root_fd, const char *path, enum resolve_mode mode, int *ret_fd, char *why);
+int root_open(int root_fd, const char *path, enum resolve_mode mode, int *ret_fd, char **why);
 
 /* Like root_open, but open with `flags` (O_RDONLY|O_DIRECTORY, ...). */
-int root_open_flags(int root_fd, const char *path, enum resolve_mode mode, int flags, int *ret_fd, char *why);
+int root_open_flags(int root_fd, const char *path, enum resolve_mode mode, int flags, int *ret_fd, char **why);
 
 /* Open a directory, creating every missing component. New directories get
  * the owner and mode of `tmpl` for the last component (NULL: root 0755) and
  * root 0755 for missing parents. *created tells whether the last one was new. */
 int root_mkdir_p(int root_fd, const char *path, enum resolve_mode mode, const struct stat *tmpl,
-                 int *ret_fd, bool *created, char *why);
+                 int *ret_fd, bool *created, char **why);
 
 /* Check a path that may not exist yet: every existing component is walked
  * as root_open would; a missing tail is fine. */
-int root_check(int root_fd, const char *path, enum resolve_mode mode, char *why);
+int root_check(int root_fd, const char *path, enum resolve_mode mode, char **why);
 
 /* "/proc/self/fd/N", so a path-taking API acts on exactly what fd is. */
 #define FD_PATH_MAX 32

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 
 #include "safe-open.h"
+#include "why.h"
 #include "util.h"
 
 #define OPEN_FLAGS (O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)
@@ -14,15 +15,21 @@
 /* Write the refusal. File names and symlink targets come from the disk:
  * a control character in them (a newline forging a second log line, an
  * escape sequence for the console) is shown as '?'. */
-_printf_(2, 3) static void say(char *why, const char *fmt, ...) {
+_printf_(2, 3) static void say(char **why, const char *fmt, ...) {
+        char *s = NULL;
         va_list ap;
 
+        if (!why)
+                return;
         va_start(ap, fmt);
-        vsnprintf(why, WHY_MAX, fmt, ap);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
         va_end(ap);
-        for (char *c = why; *c; c++)
+        for (char *c = s; c && *c; c++)
                 if ((unsigned char) *c < 0x20 || *c == 0x7f)
                         *c = '?';
+        free(*why);
+        *why = s;
 }
 
 /* What a file is when it is not a regular file, and the errno it gets. */
@@ -40,7 +47,7 @@ static const struct {
 };
 
 /* 0 for a regular file; else the refusal, naming what the file is. */
-static int check_kind(mode_t mode, const char *shown, char *why) {
+static int check_kind(mode_t mode, const char *shown, char **why) {
         if (S_ISREG(mode))
                 return 0;
         for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
@@ -52,13 +59,13 @@ static int check_kind(mode_t mode, const char *shown, char *why) {
         return -EBADFD;
 }
 
-static int refuse_size(const char *shown, size_t max, char *why) {
+static int refuse_size(const char *shown, size_t max, char **why) {
         say(why, "%s is larger than %zu bytes; refused", shown, max);
         return -EFBIG;
 }
 
 /* The open failed: say why in terms of the file, not of the syscall. */
-static int explain_open(int dir_fd, const char *dir_name, const char *name, const char *shown, int error, char *why) {
+static int explain_open(int dir_fd, const char *dir_name, const char *name, const char *shown, int error, char **why) {
         struct stat st;
 
         if (error == ENOENT)
@@ -110,7 +117,7 @@ static int open_below(int dir_fd, const char *name) {
 }
 
 static int open_shown(int dir_fd, const char *dir_name, const char *name, const char *shown, size_t max,
-                      int *ret_fd, char *why) {
+                      int *ret_fd, char **why) {
         _cleanup_close_ int fd = -1;
         struct stat st;
         int r;
@@ -138,7 +145,7 @@ static int open_shown(int dir_fd, const char *dir_name, const char *name, const 
         return 0;
 }
 
-static int read_shown(int fd, const char *shown, size_t max, char **ret, size_t *ret_len, char *why) {
+static int read_shown(int fd, const char *shown, size_t max, char **ret, size_t *ret_len, char **why) {
         int r = read_full_fd(fd, max, ret, ret_len);
 
         if (r == -EFBIG)
@@ -148,7 +155,7 @@ static int read_shown(int fd, const char *shown, size_t max, char **ret, size_t 
         return r;
 }
 
-int safe_open_at(int dir_fd, const char *dir_name, const char *name, size_t max, int *ret_fd, char *why) {
+int safe_open_at(int dir_fd, const char *dir_name, const char *name, size_t max, int *ret_fd, char **why) {
         _cleanup_free_ char *shown = path_join(dir_name, name);
 
         if (!shown)
@@ -157,7 +164,7 @@ int safe_open_at(int dir_fd, const char *dir_name, const char *name, size_t max,
 }
 
 int safe_read_at(int dir_fd, const char *dir_name, const char *name, size_t max,
-                 char **ret, size_t *ret_len, char *why) {
+                 char **ret, size_t *ret_len, char **why) {
         _cleanup_free_ char *shown = path_join(dir_name, name);
         _cleanup_close_ int fd = -1;
         int r;
@@ -169,7 +176,7 @@ int safe_read_at(int dir_fd, const char *dir_name, const char *name, size_t max,
         return read_shown(fd, shown, max, ret, ret_len, why);
 }
 
-int safe_open_path(const char *path, size_t max, int *ret_fd, char *why) {
+int safe_open_path(const char *path, size_t max, int *ret_fd, char **why) {
         _cleanup_free_ char *d = strdup(path), *b = strdup(path);
         _cleanup_close_ int dir_fd = -1;
 
@@ -193,7 +200,7 @@ int safe_open_path(const char *path, size_t max, int *ret_fd, char *why) {
         return open_shown(dir_fd, dir, name, path, max, ret_fd, why);
 }
 
-int safe_read_path(const char *path, size_t max, char **ret, size_t *ret_len, char *why) {
+int safe_read_path(const char *path, size_t max, char **ret, size_t *ret_len, char **why) {
         _cleanup_close_ int fd = -1;
         int r = safe_open_path(path, max, &fd, why);
 

@@ -14,7 +14,7 @@
  *     and read for at most max + 1 bytes, since st_size may lie (procfs).
  *
  * Every refusal returns a negative errno and writes one sentence naming the
- * file and what it is into `why` (WHY_MAX bytes): "/oem/a.yaml is a FIFO".
+ * file and what it is into `*why` (src/base/why.h): "/oem/a.yaml is a FIFO".
  * A missing file is -ENOENT with "... does not exist", so that callers of
  * optional files can tell it from a refusal. Nothing is logged here. */
 
@@ -29,14 +29,14 @@
 
 /* `name` (relative, may hold '/') beneath the directory dir_fd, which the
  * messages call dir_name. Returns the fd (O_RDONLY) in *ret_fd. */
-int safe_open_at(int dir_fd, const char *dir_name, const char *name, size_t max, int *ret_fd, char *why);
+int safe_open_at(int dir_fd, const char *dir_name, const char *name, size_t max, int *ret_fd, char **why);
 
 /* The same, then the whole content as a NUL-terminated buffer. */
 int safe_read_at(int dir_fd, const char *dir_name, const char *name, size_t max,
-                 char **ret, size_t *ret_len, char *why);
+                 char **ret, size_t *ret_len, char **why);
 
 /* A path as given on a command line or in a configuration: the directory
  * part is the user's choice and is opened as given; the last component is
  * then opened beneath it by the rules above. */
-int safe_open_path(const char *path, size_t max, int *ret_fd, char *why);
-int safe_read_path(const char *path, size_t max, char **ret, size_t *ret_len, char *why);
+int safe_open_path(const char *path, size_t max, int *ret_fd, char **why);
+int safe_read_path(const char *path, size_t max, char **ret, size_t *ret_len, char **why);

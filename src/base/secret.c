@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "safe-open.h"
+#include "why.h"
 #include "secret.h"
 #include "util.h"
 
@@ -52,7 +53,7 @@ void secret_free(struct secret *s) {
 }
 
 /* Read what safe_open_*() opened; `path` names it in `why`. */
-static int read_fd(int fd, const char *path, size_t max, int strip_newline, struct secret **ret, char *why) {
+static int read_fd(int fd, const char *path, size_t max, int strip_newline, struct secret **ret, char **why) {
         _cleanup_secret_ struct secret *s = NULL;
         int r;
 
@@ -67,14 +68,14 @@ static int read_fd(int fd, const char *path, size_t max, int strip_newline, stru
                         if (errno == EINTR)
                                 continue;
                         r = -errno;
-                        snprintf(why, WHY_MAX, "cannot read %s: %s", path, strerror(-r));
+                        why_set(why, 0, "cannot read %s: %s", path, strerror(-r));
                         return r;
                 }
                 if (n == 0)
                         break;
                 s->size += (size_t) n;
                 if (s->size > max) {
-                        snprintf(why, WHY_MAX, "%s is larger than %zu bytes; refused", path, max);
+                        why_set(why, 0, "%s is larger than %zu bytes; refused", path, max);
                         return -EFBIG;
                 }
         }
@@ -87,7 +88,7 @@ static int read_fd(int fd, const char *path, size_t max, int strip_newline, stru
         return 0;
 }
 
-int secret_read_file(const char *path, size_t max, int strip_newline, struct secret **ret, char *why) {
+int secret_read_file(const char *path, size_t max, int strip_newline, struct secret **ret, char **why) {
         _cleanup_close_ int fd = -1;
         int r = safe_open_path(path, max, &fd, why);
 
@@ -95,7 +96,7 @@ int secret_read_file(const char *path, size_t max, int strip_newline, struct sec
 }
 
 int secret_read_at(int dir_fd, const char *dir_name, const char *name, size_t max, int strip_newline,
-                   struct secret **ret, char *why) {
+                   struct secret **ret, char **why) {
         _cleanup_free_ char *shown = path_join(dir_name, name);
         _cleanup_close_ int fd = -1;
         int r;

@@ -24,11 +24,11 @@ int secret_new_from(const void *data, size_t size, struct secret **ret);
 /* Read a whole file (a keyfile or a PIN file); with strip_newline, one
  * trailing "\n" (or "\r\n") is dropped. Never more than max bytes. The file
  * is opened by safe_open_path(): only a regular file, never through a final
- * symlink, never blocking; `why` (WHY_MAX) names it and the reason. */
-int secret_read_file(const char *path, size_t max, int strip_newline, struct secret **ret, char *why);
+ * symlink, never blocking; `*why` (src/base/why.h) names it and the reason. */
+int secret_read_file(const char *path, size_t max, int strip_newline, struct secret **ret, char **why);
 /* The same for `name` beneath dir_fd (safe_open_at()). */
 int secret_read_at(int dir_fd, const char *dir_name, const char *name, size_t max, int strip_newline,
-                   struct secret **ret, char *why);
+                   struct secret **ret, char **why);
 void secret_free(struct secret *s);
 
 static inline void secret_freep(struct secret **s) {

@@ -15,8 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The size of a `why` buffer: one sentence naming the file and the reason,
- * filled by a function that refuses something and shown by its caller. */
+/* The size of a buffer for one sentence built in place (a libmount reason,
+ * a note). Reasons handed up between functions are `char **why`
+ * (src/base/why.h). */
 #define WHY_MAX 512
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))

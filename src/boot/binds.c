@@ -7,6 +7,7 @@
 #include <sys/xattr.h>
 
 #include "binds.h"
+#include "why.h"
 #include "root-fs.h"
 #include "log.h"
 #include "stages.h"
@@ -156,10 +157,10 @@ static bool newer(const struct stat *a, const struct stat *b) {
 }
 
 static int seed_dir(int sdfd, int ddfd, dev_t dev, enum seed_policy policy, struct seed_stats *stats,
-                    char *path, size_t path_size, char *why);
+                    char *path, size_t path_size, char **why);
 
 static int seed_entry(int sdfd, int ddfd, const char *name, dev_t dev, enum seed_policy policy,
-                      struct seed_stats *stats, char *path, size_t path_size, char *why) {
+                      struct seed_stats *stats, char *path, size_t path_size, char **why) {
         struct stat st, dt;
         int r;
 
@@ -240,7 +241,7 @@ static int seed_entry(int sdfd, int ddfd, const char *name, dev_t dev, enum seed
 }
 
 static int seed_dir(int sdfd, int ddfd, dev_t dev, enum seed_policy policy, struct seed_stats *stats,
-                    char *path, size_t path_size, char *why) {
+                    char *path, size_t path_size, char **why) {
         int fd = fcntl(sdfd, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
                 return -errno;
@@ -254,20 +255,21 @@ static int seed_dir(int sdfd, int ddfd, dev_t dev, enum seed_policy policy, stru
                         continue;
                 int r = seed_entry(sdfd, ddfd, de->d_name, dev, policy, stats, path, path_size, why);
                 if (r < 0) {
-                        if (!why[0])
-                                snprintf(why, WHY_MAX, "%s/%s: %s", path, de->d_name, strerror(-r));
+                        if (!*why)
+                                why_set(why, 0, "%s/%s: %s", path, de->d_name, strerror(-r));
                         return r;
                 }
         }
         return errno ? -errno : 0;
 }
 
-int seed_tree(int src_dfd, int dst_dfd, enum seed_policy policy, struct seed_stats *stats, char *why) {
+int seed_tree(int src_dfd, int dst_dfd, enum seed_policy policy, struct seed_stats *stats, char **why) {
         struct stat st;
         char path[4096] = "";
 
         *stats = (struct seed_stats) {};
-        why[0] = '\0';
+        free(*why);
+        *why = NULL;
         if (fstat(src_dfd, &st) < 0)
                 return -errno;
         return seed_dir(src_dfd, dst_dfd, st.st_dev, policy, stats, path, sizeof path, why);
@@ -282,19 +284,19 @@ static int reopen_dir(int opath_fd, int *ret) {
 
 static int apply_bind(const struct plan *p, const struct plan_bind *bd, struct boot *b) {
         _cleanup_close_ int tfd = -1, sfd = -1, tdir = -1, sdir = -1;
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         struct stat tst, sst;
         bool created;
         int r;
 
-        if ((r = root_mkdir_p(b->root_fd, bd->path, RESOLVE_TARGET, NULL, &tfd, &created, why)) < 0)
+        if ((r = root_mkdir_p(b->root_fd, bd->path, RESOLVE_TARGET, NULL, &tfd, &created, &why)) < 0)
                 return boot_fail(b, r, "persistent path %s: %s", bd->path, why);
         if (fstat(tfd, &tst) < 0)
                 return boot_fail(b, -errno, "persistent path %s: %s", bd->path, strerror(errno));
         if (created)
                 log_debug("persistent path %s: created (not in the image)", bd->path);
         /* The state dir is data the final OS writes: no symlink at all. */
-        if ((r = root_mkdir_p(b->root_fd, bd->state, RESOLVE_STRICT, &tst, &sfd, NULL, why)) < 0)
+        if ((r = root_mkdir_p(b->root_fd, bd->state, RESOLVE_STRICT, &tst, &sfd, NULL, &why)) < 0)
                 return boot_fail(b, r, "persistent path %s: state dir %s", bd->path, why);
         if (fstat(sfd, &sst) < 0)
                 return boot_fail(b, -errno, "persistent path %s: %s", bd->state, strerror(errno));
@@ -306,12 +308,12 @@ static int apply_bind(const struct plan *p, const struct plan_bind *bd, struct b
         struct seed_stats stats;
         if ((r = reopen_dir(tfd, &tdir)) < 0 || (r = reopen_dir(sfd, &sdir)) < 0)
                 return boot_fail(b, r, "persistent path %s: cannot open: %s", bd->path, strerror(-r));
-        if ((r = seed_tree(tdir, sdir, p->seed, &stats, why)) < 0)
+        if ((r = seed_tree(tdir, sdir, p->seed, &stats, &why)) < 0)
                 return boot_fail(b, r, "persistent path %s: seeding %s%s from the image failed: %s", bd->path, b->root,
                                  bd->state, why);
         log_debug("persistent path %s: seeded %s (%u new, %u replaced, %u kept)", bd->path, bd->state,
                   stats.copied, stats.replaced, stats.kept);
-        if ((r = mount_bind_fd(sfd, tfd, why)) < 0)
+        if ((r = mount_bind_fd(sfd, tfd, &why)) < 0)
                 return boot_fail(b, r, "persistent path %s: cannot bind %s%s: %s", bd->path, b->root, bd->state, why);
         return boot_add_mount(b, STAGE_BINDS, bd->state, bd->path, "bind", "bind", false);
 }

@@ -16,4 +16,4 @@ struct seed_stats {
  * sockets. Never deletes, never follows a symlink, never replaces an entry
  * of another type. Each file is written under a temporary name and renamed
  * into place, so a crash leaves either the old state or the new file. */
-int seed_tree(int src_dfd, int dst_dfd, enum seed_policy policy, struct seed_stats *stats, char *why);
+int seed_tree(int src_dfd, int dst_dfd, enum seed_policy policy, struct seed_stats *stats, char **why);

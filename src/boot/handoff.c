@@ -249,9 +249,9 @@ int handoff_write_fstab(struct boot *b) {
         _cleanup_free_ char *text = NULL;
         _cleanup_fclose_ FILE *f = NULL;
         size_t len = 0, n = 0;
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
 
-        if (root_open_flags(b->root_fd, "/etc", RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &dir, why) < 0)
+        if (root_open_flags(b->root_fd, "/etc", RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &dir, &why) < 0)
                 return boot_warn(b, "fstab: cannot open /etc: %s", why);
         if (!(f = open_memstream(&text, &len)))
                 return -ENOMEM;

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "cmdline.h"
+#include "why.h"
 #include "log.h"
 #include "stages.h"
 #include "mounts.h"
@@ -16,7 +17,7 @@ static void mnt_free_contextp(struct libmnt_context **c) {
                 mnt_free_context(*c);
 }
 
-int mount_on_fd(const char *source, int target_fd, const char *fstype, const char *options, char *why) {
+int mount_on_fd(const char *source, int target_fd, const char *fstype, const char *options, char **why) {
         _cleanup_(mnt_free_contextp) struct libmnt_context *cxt = mnt_new_context();
         char target[FD_PATH_MAX];
         int rc;
@@ -28,7 +29,7 @@ int mount_on_fd(const char *source, int target_fd, const char *fstype, const cha
             mnt_context_set_target(cxt, fd_path(target_fd, target)) < 0 ||
             (fstype && mnt_context_set_fstype(cxt, fstype) < 0) ||
             mnt_context_set_options(cxt, options && *options ? options : "defaults") < 0) {
-                snprintf(why, WHY_MAX, "libmount refused the mount parameters");
+                why_set(why, 0, "libmount refused the mount parameters");
                 return -EINVAL;
         }
         rc = mnt_context_mount(cxt);
@@ -37,11 +38,11 @@ int mount_on_fd(const char *source, int target_fd, const char *fstype, const cha
         int e = mnt_context_get_syscall_errno(cxt);
         char buf[WHY_MAX] = "";
         mnt_context_get_excode(cxt, rc, buf, sizeof buf);
-        snprintf(why, WHY_MAX, "%s", buf[0] ? buf : strerror(e ? e : EIO));
+        why_set(why, 0, "%s", buf[0] ? buf : strerror(e ? e : EIO));
         return e ? -e : -EIO;
 }
 
-int mount_bind_fd(int source_fd, int target_fd, char *why) {
+int mount_bind_fd(int source_fd, int target_fd, char **why) {
         char src[FD_PATH_MAX];
         return mount_on_fd(fd_path(source_fd, src), target_fd, NULL, "bind", why);
 }
@@ -88,20 +89,20 @@ int stage_early(const struct plan *p, struct boot *b) {
         for (size_t i = 0; i < ELEMENTSOF(api_mounts); i++) {
                 const struct api_mount *m = &api_mounts[i];
                 _cleanup_close_ int fd = -1;
-                char why[WHY_MAX];
+                _cleanup_free_ char *why = NULL;
                 int r;
 
                 if (m->pid1_only && !b->pid1)
                         continue;
                 if (m->pid1_only) {
                         /* Present only with the matching kernel and firmware. */
-                        if (root_open(b->root_fd, m->where, RESOLVE_TARGET, &fd, why) < 0)
+                        if (root_open(b->root_fd, m->where, RESOLVE_TARGET, &fd, &why) < 0)
                                 continue;
-                } else if ((r = root_mkdir_p(b->root_fd, m->where, RESOLVE_TARGET, NULL, &fd, NULL, why)) < 0)
+                } else if ((r = root_mkdir_p(b->root_fd, m->where, RESOLVE_TARGET, NULL, &fd, NULL, &why)) < 0)
                         return boot_fail(b, r, "early: cannot mount %s on %s%s: %s", m->type, b->root, m->where, why);
 
                 bool existed = fd_is_mount_of(fd, fs_magic(m->type));
-                if (!existed && (r = mount_on_fd(m->what, fd, m->type, m->options, why)) < 0) {
+                if (!existed && (r = mount_on_fd(m->what, fd, m->type, m->options, &why)) < 0) {
                         if (m->pid1_only) {
                                 if ((r = boot_warn(b, "early: %s on %s: %s", m->type, m->where, why)) < 0)
                                         return r;
@@ -197,7 +198,7 @@ static int run_fsck(struct boot *b, const char *name, const char *device, const 
 
 static int mount_volume(const struct plan *p, const struct plan_volume *v, struct boot *b, struct boot_volume *bv) {
         _cleanup_close_ int fd = -1;
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         struct stat dev_st, tgt_st;
         int r;
 
@@ -214,7 +215,7 @@ static int mount_volume(const struct plan *p, const struct plan_volume *v, struc
                 return boot_fail(b, -EMEDIUMTYPE, "volume %s: %s holds %s, the configuration expects %s; not mounting it",
                                  v->name, bv->mount_device, fstype, v->fstype);
 
-        if ((r = root_mkdir_p(b->root_fd, v->mount, RESOLVE_TARGET, NULL, &fd, NULL, why)) < 0)
+        if ((r = root_mkdir_p(b->root_fd, v->mount, RESOLVE_TARGET, NULL, &fd, NULL, &why)) < 0)
                 return boot_fail(b, r, "volume %s: mount point %s", v->name, why);
         if (stat(bv->mount_device, &dev_st) < 0)
                 return boot_fail(b, -errno, "volume %s: %s: %s", v->name, bv->mount_device, strerror(errno));
@@ -224,7 +225,7 @@ static int mount_volume(const struct plan *p, const struct plan_volume *v, struc
         if (!existed) {
                 if ((r = run_fsck(b, v->name, bv->mount_device, fstype)) < 0)
                         return r;
-                if ((r = mount_on_fd(bv->mount_device, fd, fstype, v->options, why)) < 0)
+                if ((r = mount_on_fd(bv->mount_device, fd, fstype, v->options, &why)) < 0)
                         return boot_fail(b, r, "volume %s: cannot mount %s (%s) on %s%s: %s", v->name, bv->mount_device,
                                          fstype, b->root, v->mount, why);
                 log_info("volume %s: mounted %s on %s%s", v->name, bv->mount_device, b->root, v->mount);

@@ -9,10 +9,10 @@
 /* Mount through libmount onto the directory behind target_fd (reached as
  * /proc/self/fd/N, so the path cannot be swapped for a symlink meanwhile).
  * No helpers, no mtab, no canonicalisation. `why` gets libmount's reason. */
-int mount_on_fd(const char *source, int target_fd, const char *fstype, const char *options, char *why);
+int mount_on_fd(const char *source, int target_fd, const char *fstype, const char *options, char **why);
 
 /* Bind the directory behind source_fd onto the one behind target_fd. */
-int mount_bind_fd(int source_fd, int target_fd, char *why);
+int mount_bind_fd(int source_fd, int target_fd, char **why);
 
 /* Is target_fd the root of a mount of file system magic `magic`? */
 bool fd_is_mount_of(int target_fd, long magic);

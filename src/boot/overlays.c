@@ -28,15 +28,15 @@ static bool option_safe(const char *s) {
 static int mount_base(const struct plan *p, struct boot *b) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *opts = NULL;
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         int r;
 
-        if ((r = root_mkdir_p(b->root_fd, PLAN_OVERLAY_BASE, RESOLVE_TARGET, NULL, &fd, NULL, why)) < 0)
+        if ((r = root_mkdir_p(b->root_fd, PLAN_OVERLAY_BASE, RESOLVE_TARGET, NULL, &fd, NULL, &why)) < 0)
                 return boot_fail(b, r, "overlays: %s", why);
         if (asprintf(&opts, "size=%s,mode=0755,nosuid,nodev", p->overlay_size) < 0)
                 return -ENOMEM;
         bool existed = fd_is_mount_of(fd, TMPFS_MAGIC);
-        if (!existed && (r = mount_on_fd("tmpfs", fd, "tmpfs", opts, why)) < 0)
+        if (!existed && (r = mount_on_fd("tmpfs", fd, "tmpfs", opts, &why)) < 0)
                 return boot_fail(b, r, "overlays: cannot mount a tmpfs (size %s) on %s%s: %s", p->overlay_size, b->root,
                                  PLAN_OVERLAY_BASE, why);
         return boot_add_mount(b, STAGE_OVERLAYS, "tmpfs", PLAN_OVERLAY_BASE, "tmpfs", opts, existed);
@@ -45,13 +45,13 @@ static int mount_base(const struct plan *p, struct boot *b) {
 static int mount_overlay(struct boot *b, const char *path) {
         _cleanup_free_ char *upper = NULL, *work = NULL, *opts = NULL;
         _cleanup_close_ int fd = -1, ufd = -1, wfd = -1;
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         struct stat st;
         int r;
 
         /* The image's directory is the lower layer; one it lacks is made
          * empty, root's and 0755, like any missing mount point. */
-        if ((r = root_mkdir_p(b->root_fd, path, RESOLVE_TARGET, NULL, &fd, NULL, why)) < 0)
+        if ((r = root_mkdir_p(b->root_fd, path, RESOLVE_TARGET, NULL, &fd, NULL, &why)) < 0)
                 return boot_fail(b, r, "overlay %s: %s", path, why);
         if (fd_is_mount_of(fd, OVERLAYFS_SUPER_MAGIC))
                 return boot_add_mount(b, STAGE_OVERLAYS, "overlay", path, "overlay", "", true);
@@ -62,8 +62,8 @@ static int mount_overlay(struct boot *b, const char *path) {
                 return r;
         /* The upper dir's owner and mode are what the merged root shows:
          * take the image's. */
-        if ((r = root_mkdir_p(b->root_fd, upper, RESOLVE_STRICT, &st, &ufd, NULL, why)) < 0 ||
-            (r = root_mkdir_p(b->root_fd, work, RESOLVE_STRICT, NULL, &wfd, NULL, why)) < 0)
+        if ((r = root_mkdir_p(b->root_fd, upper, RESOLVE_STRICT, &st, &ufd, NULL, &why)) < 0 ||
+            (r = root_mkdir_p(b->root_fd, work, RESOLVE_STRICT, NULL, &wfd, NULL, &why)) < 0)
                 return boot_fail(b, r, "overlay %s: %s", path, why);
 
         const char *root = b->root;
@@ -72,7 +72,7 @@ static int mount_overlay(struct boot *b, const char *path) {
                                  root, path);
         if (asprintf(&opts, "lowerdir=%s%s,upperdir=%s%s,workdir=%s%s", root, path, root, upper, root, work) < 0)
                 return -ENOMEM;
-        if ((r = mount_on_fd("overlay", fd, "overlay", opts, why)) < 0)
+        if ((r = mount_on_fd("overlay", fd, "overlay", opts, &why)) < 0)
                 return boot_fail(b, r, "overlay %s%s: cannot mount (%s): %s", root, path, opts, why);
         log_info("overlay %s: ephemeral, upper %s", path, upper);
         return boot_add_mount(b, STAGE_OVERLAYS, "overlay", path, "overlay", opts, false);

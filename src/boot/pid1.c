@@ -287,13 +287,13 @@ static void copy_extra(void) {
                 _cleanup_free_ char *dst = path_join("/run/systemd", names[i]);
                 _cleanup_free_ char *buf = NULL;
                 _cleanup_close_ int out = -1;
-                char why[WHY_MAX];
+                _cleanup_free_ char *why = NULL;
                 size_t n = 0;
                 int r;
 
                 if (!dst)
                         return;
-                r = safe_read_at(dir, "/.extra", names[i], SAFE_EXTRA_MAX, &buf, &n, why);
+                r = safe_read_at(dir, "/.extra", names[i], SAFE_EXTRA_MAX, &buf, &n, &why);
                 if (r < 0) {
                         if (r != -ENOENT)
                                 log_warn("pid1: %s; not copied", why);

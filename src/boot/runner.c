@@ -93,12 +93,12 @@ void boot_done(struct boot *b) {
 }
 
 int boot_open_efivars(const struct boot *b) {
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         int fd = -1;
 
         if (b->efivars_dir)
                 return open(b->efivars_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (!b->pid1 || root_open_flags(b->root_fd, EFIVARS_DIR, RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &fd, why) < 0)
+        if (!b->pid1 || root_open_flags(b->root_fd, EFIVARS_DIR, RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &fd, &why) < 0)
                 return -1;
         return fd;
 }
@@ -139,11 +139,11 @@ static int write_kairos_mode(const struct plan *p, struct boot *b, int efivars_f
         _cleanup_free_ char *entry = NULL, *partuuid = NULL;
         _cleanup_close_ int dir = -1;
         const char *failed = NULL;
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         int r;
 
         kairos_mode_detect(p->usi_mode, b->cmdline, efivars_fd, &m, &entry, &partuuid);
-        if ((r = root_mkdir_p(b->root_fd, KAIROS_SENTINEL_DIR, RESOLVE_STRICT, NULL, &dir, NULL, why)) < 0)
+        if ((r = root_mkdir_p(b->root_fd, KAIROS_SENTINEL_DIR, RESOLVE_STRICT, NULL, &dir, NULL, &why)) < 0)
                 return boot_warn(b, "early: cannot create %s: %s", KAIROS_SENTINEL_DIR, why);
         if ((r = kairos_mode_write(dir, &m, &failed)) < 0)
                 return boot_warn(b, "early: cannot write %s/%s: %s", KAIROS_SENTINEL_DIR, failed, strerror(-r));
@@ -238,23 +238,23 @@ static int run_stage(enum stage s, const struct plan *p, struct boot *b) {
  * without a symlink leading out, before the first mount is made. Paths
  * under a volume's mount point are checked again when they are used. */
 static int preflight(const struct plan *p, struct boot *b) {
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         int r;
 
         for (size_t i = 0; i < p->n_volumes; i++)
-                if (p->volumes[i].mount && (r = root_check(b->root_fd, p->volumes[i].mount, RESOLVE_TARGET, why)) < 0)
+                if (p->volumes[i].mount && (r = root_check(b->root_fd, p->volumes[i].mount, RESOLVE_TARGET, &why)) < 0)
                         return boot_fail(b, r, "volume %s: mount point %s", p->volumes[i].name, why);
-        if (p->overlay_paths.n && (r = root_check(b->root_fd, PLAN_OVERLAY_BASE, RESOLVE_TARGET, why)) < 0)
+        if (p->overlay_paths.n && (r = root_check(b->root_fd, PLAN_OVERLAY_BASE, RESOLVE_TARGET, &why)) < 0)
                 return boot_fail(b, r, "overlay base: %s", why);
         for (size_t i = 0; i < p->overlay_paths.n; i++)
-                if ((r = root_check(b->root_fd, p->overlay_paths.v[i], RESOLVE_TARGET, why)) < 0)
+                if ((r = root_check(b->root_fd, p->overlay_paths.v[i], RESOLVE_TARGET, &why)) < 0)
                         return boot_fail(b, r, "ephemeral path: %s", why);
-        if (p->n_binds && (r = root_check(b->root_fd, p->state_dir, RESOLVE_STRICT, why)) < 0)
+        if (p->n_binds && (r = root_check(b->root_fd, p->state_dir, RESOLVE_STRICT, &why)) < 0)
                 return boot_fail(b, r, "state dir: %s", why);
         for (size_t i = 0; i < p->n_binds; i++) {
-                if ((r = root_check(b->root_fd, p->binds[i].path, RESOLVE_TARGET, why)) < 0)
+                if ((r = root_check(b->root_fd, p->binds[i].path, RESOLVE_TARGET, &why)) < 0)
                         return boot_fail(b, r, "persistent path: %s", why);
-                if ((r = root_check(b->root_fd, p->binds[i].state, RESOLVE_STRICT, why)) < 0)
+                if ((r = root_check(b->root_fd, p->binds[i].state, RESOLVE_STRICT, &why)) < 0)
                         return boot_fail(b, r, "persistent path %s: state dir %s", p->binds[i].path, why);
         }
         return 0;
@@ -335,7 +335,8 @@ static void failure_report(const struct plan *p, const struct boot *b) {
         const char *stage = b->failed_stage >= 0 ? stage_to_string((enum stage) b->failed_stage) : "plan";
         _cleanup_close_ int dir = -1, fd = -1;
         _cleanup_free_ char *text = NULL;
-        char device[1024], why[WHY_MAX];
+        char device[1024];
+        _cleanup_free_ char *why = NULL;
         int n;
 
         failure_device(p, b, device, sizeof device);
@@ -345,7 +346,7 @@ static void failure_report(const struct plan *p, const struct boot *b) {
                 return;
         if (b->pid1)
                 log_error("%.*s", (int) strcspn(text, "\n"), text);
-        if (root_mkdir_p(b->root_fd, "/run/usi-init", RESOLVE_TARGET, NULL, &dir, NULL, why) < 0 ||
+        if (root_mkdir_p(b->root_fd, "/run/usi-init", RESOLVE_TARGET, NULL, &dir, NULL, &why) < 0 ||
             (fd = openat(dir, FAILURE_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0 ||
             write(fd, text, (size_t) n) != n)
                 log_warn("cannot write %s/run/usi-init/%s", b->root, FAILURE_LOG);

@@ -214,7 +214,7 @@ static int write_at(int dfd, const char *name, const char *text) {
 int state_write(const struct plan *p, const struct boot *b, const char *path) {
         struct json_object *o = state_to_json(p, b);
         _cleanup_close_ int dfd = -1;
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         const char *name;
         int r;
 
@@ -236,7 +236,7 @@ int state_write(const struct plan *p, const struct boot *b, const char *path) {
                 if (r < 0)
                         log_error_errno(r, "state: cannot write %s: %s", path, strerror(-r));
         } else {
-                r = root_mkdir_p(b->root_fd, "/run/usi-init", RESOLVE_TARGET, NULL, &dfd, NULL, why);
+                r = root_mkdir_p(b->root_fd, "/run/usi-init", RESOLVE_TARGET, NULL, &dfd, NULL, &why);
                 if (r < 0)
                         log_error_errno(r, "state: cannot write %s%s: %s", b->root, STATE_FILE, why);
                 else if ((r = write_at(dfd, "state.json", text)) < 0)

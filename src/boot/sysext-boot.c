@@ -79,14 +79,14 @@ static int add(struct ext_list *l, enum ext_source origin, int dir_fd, const cha
 /* Open a source directory beneath the root; -ENOENT (nothing there) is no
  * error. Persistent data is walked without any symlink. */
 static int open_dir(struct boot *b, struct ext_list *l, const char *path, enum resolve_mode mode) {
-        char why[WHY_MAX] = "";
+        _cleanup_free_ char *why = NULL;
         int fd = -1, r;
 
-        r = root_open_flags(b->root_fd, path, mode, O_RDONLY | O_DIRECTORY, &fd, why);
+        r = root_open_flags(b->root_fd, path, mode, O_RDONLY | O_DIRECTORY, &fd, &why);
         if (r == -ENOENT)
                 return r;
         if (r < 0) {
-                (void) boot_warn(b, "extensions: %s skipped: %s", path, *why ? why : strerror(-r));
+                (void) boot_warn(b, "extensions: %s skipped: %s", path, why ? why : strerror(-r));
                 return r;
         }
         return keep_fd(l, fd);
@@ -172,12 +172,12 @@ static int add_stub(struct boot *b, struct ext_list *l) {
  * on the real root (a USI whose PID 1 is systemd), where they are this
  * machine's too. */
 static int open_efivars(const struct boot *b) {
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         int fd = -1;
 
         if (b->efivars_dir || b->pid1 || b->root[0])
                 return boot_open_efivars(b);
-        if (root_open_flags(b->root_fd, EFIVARS_DIR, RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &fd, why) < 0)
+        if (root_open_flags(b->root_fd, EFIVARS_DIR, RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &fd, &why) < 0)
                 return -1;
         return fd;
 }
@@ -224,8 +224,8 @@ static int build_anchor(const struct plan *p, struct boot *b, struct sysext_anch
 
 /* /run/verity.d, /run/extensions, /run/confexts. */
 static int open_run_dir(struct boot *b, const char *path, int *ret) {
-        char why[WHY_MAX] = "";
-        int r = root_mkdir_p(b->root_fd, path, RESOLVE_STRICT, NULL, ret, NULL, why);
+        _cleanup_free_ char *why = NULL;
+        int r = root_mkdir_p(b->root_fd, path, RESOLVE_STRICT, NULL, ret, NULL, &why);
 
         if (r < 0)
                 (void) boot_warn(b, "extensions: cannot create %s: %s; no extension is staged", path, why);
@@ -284,7 +284,7 @@ int stage_extensions(const struct plan *p, struct boot *b) {
         _cleanup_close_ int verity_fd = -1, ext_fd = -1, confext_fd = -1;
         struct ext_list l = {};
         size_t n_stub = 0;
-        char why[WHY_MAX] = "";
+        char no_anchor[WHY_MAX] = "";
         size_t accepted = 0;
         int r;
 
@@ -302,7 +302,7 @@ int stage_extensions(const struct plan *p, struct boot *b) {
              (r = add_kairos(b, &l, PLAN_KAIROS_CONFEXT_DIR, true, b->ext_mode_dir)) < 0))
                 goto out;
 
-        if ((r = build_anchor(p, b, &anchor, why, sizeof why)) < 0)
+        if ((r = build_anchor(p, b, &anchor, no_anchor, sizeof no_anchor)) < 0)
                 goto out;
         for (size_t i = 0; i < sysext_anchor_count(&anchor); i++)
                 if ((r = strv_push(&b->ext_anchor, anchor.origins.v[i])) < 0)
@@ -322,7 +322,7 @@ int stage_extensions(const struct plan *p, struct boot *b) {
                                 open_run_dir(b, PLAN_RUN_CONFEXTS, &confext_fd) < 0))
                         goto drop;
         } else if (l.n > 0 && (r = boot_warn(b, "extensions: no trust anchor (%s): none of the %zu images is staged",
-                                             why, l.n)) < 0)
+                                             no_anchor, l.n)) < 0)
                 goto out;
 
         /* The stub's images are in RAM: each is freed as it is staged (or

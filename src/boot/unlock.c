@@ -217,15 +217,15 @@ static int unseal_tpm2(const struct plan *p, struct boot *b, struct crypt_device
 static int try_keyfile(struct boot *b, const struct plan_volume *v, struct crypt_device *cd,
                        struct pcr15_digests *measure, struct luks_result *res, char **why) {
         _cleanup_secret_ struct secret *key = NULL;
-        char file_why[WHY_MAX];
+        _cleanup_free_ char *file_why = NULL;
         int r;
 
         /* The key file may sit on a volume the disk's holder can write:
          * it is read beneath the root, never through a symlink of its own. */
         r = secret_read_at(b->root_fd, *b->root ? b->root : "/", v->keyfile + strspn(v->keyfile, "/"),
-                           KEYFILE_MAX, false, &key, file_why);
+                           KEYFILE_MAX, false, &key, &file_why);
         if (r < 0)
-                return why_set(why, r, "key file: %s", file_why);
+                return why_set(why, r, "key file: %s", why_or(file_why));
         return luks_unlock_secret(cd, key, v->name, measure, res, why);
 }
 

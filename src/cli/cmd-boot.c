@@ -41,7 +41,7 @@ int cmd_boot(int argc, char **argv) {
         };
         struct boot_options o = { .handoff = true, .pid1 = getpid() == 1 };
         _cleanup_free_ char *cmdline_buf = NULL;
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         int c, r, ret = EXIT_USAGE;
 
         while ((c = getopt_long(argc, argv, "r:c:k:h", opts, NULL)) >= 0)
@@ -59,7 +59,7 @@ int cmd_boot(int argc, char **argv) {
                         o.cmdline = optarg;
                         break;
                 case ARG_CMDLINE_FILE:
-                        r = cmdline_read_file(optarg, &cmdline_buf, why);
+                        r = cmdline_read_file(optarg, &cmdline_buf, &why);
                         if (r < 0) {
                                 log_error_errno(r, "cannot read the kernel command line: %s", why);
                                 goto out;

@@ -8,13 +8,13 @@
 /* usi-init as the kernel's /init: PID 1 until the hand-off. */
 _Noreturn void pid1_main(int argc, char **argv) {
         _cleanup_free_ char *cmdline = NULL;
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         int r;
 
         (void) argc;
         pid1_setup(argv);
 
-        r = cmdline_read_file("/proc/cmdline", &cmdline, why);
+        r = cmdline_read_file("/proc/cmdline", &cmdline, &why);
         if (r < 0)
                 log_warn("pid1: %s; booting with the defaults", why);
 

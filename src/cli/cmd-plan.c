@@ -38,7 +38,7 @@ int cmd_plan(int argc, char **argv) {
         };
         struct load_options lo = {};
         _cleanup_free_ char *cmdline_buf = NULL;
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         const char *efivars = NULL;
         _cleanup_close_ int efivars_fd = -1;
         strv evidence = {};
@@ -61,7 +61,7 @@ int cmd_plan(int argc, char **argv) {
                         lo.cmdline = optarg;
                         break;
                 case ARG_CMDLINE_FILE:
-                        r = cmdline_read_file(optarg, &cmdline_buf, why);
+                        r = cmdline_read_file(optarg, &cmdline_buf, &why);
                         if (r < 0) {
                                 log_error_errno(r, "cannot read the kernel command line: %s", why);
                                 strv_clear(&lo.config_files);

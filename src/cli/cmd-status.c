@@ -140,8 +140,8 @@ int cmd_status(int argc, char **argv) {
         if (!path)
                 return log_error("out of memory"), 1;
         struct json_object *s = NULL;
-        char why[WHY_MAX];
-        if (state_read(path, &s, why) < 0) {
+        _cleanup_free_ char *why = NULL;
+        if (state_read(path, &s, &why) < 0) {
                 log_error("status: %s", why);
                 return 1;
         }

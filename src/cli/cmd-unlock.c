@@ -193,10 +193,10 @@ static void unlock_all_tpm2(struct volume *v, size_t n, const struct unlock_cli 
 
 static void unlock_all_keyfile(struct volume *v, size_t n, const struct unlock_cli *a) {
         _cleanup_secret_ struct secret *key = NULL;
-        char file_why[WHY_MAX];
+        _cleanup_free_ char *file_why = NULL;
         int r;
 
-        r = secret_read_file(a->key_file, KEYFILE_MAX, false, &key, file_why);
+        r = secret_read_file(a->key_file, KEYFILE_MAX, false, &key, &file_why);
         for (size_t i = 0; i < n; i++) {
                 struct luks_result res;
                 _cleanup_free_ char *why = NULL;
@@ -204,7 +204,7 @@ static void unlock_all_keyfile(struct volume *v, size_t n, const struct unlock_c
                 if (v[i].done || !v[i].cd)
                         continue;
                 if (r < 0) {
-                        why_prefix(&v[i].why, "key file: %s; TPM", file_why);
+                        why_prefix(&v[i].why, "key file: %s; TPM", why_or(file_why));
                         continue;
                 }
                 if (luks_unlock_secret(v[i].cd, key, a->name, NULL, &res, &why) >= 0) {
@@ -256,8 +256,8 @@ int cmd_unlock(int argc, char **argv) {
                                 .n_images = (size_t) (argc - optind),
                         }, stdout);
         if (a.pin_file) {
-                char why[WHY_MAX];
-                r = secret_read_file(a.pin_file, PIN_MAX, true, &pin, why);
+                _cleanup_free_ char *why = NULL;
+                r = secret_read_file(a.pin_file, PIN_MAX, true, &pin, &why);
                 if (r < 0) {
                         log_error("unlock: PIN file: %s", why);
                         return 1;

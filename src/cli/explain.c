@@ -25,8 +25,8 @@ struct base {
 static int base_from_state(const char *file, struct base *ret) {
         const char *path = file ? file : STATE_FILE;
         json_object *s = NULL;
-        char why[WHY_MAX];
-        int r = state_read(path, &s, why);
+        _cleanup_free_ char *why = NULL;
+        int r = state_read(path, &s, &why);
 
         if (r < 0 && r != -ENOENT) {
                 snprintf(ret->source, sizeof(ret->source), "unknown: no --pcr11-base, and %.280s", why);

@@ -3,11 +3,12 @@
 #include <stdio.h>
 
 #include "encoding.h"
+#include "why.h"
 #include "safe-open.h"
 #include "state-read.h"
 #include "util.h"
 
-int state_read(const char *path, struct json_object **ret, char *why) {
+int state_read(const char *path, struct json_object **ret, char **why) {
         _cleanup_free_ char *text = NULL;
         struct json_object *o;
         int r = safe_read_path(path, SAFE_STATE_MAX, &text, NULL, why);
@@ -17,7 +18,7 @@ int state_read(const char *path, struct json_object **ret, char *why) {
         o = json_tokener_parse(text);
         if (!o || !json_object_is_type(o, json_type_object)) {
                 json_object_put(o);
-                snprintf(why, WHY_MAX, "%s is not a JSON object", path);
+                why_set(why, 0, "%s is not a JSON object", path);
                 return -EBADMSG;
         }
         *ret = o;

@@ -12,9 +12,9 @@
  * its default. */
 
 /* Read by safe_read_path() with a cap of SAFE_STATE_MAX; it must hold one
- * JSON object. -EBADMSG when it does not parse. `why` (WHY_MAX) names the
+ * JSON object. -EBADMSG when it does not parse. `*why` (src/base/why.h) names the
  * file and the reason. */
-int state_read(const char *path, struct json_object **ret, char *why);
+int state_read(const char *path, struct json_object **ret, char **why);
 
 /* The value of `key`, or NULL / 0 / false / NULL when absent or of another type. */
 const char *state_str(struct json_object *o, const char *key);

@@ -4,6 +4,7 @@
 #include <limits.h>
 
 #include "cmdline.h"
+#include "why.h"
 #include "safe-open.h"
 
 static const char *const on_failure_names[] = {
@@ -242,7 +243,7 @@ int cmdline_parse(const char *line, struct cmdline *c) {
         return 0;
 }
 
-int cmdline_read_file(const char *path, char **ret, char *why) {
+int cmdline_read_file(const char *path, char **ret, char **why) {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         int r;

@@ -54,5 +54,5 @@ int cmdline_parse(const char *line, struct cmdline *c);
 
 /* Read a command line from a file such as /proc/cmdline (trailing newline and
  * NUL bytes are word separators). Read by safe_read_path(): a regular file
- * only, never through a final symlink; `why` (WHY_MAX) says what is wrong. */
-int cmdline_read_file(const char *path, char **ret, char *why);
+ * only, never through a final symlink; `*why` (src/base/why.h) says what is wrong. */
+int cmdline_read_file(const char *path, char **ret, char **why);

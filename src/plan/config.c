@@ -8,6 +8,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "why.h"
 #include "safe-open.h"
 
 #define BUILTIN_NAME "(built-in defaults)"
@@ -595,20 +596,20 @@ static bool overlaps(const char *a, const char *b) {
         return path_startswith(a, b) || path_startswith(b, a);
 }
 
-static int oem_volume_refusal(const struct config *c, const struct config_volume *v, char *why, size_t size) {
+static int oem_volume_refusal(const struct config *c, const struct config_volume *v, char **why) {
         const char *m = v->mount.path;
 
         /* A key file on /oem is a key the attacker holds; a plain volume is
          * data the attacker wrote. */
         if (v->encrypted == ENCRYPTION_NO)
-                return snprintf(why, size, "a volume added on /oem must be encrypted, not 'encrypted: no'"), -EPERM;
+                return why_set(why, EPERM, "a volume added on /oem must be encrypted, not 'encrypted: no'");
         if (v->keyfile.path)
-                return snprintf(why, size, "a volume added on /oem cannot name a key file: "
-                                "the key would come from a disk anyone can write"), -EPERM;
+                return why_set(why, EPERM, "a volume added on /oem cannot name a key file: "
+                                "the key would come from a disk anyone can write");
         for (size_t i = 0; i < v->n_unlock; i++)
                 if (v->unlock[i] == UNLOCK_KEYFILE)
-                        return snprintf(why, size, "a volume added on /oem cannot be unlocked by a key file: "
-                                        "the key would come from a disk anyone can write"), -EPERM;
+                        return why_set(why, EPERM, "a volume added on /oem cannot be unlocked by a key file: "
+                                        "the key would come from a disk anyone can write");
         /* The image's volumes are found and opened only as the image says:
          * a second entry for the same device could open it another way. */
         for (size_t i = 0; i < c->n_volumes; i++) {
@@ -618,33 +619,33 @@ static int oem_volume_refusal(const struct config *c, const struct config_volume
                 for (size_t a = 0; a < _MATCH_MAX; a++)
                         for (size_t b = 0; b < _MATCH_MAX; b++)
                                 if (v->match[a] && o->match[b] && streq(v->match[a], o->match[b]))
-                                        return snprintf(why, size, "its %s %s is how the image's volume %s is found",
-                                                        match_kind_to_string(a), v->match[a], o->name), -EPERM;
+                                        return why_set(why, EPERM, "its %s %s is how the image's volume %s is found",
+                                                        match_kind_to_string(a), v->match[a], o->name);
         }
         if (!m)
                 return 0;
         for (size_t i = 0; i < ELEMENTSOF(image_places); i++)
                 if (overlaps(m, image_places[i]))
-                        return snprintf(why, size, "mount point %s is at, above or below %s, which only the image places",
-                                        m, image_places[i]), -EPERM;
+                        return why_set(why, EPERM, "mount point %s is at, above or below %s, which only the image places",
+                                        m, image_places[i]);
         for (size_t i = 0; i < c->n_volumes; i++) {
                 const struct config_volume *o = &c->volumes[i];
                 if (o != v && o->layer != CONFIG_LAYER_OEM && o->mount.path && overlaps(m, o->mount.path))
-                        return snprintf(why, size, "mount point %s is at, above or below %s, the mount point of "
-                                        "the image's volume %s", m, o->mount.path, o->name), -EPERM;
+                        return why_set(why, EPERM, "mount point %s is at, above or below %s, the mount point of "
+                                        "the image's volume %s", m, o->mount.path, o->name);
         }
         if (c->state_dir.path && overlaps(m, c->state_dir.path))
-                return snprintf(why, size, "mount point %s is at, above or below the state directory %s", m,
-                                c->state_dir.path), -EPERM;
+                return why_set(why, EPERM, "mount point %s is at, above or below the state directory %s", m,
+                                c->state_dir.path);
         return 0;
 }
 
 /* A volume /oem added is dropped, by name, when it breaks a rule above;
  * the rest of the boot goes on without it. */
 static int oem_volume_check(struct ctx *x, struct config_volume *v) {
-        char why[512];
+        _cleanup_free_ char *why = NULL;
 
-        if (v->layer != CONFIG_LAYER_OEM || oem_volume_refusal(x->c, v, why, sizeof why) == 0)
+        if (v->layer != CONFIG_LAYER_OEM || oem_volume_refusal(x->c, v, &why) == 0)
                 return 0;
         if (config_error(&x->c->ignored, &v->mark, "volume %s ignored: %s", v->name, why) == -ENOMEM)
                 return -ENOMEM;
@@ -1140,9 +1141,9 @@ int config_load_kairos_string(struct config *c, const char *name, const char *te
  * symlink or oversized file is refused by name instead of read. */
 static int load_file(struct config *c, const char *path, strv *errors, root_fn fn) {
         _cleanup_free_ char *text = NULL;
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         size_t len = 0;
-        int r = safe_read_path(path, CONFIG_MAX_BYTES, &text, &len, why);
+        int r = safe_read_path(path, CONFIG_MAX_BYTES, &text, &len, &why);
 
         if (r == -ENOENT)
                 return r;

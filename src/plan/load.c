@@ -19,13 +19,14 @@ static int load_oem_file(struct config *c, int dir_fd, const char *dir, const ch
                          strv *errors, strv *skipped) {
         _cleanup_free_ char *path = path_join(dir, name);
         _cleanup_free_ char *text = NULL;
-        char why[WHY_MAX], note[WHY_MAX + 64];
+        char note[WHY_MAX + 64];
+        _cleanup_free_ char *why = NULL;
         size_t len = 0;
         int r;
 
         if (!path)
                 return -ENOMEM;
-        r = safe_read_at(dir_fd, dir, name, SAFE_CONFIG_MAX, &text, &len, why);
+        r = safe_read_at(dir_fd, dir, name, SAFE_CONFIG_MAX, &text, &len, &why);
         if (r == -ENOMEM)
                 return r;
         if (r == -ENOENT)

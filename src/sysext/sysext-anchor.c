@@ -131,16 +131,16 @@ int sysext_anchor_add_cert_file(struct sysext_anchor *a, const char *path, char 
 
 int sysext_anchor_add_cert_dir(struct sysext_anchor *a, int root_fd, const char *dir) {
         _cleanup_close_ int fd = -1;
-        char why_buf[WHY_MAX] = "";
+        _cleanup_free_ char *open_why = NULL;
         DIR *d;
         struct dirent *de;
         int r, total = 0;
 
-        r = root_open_flags(root_fd, dir, RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &fd, why_buf);
+        r = root_open_flags(root_fd, dir, RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &fd, &open_why);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
-                return log_warn_errno(r, "trust anchor %s: %s", dir, why_buf[0] ? why_buf : strerror(-r));
+                return log_warn_errno(r, "trust anchor %s: %s", dir, open_why ? open_why : strerror(-r));
         d = fdopendir(fd);
         if (!d)
                 return -errno;

@@ -98,14 +98,14 @@ int pcrsig_parse(const char *json, json_object **ret, char **why) {
  * only as safe_read_path() allows (a FIFO there must not hold the boot). */
 static int load_one(const char *path, json_object **ret, char **why) {
         _cleanup_free_ char *buf = NULL;
-        char file_why[WHY_MAX];
+        _cleanup_free_ char *file_why = NULL;
         int r;
 
-        r = safe_read_path(path, SAFE_SIGNATURE_MAX, &buf, NULL, file_why);
+        r = safe_read_path(path, SAFE_SIGNATURE_MAX, &buf, NULL, &file_why);
         if (r == -ENOENT || r == -ENOMEM)
                 return r;
         if (r < 0)
-                return why_set(why, -r, "signature file %s", file_why);
+                return why_set(why, -r, "signature file %s", why_or(file_why));
         r = pcrsig_parse(buf, ret, why);
         if (r < 0)
                 why_prefix(why, "signature file %s", path);

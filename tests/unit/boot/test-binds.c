@@ -53,10 +53,10 @@ static int teardown(void **state) {
 }
 
 static int seed(struct t *t, enum seed_policy pol, struct seed_stats *st) {
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         int s = open(t->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC), d = open(t->dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(s >= 0 && d >= 0);
-        int r = seed_tree(s, d, pol, st, why);
+        int r = seed_tree(s, d, pol, st, &why);
         if (r < 0)
                 print_error("seed_tree: %s\n", why);
         close(s);
@@ -233,24 +233,24 @@ static void test_no_temporary_left(void **state) {
 
 static void test_root_check_refuses_escapes(void **state) {
         struct t *t = *state;
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         int root, fd;
 
         sh("ln -s / %s/abs && ln -s ../../../../.. %s/rel && mkdir %s/d && ln -s d %s/inside", t->src, t->src, t->src, t->src);
         root = open(t->src, O_PATH | O_DIRECTORY | O_CLOEXEC);
         assert_true(root >= 0);
-        assert_true(root_check(root, "/abs/etc", RESOLVE_TARGET, why) < 0);
+        assert_true(root_check(root, "/abs/etc", RESOLVE_TARGET, &why) < 0);
         assert_non_null(strstr(why, "/abs is a symlink (to /)"));
-        assert_true(root_check(root, "/rel", RESOLVE_TARGET, why) < 0);
+        assert_true(root_check(root, "/rel", RESOLVE_TARGET, &why) < 0);
         /* A relative symlink staying inside is followed for targets ... */
-        assert_int_equal(root_check(root, "/inside/x", RESOLVE_TARGET, why), 0);
+        assert_int_equal(root_check(root, "/inside/x", RESOLVE_TARGET, &why), 0);
         /* ... but never in the state dir, and never as the last component. */
-        assert_true(root_check(root, "/inside/x", RESOLVE_STRICT, why) < 0);
-        assert_true(root_open(root, "/inside", RESOLVE_TARGET, &fd, why) < 0);
+        assert_true(root_check(root, "/inside/x", RESOLVE_STRICT, &why) < 0);
+        assert_true(root_open(root, "/inside", RESOLVE_TARGET, &fd, &why) < 0);
         /* Missing components are fine for a check, created by mkdir_p. */
-        assert_int_equal(root_check(root, "/d/not/yet", RESOLVE_STRICT, why), 0);
+        assert_int_equal(root_check(root, "/d/not/yet", RESOLVE_STRICT, &why), 0);
         struct stat tmpl = { .st_mode = S_IFDIR | 0710, .st_uid = 42, .st_gid = 43 }, s;
-        int r = root_mkdir_p(root, "/d/not/yet", RESOLVE_STRICT, &tmpl, &fd, NULL, why);
+        int r = root_mkdir_p(root, "/d/not/yet", RESOLVE_STRICT, &tmpl, &fd, NULL, &why);
         if (r < 0)
                 print_error("%s\n", why);
         assert_int_equal(r, 0);

@@ -168,17 +168,17 @@ static void test_parse_init_args(void **state) {
 static void test_read_file(void **state) {
         char path[] = "/tmp/test-cmdline-XXXXXX";
         int fd = mkstemp(path);
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
         char *s = NULL;
 
         assert_true(fd >= 0);
         assert_int_equal(write(fd, "a=1\0b\nc\n", 8), 8);
         close(fd);
-        assert_int_equal(cmdline_read_file(path, &s, why), 0);
+        assert_int_equal(cmdline_read_file(path, &s, &why), 0);
         assert_string_equal(s, "a=1 b c ");
         free(s);
         unlink(path);
-        assert_int_equal(cmdline_read_file("/nonexistent/cmdline", &s, why), -ENOENT);
+        assert_int_equal(cmdline_read_file("/nonexistent/cmdline", &s, &why), -ENOENT);
 }
 
 int main(void) {

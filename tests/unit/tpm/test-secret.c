@@ -20,19 +20,19 @@ static void test_read_file(void **state) {
         char path[] = "/tmp/usi-secret-XXXXXX";
         int fd = mkstemp(path);
         _cleanup_secret_ struct secret *s = NULL, *t = NULL;
-        char why[WHY_MAX];
+        _cleanup_free_ char *why = NULL;
 
         assert_true(fd >= 0);
         assert_int_equal(write(fd, "1234\r\n", 6), 6);
         close(fd);
-        assert_int_equal(secret_read_file(path, 64, 1, &s, why), 0);
+        assert_int_equal(secret_read_file(path, 64, 1, &s, &why), 0);
         assert_int_equal(s->size, 4);
         assert_memory_equal(s->data, "1234", 4);
-        assert_int_equal(secret_read_file(path, 64, 0, &t, why), 0);
+        assert_int_equal(secret_read_file(path, 64, 0, &t, &why), 0);
         assert_int_equal(t->size, 6);
         secret_free(TAKE_PTR(t));
-        assert_int_equal(secret_read_file(path, 5, 0, &t, why), -EFBIG);
-        assert_int_equal(secret_read_file("/nonexistent", 5, 0, &t, why), -ENOENT);
+        assert_int_equal(secret_read_file(path, 5, 0, &t, &why), -EFBIG);
+        assert_int_equal(secret_read_file("/nonexistent", 5, 0, &t, &why), -ENOENT);
         unlink(path);
 }
 
