@@ -220,6 +220,8 @@ int plan_print_text(const struct plan *p, FILE *f) {
         } else
                 fputs("USI mode: off (no rd.immucore.uki, nothing in /.extra, no EFI variable of systemd-stub): "
                       "a volume not declared encrypted may be LUKS2 or plain\n", f);
+        fprintf(f, "fsck of ext file systems: mode %s, repair %s\n", fsck_mode_to_string(p->fsck.mode),
+                fsck_repair_to_string(p->fsck.repair));
 
         fprintf(f, "TPM: %s; PCR signature searched in:", p->tpm_device);
         for (size_t i = 0; i < p->signatures.n; i++)
@@ -314,6 +316,12 @@ struct json_object *plan_to_json(const struct plan *p) {
         json_object_object_add(o, "usi_mode", json_object_new_boolean(p->usi_mode));
         json_object_object_add(o, "usi_evidence", jstrv(&p->usi_evidence));
         json_object_object_add(o, "debug", json_object_new_boolean(p->debug));
+        struct json_object *fsck = json_object_new_object();
+        if (!fsck)
+                goto oom;
+        json_object_object_add(fsck, "mode", jstr(fsck_mode_to_string(p->fsck.mode)));
+        json_object_object_add(fsck, "repair", jstr(fsck_repair_to_string(p->fsck.repair)));
+        json_object_object_add(o, "fsck", fsck);
 
         for (size_t i = 0; i < p->n_volumes; i++)
                 json_object_array_add(vols, volume_json(p, &p->volumes[i]));

@@ -589,6 +589,7 @@ int plan_build_on(const struct config *c, const struct cmdline *cl, const strv *
 
         *p = (struct plan) { .break_stage = -1 };
         p->debug = cl->debug;
+        p->fsck = cl->fsck;
         if ((r = build_usi_mode(cl, usi_evidence, p)) < 0)
                 goto fail;
         p->root_relocate = c->root_relocate == 1;

@@ -93,6 +93,7 @@ struct plan {
         bool debug;
         bool usi_mode;                    /* a UKI boot: usi_evidence is not empty */
         strv usi_evidence;                /* why: one sentence per kind (src/usi-mode.h) */
+        struct fsck_opts fsck;            /* fsck.mode=, fsck.repair= */
 
         /* extensions stage (src/sysext-boot.c) */
         bool ext_source[_EXT_SOURCE_MAX]; /* read, in enum order */
