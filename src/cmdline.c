@@ -56,6 +56,7 @@ void cmdline_done(struct cmdline *c) {
         free(c->init);
         free(c->oem_label);
         free(c->overlay);
+        free(c->root);
         strv_clear(&c->init_args);
         strv_clear(&c->warnings);
         cmdline_init(c);
@@ -135,7 +136,7 @@ int cmdline_split(const char *line, cmdline_word_cb cb, void *userdata, const ch
 
 /* ---- options ---------------------------------------------------------- */
 
-enum opt_kind { OPT_FLAG, OPT_STRING, OPT_SECONDS, OPT_ON_FAILURE, OPT_REBOOT_FLAG, OPT_CHOICE };
+enum opt_kind { OPT_FLAG, OPT_STRING, OPT_SECONDS, OPT_ON_FAILURE, OPT_REBOOT_FLAG, OPT_CHOICE, OPT_PRESENT };
 
 struct cmdline_option {
         const char *name;
@@ -169,6 +170,11 @@ static const struct cmdline_option options[] = {
         { "rd.immucore.securebootdisabled", OPT_FLAG,    OFF(insecure) },
         { "fsck.mode",                 OPT_CHOICE,       CHOICE(fsck.mode, fsck_mode_names) },
         { "fsck.repair",               OPT_CHOICE,       CHOICE(fsck.repair, fsck_repair_names) },
+        /* Kairos' boot mode, whole words only (src/kairos-mode.h). */
+        { "root",                      OPT_STRING,       OFF(root) },
+        { "kairos.reset",              OPT_PRESENT,      OFF(kairos_words[KAIROS_WORD_RESET]) },
+        { "recovery-mode",             OPT_PRESENT,      OFF(kairos_words[KAIROS_WORD_RECOVERY]) },
+        { "netboot",                   OPT_PRESENT,      OFF(kairos_words[KAIROS_WORD_NETBOOT]) },
 };
 
 static bool parse_bool_value(const char *v, bool *ret) {
@@ -216,6 +222,9 @@ static int apply_option(struct cmdline *c, const struct cmdline_option *o, const
                 if (!val || safe_atou(val, &u) < 0 || u > INT_MAX / 1000)
                         return strv_pushf(&c->warnings, "%s=%s: expected a number of seconds, ignored", o->name, strempty(val));
                 *(int *) field = (int) u;
+                return 0;
+        case OPT_PRESENT:
+                *(bool *) field = true;
                 return 0;
         case OPT_CHOICE: {
                 /* A bare word says nothing; an unknown value is the default. */
