@@ -6,7 +6,6 @@
 #include <sys/statfs.h>
 #include <sys/wait.h>
 
-#include "cmdline.h"
 #include "why.h"
 #include "log.h"
 #include "stages.h"
@@ -118,24 +117,6 @@ int stage_early(const struct plan *p, struct boot *b) {
 
 /* ---- fsck ---------------------------------------------------------------- */
 
-static int fsck_word(const char *param, const char *value, void *userdata) {
-        struct fsck_opts *o = userdata;
-
-        if (!value)
-                return 0;
-        if (streq(param, "fsck.mode"))
-                o->mode = streq(value, "force") ? FSCK_FORCE : streq(value, "skip") ? FSCK_SKIP : FSCK_AUTO;
-        else if (streq(param, "fsck.repair"))
-                o->repair = streq(value, "yes") ? FSCK_REPAIR_YES : streq(value, "no") ? FSCK_REPAIR_NO : FSCK_REPAIR_PREEN;
-        return 0;
-}
-
-void fsck_opts_parse(const char *cmdline, struct fsck_opts *ret) {
-        *ret = (struct fsck_opts) { FSCK_AUTO, FSCK_REPAIR_PREEN };
-        if (cmdline)
-                (void) cmdline_split(cmdline, fsck_word, ret, NULL);
-}
-
 int fsck_argv(const struct fsck_opts *o, const char *checker, const char *device, const char *argv[static 6]) {
         static const char *const repair_flag[] = {
                 [FSCK_REPAIR_PREEN] = "-p", [FSCK_REPAIR_YES] = "-y", [FSCK_REPAIR_NO] = "-n",
@@ -155,21 +136,19 @@ int fsck_argv(const struct fsck_opts *o, const char *checker, const char *device
 
 /* e2fsck from the image, when the image has one, for the ext file systems.
  * Exit codes 0-3 mean clean or repaired; 4 and up mean it is not safe. */
-static int run_fsck(struct boot *b, const char *name, const char *device, const char *fstype) {
+static int run_fsck(const struct plan *p, struct boot *b, const char *name, const char *device, const char *fstype) {
         static const char *const checkers[] = { "/usr/sbin/e2fsck", "/sbin/e2fsck" };
-        struct fsck_opts o;
         const char *argv[6];
         char path[4096] = "";
 
         if (!startswith(fstype, "ext"))
                 return 0;
-        fsck_opts_parse(b->cmdline, &o);
         for (size_t i = 0; i < ELEMENTSOF(checkers) && !path[0]; i++) {
                 snprintf(path, sizeof path, "%s%s", b->root, checkers[i]);
                 if (access(path, X_OK) < 0)
                         path[0] = '\0';
         }
-        if (!path[0] || fsck_argv(&o, path, device, argv) == 0)
+        if (!path[0] || fsck_argv(&p->fsck, path, device, argv) == 0)
                 return 0;
 
         pid_t pid = fork();
@@ -223,7 +202,7 @@ static int mount_volume(const struct plan *p, const struct plan_volume *v, struc
         bool existed = fstat(fd, &tgt_st) == 0 && S_ISBLK(dev_st.st_mode) && tgt_st.st_dev == dev_st.st_rdev &&
                        fd_is_mount_root(fd) > 0;
         if (!existed) {
-                if ((r = run_fsck(b, v->name, bv->mount_device, fstype)) < 0)
+                if ((r = run_fsck(p, b, v->name, bv->mount_device, fstype)) < 0)
                         return r;
                 if ((r = mount_on_fd(bv->mount_device, fd, fstype, v->options, &why)) < 0)
                         return boot_fail(b, r, "volume %s: cannot mount %s (%s) on %s%s: %s", v->name, bv->mount_device,

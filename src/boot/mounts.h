@@ -17,13 +17,6 @@ int mount_bind_fd(int source_fd, int target_fd, char **why);
 /* Is target_fd the root of a mount of file system magic `magic`? */
 bool fd_is_mount_of(int target_fd, long magic);
 
-/* fsck.mode= and fsck.repair= from a kernel command line. */
-enum fsck_mode { FSCK_AUTO, FSCK_FORCE, FSCK_SKIP };
-enum fsck_repair { FSCK_REPAIR_PREEN, FSCK_REPAIR_YES, FSCK_REPAIR_NO };
-struct fsck_opts {
-        enum fsck_mode mode;
-        enum fsck_repair repair;
-};
-void fsck_opts_parse(const char *cmdline, struct fsck_opts *ret);
-/* The e2fsck arguments for these options (NULL-terminated, static strings). */
+/* The e2fsck arguments for the plan's fsck.mode= and fsck.repair= (src/plan/cmdline.h;
+ * NULL-terminated, static strings). */
 int fsck_argv(const struct fsck_opts *o, const char *checker, const char *device, const char *argv[static 6]);

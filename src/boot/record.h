@@ -115,11 +115,10 @@ enum boot_pass {
 struct boot {
         /* inputs of the run (not facts) */
         const char *root;               /* prefix for every path; "" is / */
-        const char *cmdline;            /* kernel command line (fsck.mode=, ...) */
         const strv *signatures;         /* boot_options.signatures */
         int root_fd;                    /* O_PATH|O_DIRECTORY of root, owned */
         char *root_buf;                 /* owns root: the canonical path */
-        strv usi_evidence;              /* of a UKI boot, under root (src/plan/usi-mode.h) */
+        int efivars_fd;                 /* the plan inputs' EFI variables, borrowed; -1: none */
         bool handoff;                   /* false with --no-handoff */
         bool measure_volume_keys;       /* --measure-volume-keys: PCR 15 without a hand-off */
         bool pid1;
@@ -151,7 +150,6 @@ struct boot {
         /* ---- end of unlock stage fields ------------------------------------ */
 
         /* ---- extensions stage (src/boot/sysext-boot.c) fields ------------------- */
-        const char *efivars_dir;        /* boot_options.efivars */
         struct boot_extension *extensions;
         size_t n_extensions;
         const char *ext_mode_dir;       /* Kairos layout sub-directory read; NULL: none */
@@ -211,10 +209,6 @@ _printf_(2, 3) int boot_warn(struct boot *b, const char *fmt, ...);
  * first one wins). Returns -abs(error), for `return boot_fail(b, -EIO, ...)`. */
 _printf_(3, 4) int boot_fail(struct boot *b, int error, const char *fmt, ...);
 
-/* This machine's EFI variables as an O_RDONLY directory fd, or -1: a BIOS
- * boot, or a `boot --root` without --efivars (the host's firmware says
- * nothing about the root under test). */
-int boot_open_efivars(const struct boot *b);
 /* A trust-chain refusal (a planted or duplicate volume, Secure Boot off):
  * boot_fail() with -EPERM, naming `device` (NULL: none) in the banner, and
  * the failure action is never a shell, whatever rd.usi.shell says. */

@@ -19,7 +19,6 @@
 #include "pid1.h"
 #include "state.h"
 #include "unlock.h"
-#include "usi-mode.h"
 #include "tpm-session.h"
 
 
@@ -31,12 +30,11 @@ int boot_init(struct boot *b, const struct boot_options *o) {
                 return log_error_errno(errno, "boot: root %s: %s", given, strerror(errno));
         *b = (struct boot) {
                 .root = "",
-                .cmdline = o->cmdline,
                 .signatures = &o->signatures,
                 .handoff = o->handoff,
                 .measure_volume_keys = o->measure_volume_keys,
                 .pid1 = o->pid1,
-                .efivars_dir = o->efivars,
+                .efivars_fd = -1,
                 .failed_stage = -1,
                 .start_usec = clock_usec(CLOCK_MONOTONIC),
                 .start_realtime_usec = clock_usec(CLOCK_REALTIME),
@@ -83,24 +81,12 @@ void boot_done(struct boot *b) {
         }
         free(b->extensions);
         strv_clear(&b->ext_anchor);
-        strv_clear(&b->usi_evidence);
         free(b->failure);
         free(b->failure_device);
         free(b->root_buf);
         if (b->root_fd >= 0)
                 close(b->root_fd);
-        *b = (struct boot) { .root_fd = -1, .failed_stage = -1 };
-}
-
-int boot_open_efivars(const struct boot *b) {
-        _cleanup_free_ char *why = NULL;
-        int fd = -1;
-
-        if (b->efivars_dir)
-                return open(b->efivars_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (!b->pid1 || root_open_flags(b->root_fd, EFIVARS_DIR, RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &fd, &why) < 0)
-                return -1;
-        return fd;
+        *b = (struct boot) { .root_fd = -1, .efivars_fd = -1, .failed_stage = -1 };
 }
 
 /* Secure Boot off means the firmware ran whatever it was given: this UKI's
@@ -109,8 +95,8 @@ int boot_open_efivars(const struct boot *b) {
  * yet) allow it. A machine without EFI variables has no Secure Boot to ask:
  * the check is skipped, as Kairos does. Binding the keys to PCR 7 at
  * enrolment is what protects them either way. */
-static int check_secure_boot(const struct plan *p, struct boot *b, int efivars_fd) {
-        enum secure_boot sb = secure_boot_state(efivars_fd);
+static int check_secure_boot(const struct plan *p, struct boot *b) {
+        enum secure_boot sb = secure_boot_state(b->efivars_fd);
 
         switch (sb) {
         case SECURE_BOOT_ON:
@@ -131,37 +117,34 @@ static int check_secure_boot(const struct plan *p, struct boot *b, int efivars_f
                            EFI_GLOBAL_GUID);
 }
 
-/* /run/cos/<mode> for a Kairos userspace: from the boot loader's EFI
- * variables on a UKI boot, from the command line otherwise. A failure to
- * write them is a warning: the volumes are not at stake. */
-static int write_kairos_mode(const struct plan *p, struct boot *b, int efivars_fd) {
-        struct kairos_mode m;
-        _cleanup_free_ char *entry = NULL, *partuuid = NULL;
+/* /run/cos/<mode> for a Kairos userspace, as the plan decided it (from the
+ * boot loader's EFI variables on a UKI boot, from the command line
+ * otherwise). A failure to write them is a warning: the volumes are not at
+ * stake. */
+static int write_kairos_mode(const struct plan *p, struct boot *b) {
+        const struct kairos_mode *m = &p->kairos;
         _cleanup_close_ int dir = -1;
         const char *failed = NULL;
         _cleanup_free_ char *why = NULL;
         int r;
 
-        kairos_mode_detect(p->usi_mode, b->cmdline, efivars_fd, &m, &entry, &partuuid);
         if ((r = root_mkdir_p(b->root_fd, KAIROS_SENTINEL_DIR, RESOLVE_STRICT, NULL, &dir, NULL, &why)) < 0)
                 return boot_warn(b, "early: cannot create %s: %s", KAIROS_SENTINEL_DIR, why);
-        if ((r = kairos_mode_write(dir, &m, &failed)) < 0)
+        if ((r = kairos_mode_write(dir, m, &failed)) < 0)
                 return boot_warn(b, "early: cannot write %s/%s: %s", KAIROS_SENTINEL_DIR, failed, strerror(-r));
-        log_info("early: boot mode %s%s%s (boot entry %s, boot partition %s)", m.mode, m.uki ? ", " : "", strempty(m.uki),
-                 entry ? entry : "none", partuuid ? partuuid : "none");
+        log_info("early: boot mode %s%s%s (boot entry %s, boot partition %s)", m->mode, m->uki ? ", " : "",
+                 strempty(m->uki), p->boot_entry ? p->boot_entry : "none", p->boot_partuuid ? p->boot_partuuid : "none");
         return 0;
 }
 
 /* The API file systems, the Secure Boot check, the Kairos mode files, then
  * enter-initrd. */
 static int run_early(const struct plan *p, struct boot *b) {
-        _cleanup_close_ int efivars_fd = -1;
         int r = stage_early(p, b);
 
         if (r < 0)
                 return r;
-        efivars_fd = boot_open_efivars(b);
-        if ((r = check_secure_boot(p, b, efivars_fd)) < 0 || (r = write_kairos_mode(p, b, efivars_fd)) < 0)
+        if ((r = check_secure_boot(p, b)) < 0 || (r = write_kairos_mode(p, b)) < 0)
                 return r;
         if (phase_wanted(p, b))
                 window_record_base(p, b);
@@ -260,15 +243,13 @@ static int preflight(const struct plan *p, struct boot *b) {
         return 0;
 }
 
-static int load(const struct boot_options *o, bool oem, struct plan *p, struct boot *b) {
-        struct load_options lo = { .root = o->root, .cmdline = o->cmdline, .oem = oem, .usi_evidence = &b->usi_evidence };
+static int load(const struct plan_inputs *in, bool oem, struct plan *p, struct boot *b) {
         struct cmdline cl;
         strv errors = {};
         int r;
 
-        lo.config_files = o->config_files;   /* borrowed, not freed here */
         cmdline_init(&cl);
-        r = plan_load(&lo, &cl, p, &errors);
+        r = plan_load(in, oem, &cl, p, &errors);
         cmdline_done(&cl);
         if (r < 0) {
                 for (size_t i = 0; i < errors.n; i++)
@@ -403,22 +384,29 @@ int boot_run(const struct boot_options *o) {
         static const enum stage rest[] = { STAGE_DEVICES, STAGE_UNLOCK, STAGE_MOUNTS, STAGE_OVERLAYS, STAGE_BINDS,
                                            STAGE_EXTENSIONS };
         struct plan plan = { .break_stage = -1 }, oem_plan = { .break_stage = -1 };
+        /* config_files borrowed, not freed here */
+        struct plan_inputs in = { .root = o->root, .cmdline = o->cmdline, .config_files = o->config_files, .efivars_fd = -1 };
         const struct plan *p = &plan;
+        _cleanup_free_ char *why = NULL;
         struct boot b;
         bool have_plan = false, have_oem = false;
         int r;
 
-        r = boot_init(&b, o);
-        if (r < 0)
-                return r;
-        /* Looked at once: both plans of one boot must agree on the mode. */
-        {
-                _cleanup_close_ int efivars_fd = boot_open_efivars(&b);
-                if ((r = usi_mode_evidence(b.root, efivars_fd, &b.usi_evidence)) < 0)
-                        goto out;
+        /* Gathered once, by `plan`'s rules: both plans of one boot see the
+         * same machine, and every stage reads the same EFI variables. */
+        if ((r = plan_inputs_gather(&in, o->efivars, EFIVARS_DIR, &why)) < 0) {
+                log_error_errno(r, "boot: %s", why);
+                plan_inputs_done(&in);
+                return r == -ENOMEM ? r : -EINVAL;
         }
+        r = boot_init(&b, o);
+        if (r < 0) {
+                plan_inputs_done(&in);
+                return r;
+        }
+        b.efivars_fd = in.efivars_fd;
 
-        r = load(o, false, &plan, &b);
+        r = load(&in, false, &plan, &b);
         if (r < 0)
                 goto out;
         have_plan = true;
@@ -434,7 +422,7 @@ int boot_run(const struct boot_options *o) {
          * through the devices (and unlock) stage; the plan is rebuilt, not
          * patched. */
         if (oem_mounted(p, &b)) {
-                if ((r = load(o, true, &oem_plan, &b)) < 0)
+                if ((r = load(&in, true, &oem_plan, &b)) < 0)
                         goto out;
                 have_oem = true;
                 b.oem_config = true;
@@ -469,5 +457,6 @@ out:
         if (have_plan)
                 plan_done(&plan);
         boot_done(&b);
+        plan_inputs_done(&in);
         return r;
 }

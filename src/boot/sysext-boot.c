@@ -168,45 +168,28 @@ static int add_stub(struct boot *b, struct ext_list *l) {
         return r;
 }
 
-/* The EFI variables: as the early stage sees them, and also in a service run
- * on the real root (a USI whose PID 1 is systemd), where they are this
- * machine's too. */
-static int open_efivars(const struct boot *b) {
-        _cleanup_free_ char *why = NULL;
-        int fd = -1;
+/* The Kairos mode the plan decided decides the sub-directory. */
+static const char *kairos_mode_dir(const struct plan *p) {
+        const char *dir = kairos_mode_extension_dir(&p->kairos);
 
-        if (b->efivars_dir || b->pid1 || b->root[0])
-                return boot_open_efivars(b);
-        if (root_open_flags(b->root_fd, EFIVARS_DIR, RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &fd, &why) < 0)
-                return -1;
-        return fd;
-}
-
-/* The Kairos mode of this boot decides the sub-directory. */
-static const char *kairos_mode_dir(const struct plan *p, struct boot *b) {
-        _cleanup_close_ int efivars_fd = open_efivars(b);
-        _cleanup_free_ char *entry = NULL, *partuuid = NULL;
-        struct kairos_mode m;
-        const char *dir;
-
-        kairos_mode_detect(p->usi_mode, b->cmdline, efivars_fd, &m, &entry, &partuuid);
-        dir = kairos_mode_extension_dir(&m);
         if (!dir)
                 log_info("extensions: nothing from %s or %s: boot mode %s (boot entry %s, boot partition %s)",
-                         PLAN_KAIROS_SYSEXT_DIR, PLAN_KAIROS_CONFEXT_DIR, m.mode, entry ? entry : "none",
-                         partuuid ? partuuid : "none");
+                         PLAN_KAIROS_SYSEXT_DIR, PLAN_KAIROS_CONFEXT_DIR, p->kairos.mode,
+                         p->boot_entry ? p->boot_entry : "none", p->boot_partuuid ? p->boot_partuuid : "none");
         return dir;
 }
 
-/* The plan's certificate directories, then EFI PK, KEK and db. */
+/* The plan's certificate directories, then EFI PK, KEK and db (the EFI
+ * variables of the plan inputs: the firmware's when the root is this
+ * machine, as in a service on the real root whose PID 1 is systemd). */
 static int build_anchor(const struct plan *p, struct boot *b, struct sysext_anchor *a, char *why, size_t size) {
-        _cleanup_close_ int efivars_fd = -1;
+        int efivars_fd = b->efivars_fd;
         int r;
 
         for (size_t i = 0; i < p->ext_cert_dirs.n; i++)
                 if ((r = sysext_anchor_add_cert_dir(a, b->root_fd, p->ext_cert_dirs.v[i])) == -ENOMEM)
                         return r;
-        if (p->ext_efi_keys && (efivars_fd = open_efivars(b)) >= 0 &&
+        if (p->ext_efi_keys && efivars_fd >= 0 &&
             (r = sysext_anchor_add_efivars(a, efivars_fd)) == -ENOMEM)
                 return r;
         if (sysext_anchor_count(a) > 0)
@@ -297,7 +280,7 @@ int stage_extensions(const struct plan *p, struct boot *b) {
         if (p->ext_source[EXT_SOURCE_STUB] && (r = add_stub(b, &l)) < 0)
                 goto out;
         n_stub = l.n;
-        if (p->ext_source[EXT_SOURCE_KAIROS] && (b->ext_mode_dir = kairos_mode_dir(p, b)) &&
+        if (p->ext_source[EXT_SOURCE_KAIROS] && (b->ext_mode_dir = kairos_mode_dir(p)) &&
             ((r = add_kairos(b, &l, PLAN_KAIROS_SYSEXT_DIR, false, b->ext_mode_dir)) < 0 ||
              (r = add_kairos(b, &l, PLAN_KAIROS_CONFEXT_DIR, true, b->ext_mode_dir)) < 0))
                 goto out;

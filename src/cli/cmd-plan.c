@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <fcntl.h>
 #include <getopt.h>
 
 #include "commands.h"
 #include "efivars.h"
 #include "load.h"
 #include "log.h"
-#include "usi-mode.h"
 
 static void plan_help(void) {
         printf("usage: usi-init plan [--config FILE]... [--root DIR] [--cmdline STRING | --cmdline-file FILE] [--json]\n"
@@ -36,13 +34,11 @@ int cmd_plan(int argc, char **argv) {
                 { "help",           no_argument,       NULL, 'h' },
                 {}
         };
-        struct load_options lo = {};
+        struct plan_inputs in = PLAN_INPUTS_INIT;
         _cleanup_free_ char *cmdline_buf = NULL;
         _cleanup_free_ char *why = NULL;
         const char *efivars = NULL;
-        _cleanup_close_ int efivars_fd = -1;
-        strv evidence = {};
-        bool json = false;
+        bool json = false, oem = false;
         struct cmdline cl;
         struct plan p;
         strv errors = {};
@@ -51,23 +47,23 @@ int cmd_plan(int argc, char **argv) {
         while ((c = getopt_long(argc, argv, "c:r:k:jh", opts, NULL)) >= 0)
                 switch (c) {
                 case 'c':
-                        if (strv_push(&lo.config_files, optarg) < 0)
+                        if (strv_push(&in.config_files, optarg) < 0)
                                 return log_error("out of memory"), 1;
                         break;
                 case 'r':
-                        lo.root = optarg;
+                        in.root = optarg;
                         break;
                 case 'k':
-                        lo.cmdline = optarg;
+                        in.cmdline = optarg;
                         break;
                 case ARG_CMDLINE_FILE:
                         r = cmdline_read_file(optarg, &cmdline_buf, &why);
                         if (r < 0) {
                                 log_error_errno(r, "cannot read the kernel command line: %s", why);
-                                strv_clear(&lo.config_files);
+                                strv_clear(&in.config_files);
                                 return EXIT_USAGE;
                         }
-                        lo.cmdline = cmdline_buf;
+                        in.cmdline = cmdline_buf;
                         break;
                 case 'j':
                         json = true;
@@ -76,43 +72,37 @@ int cmd_plan(int argc, char **argv) {
                         efivars = optarg;
                         break;
                 case ARG_OEM:
-                        lo.oem = true;
+                        oem = true;
                         break;
                 case ARG_PRINT_DEFAULTS:
                         fputs(config_defaults_yaml, stdout);
-                        strv_clear(&lo.config_files);
+                        strv_clear(&in.config_files);
                         return 0;
                 case 'h':
                         plan_help();
-                        strv_clear(&lo.config_files);
+                        strv_clear(&in.config_files);
                         return 0;
                 default:
-                        strv_clear(&lo.config_files);
+                        strv_clear(&in.config_files);
                         return EXIT_USAGE;
                 }
         if (optind < argc) {
                 log_error("plan: unexpected argument '%s'", argv[optind]);
-                strv_clear(&lo.config_files);
+                strv_clear(&in.config_files);
                 return EXIT_USAGE;
         }
 
-        /* The firmware's variables say nothing about another root. */
-        if (efivars || !lo.root)
-                efivars_fd = open(efivars ? efivars : EFIVARS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (efivars && efivars_fd < 0) {
-                log_error_errno(errno, "plan: --efivars %s: %s", efivars, strerror(errno));
-                strv_clear(&lo.config_files);
-                return EXIT_USAGE;
+        /* The same inputs, by the same rules, as `boot` reads. */
+        r = plan_inputs_gather(&in, efivars, EFIVARS_DIR, &why);
+        if (r < 0) {
+                log_error_errno(r, "plan: %s", why);
+                plan_inputs_done(&in);
+                strv_clear(&in.config_files);
+                return r == -ENOMEM ? 1 : EXIT_USAGE;
         }
-        if (usi_mode_evidence(lo.root, efivars_fd, &evidence) < 0) {
-                log_error("out of memory");
-                strv_clear(&lo.config_files);
-                return 1;
-        }
-        lo.usi_evidence = &evidence;
 
         cmdline_init(&cl);
-        r = plan_load(&lo, &cl, &p, &errors);
+        r = plan_load(&in, oem, &cl, &p, &errors);
         if (r < 0) {
                 for (size_t i = 0; i < errors.n; i++)
                         fprintf(stderr, "%s\n", errors.v[i]);
@@ -128,7 +118,7 @@ int cmd_plan(int argc, char **argv) {
         }
         cmdline_done(&cl);
         strv_clear(&errors);
-        strv_clear(&evidence);
-        strv_clear(&lo.config_files);
+        plan_inputs_done(&in);
+        strv_clear(&in.config_files);
         return ret;
 }

@@ -26,6 +26,23 @@ enum on_failure on_failure_from_string(const char *s) {
         return ON_FAILURE_UNSET;
 }
 
+/* Index 0 is the default, also for a value not listed (as before these
+ * went through the table). NULL-terminated for apply_option(). */
+static const char *const fsck_mode_names[] = {
+        [FSCK_AUTO] = "auto", [FSCK_FORCE] = "force", [FSCK_SKIP] = "skip", NULL,
+};
+static const char *const fsck_repair_names[] = {
+        [FSCK_REPAIR_PREEN] = "preen", [FSCK_REPAIR_YES] = "yes", [FSCK_REPAIR_NO] = "no", NULL,
+};
+
+const char *fsck_mode_to_string(enum fsck_mode m) {
+        return (unsigned) m < _FSCK_MODE_MAX ? fsck_mode_names[m] : NULL;
+}
+
+const char *fsck_repair_to_string(enum fsck_repair r) {
+        return (unsigned) r < _FSCK_REPAIR_MAX ? fsck_repair_names[r] : NULL;
+}
+
 void cmdline_init(struct cmdline *c) {
         *c = (struct cmdline) {
                 .timeout_sec = -1,
@@ -40,6 +57,7 @@ void cmdline_done(struct cmdline *c) {
         free(c->init);
         free(c->oem_label);
         free(c->overlay);
+        free(c->root);
         strv_clear(&c->init_args);
         strv_clear(&c->warnings);
         cmdline_init(c);
@@ -119,15 +137,17 @@ int cmdline_split(const char *line, cmdline_word_cb cb, void *userdata, const ch
 
 /* ---- options ---------------------------------------------------------- */
 
-enum opt_kind { OPT_FLAG, OPT_STRING, OPT_SECONDS, OPT_ON_FAILURE, OPT_REBOOT_FLAG };
+enum opt_kind { OPT_FLAG, OPT_STRING, OPT_SECONDS, OPT_ON_FAILURE, OPT_REBOOT_FLAG, OPT_CHOICE, OPT_PRESENT };
 
 struct cmdline_option {
         const char *name;
         enum opt_kind kind;
-        size_t offset; /* into struct cmdline */
+        size_t offset;                 /* into struct cmdline */
+        const char *const *choices;    /* OPT_CHOICE: the enum's names, NULL-terminated */
 };
 
-#define OFF(field) offsetof(struct cmdline, field)
+#define OFF(field) offsetof(struct cmdline, field), NULL
+#define CHOICE(field, names) offsetof(struct cmdline, field), names
 
 /* The table is the whole interface: aliases point at the same field, so the
  * last occurrence of either spelling wins. */
@@ -149,6 +169,13 @@ static const struct cmdline_option options[] = {
         { "rd.immucore.uki",           OPT_FLAG,         OFF(uki) },
         { "rd.usi.insecure",           OPT_FLAG,         OFF(insecure) },
         { "rd.immucore.securebootdisabled", OPT_FLAG,    OFF(insecure) },
+        { "fsck.mode",                 OPT_CHOICE,       CHOICE(fsck.mode, fsck_mode_names) },
+        { "fsck.repair",               OPT_CHOICE,       CHOICE(fsck.repair, fsck_repair_names) },
+        /* Kairos' boot mode, whole words only (src/plan/kairos-mode.h). */
+        { "root",                      OPT_STRING,       OFF(root) },
+        { "kairos.reset",              OPT_PRESENT,      OFF(kairos_words[KAIROS_WORD_RESET]) },
+        { "recovery-mode",             OPT_PRESENT,      OFF(kairos_words[KAIROS_WORD_RECOVERY]) },
+        { "netboot",                   OPT_PRESENT,      OFF(kairos_words[KAIROS_WORD_NETBOOT]) },
 };
 
 static bool parse_bool_value(const char *v, bool *ret) {
@@ -197,6 +224,19 @@ static int apply_option(struct cmdline *c, const struct cmdline_option *o, const
                         return strv_pushf(&c->warnings, "%s=%s: expected a number of seconds, ignored", o->name, strempty(val));
                 *(int *) field = (int) u;
                 return 0;
+        case OPT_PRESENT:
+                *(bool *) field = true;
+                return 0;
+        case OPT_CHOICE: {
+                /* A bare word says nothing; an unknown value is the default. */
+                if (!val)
+                        return 0;
+                int i = 0;
+                while (o->choices[i] && !streq(o->choices[i], val))
+                        i++;
+                *(int *) field = o->choices[i] ? i : 0;
+                return 0;
+        }
         case OPT_ON_FAILURE: {
                 enum on_failure f = on_failure_from_string(val);
                 if (f == ON_FAILURE_UNSET)

@@ -15,6 +15,26 @@ enum on_failure {
 const char *on_failure_to_string(enum on_failure f);
 enum on_failure on_failure_from_string(const char *s); /* UNSET when unknown */
 
+/* fsck.mode= and fsck.repair=, systemd-fsck's words, for the ext file
+ * systems the mounts stage checks (src/boot/mounts.c). */
+enum fsck_mode { FSCK_AUTO, FSCK_FORCE, FSCK_SKIP, _FSCK_MODE_MAX };
+enum fsck_repair { FSCK_REPAIR_PREEN, FSCK_REPAIR_YES, FSCK_REPAIR_NO, _FSCK_REPAIR_MAX };
+struct fsck_opts {
+        enum fsck_mode mode;
+        enum fsck_repair repair;
+};
+const char *fsck_mode_to_string(enum fsck_mode m);
+const char *fsck_repair_to_string(enum fsck_repair r);
+
+/* The bare words a Kairos GRUB entry puts on the command line; with root=,
+ * they name the image it boots (src/plan/kairos-mode.c). */
+enum kairos_word {
+        KAIROS_WORD_RESET,       /* kairos.reset */
+        KAIROS_WORD_RECOVERY,    /* recovery-mode */
+        KAIROS_WORD_NETBOOT,     /* netboot */
+        _KAIROS_WORD_MAX,
+};
+
 /* What the kernel command line says to usi-init. Pointers are owned; NULL and
  * -1 mean "not given", so the plan can tell a default from an explicit value. */
 struct cmdline {
@@ -32,6 +52,9 @@ struct cmdline {
         char *oem_label;         /* rd.immucore.oemlabel= */
         int oem_timeout_sec;     /* rd.immucore.oemtimeout=, -1 */
         char *overlay;           /* rd.immucore.overlay= / rd.cos.overlay=, e.g. "tmpfs:25%" */
+        struct fsck_opts fsck;   /* fsck.mode=, fsck.repair= (an unknown value: the default) */
+        char *root;              /* root=, only for the Kairos mode: LABEL=COS_ACTIVE, live:CDLABEL=... */
+        bool kairos_words[_KAIROS_WORD_MAX]; /* present anywhere on the line, whatever their value */
         strv warnings;           /* one sentence per option that was ignored, and why */
 };
 

@@ -2,7 +2,6 @@
 #include <fcntl.h>
 #include <string.h>
 
-#include "efivars.h"
 #include "kairos-mode.h"
 #include "util.h"
 
@@ -13,18 +12,22 @@ static const struct { const char *prefix, *mode; } entry_modes[] = {
         { "statereset", "autoreset_mode" },
 };
 
-/* First match wins: kairos.reset rides on a recovery command line. */
-static const struct { const char *word, *mode; } cmdline_modes[] = {
-        { "kairos.reset",   "autoreset_mode" },
-        { "COS_ACTIVE",     "active_mode" },
-        { "COS_PASSIVE",    "passive_mode" },
-        { "COS_RECOVERY",   "recovery_mode" },
-        { "COS_SYSTEM",     "recovery_mode" },
-        { "recovery-mode",  "recovery_mode" },
-        { "live:LABEL",     "live_mode" },
-        { "live:CDLABEL",   "live_mode" },
-        { "netboot",        "live_mode" },
+/* First match wins: kairos.reset rides on a recovery command line, and a
+ * recovery image boots as root=live:CDLABEL=COS_RECOVERY. */
+enum by { BY_WORD, BY_LABEL, BY_LIVE_ROOT };
+static const struct { enum by by; enum kairos_word word; const char *label, *mode; } cmdline_modes[] = {
+        { BY_WORD,      KAIROS_WORD_RESET,    NULL,           "autoreset_mode" },
+        { BY_LABEL,     0,                    "COS_ACTIVE",   "active_mode" },
+        { BY_LABEL,     0,                    "COS_PASSIVE",  "passive_mode" },
+        { BY_LABEL,     0,                    "COS_RECOVERY", "recovery_mode" },
+        { BY_LABEL,     0,                    "COS_SYSTEM",   "recovery_mode" },
+        { BY_WORD,      KAIROS_WORD_RECOVERY, NULL,           "recovery_mode" },
+        { BY_LIVE_ROOT, 0,                    NULL,           "live_mode" },
+        { BY_WORD,      KAIROS_WORD_NETBOOT,  NULL,           "live_mode" },
 };
+
+/* dracut's spellings of a root by file system label. */
+static const char *const label_prefixes[] = { "LABEL=", "live:LABEL=", "live:CDLABEL=" };
 
 static const struct { const char *mode, *dir; } extension_dirs[] = {
         { "active_mode",    "active" },
@@ -40,23 +43,12 @@ const char *kairos_mode_extension_dir(const struct kairos_mode *m) {
         return NULL;
 }
 
-void kairos_mode_detect(bool usi_mode, const char *cmdline, int efivars_fd, struct kairos_mode *ret,
-                        char **ret_entry, char **ret_partuuid) {
-        _cleanup_free_ char *entry = NULL, *partuuid = NULL;
-
-        if (!usi_mode) {
-                kairos_mode_cmdline(cmdline, ret);
-        } else {
-                if (efivars_fd >= 0) {
-                        (void) efivar_read_string(efivars_fd, "LoaderDevicePartUUID", EFI_LOADER_GUID, &partuuid);
-                        (void) efivar_read_string(efivars_fd, "LoaderEntrySelected", EFI_LOADER_GUID, &entry);
-                }
+void kairos_mode_detect(bool usi_mode, const struct cmdline *cl, const char *entry, const char *partuuid,
+                        struct kairos_mode *ret) {
+        if (usi_mode)
                 kairos_mode_uki(partuuid && *partuuid, entry, ret);
-        }
-        if (ret_entry)
-                *ret_entry = TAKE_PTR(entry);
-        if (ret_partuuid)
-                *ret_partuuid = TAKE_PTR(partuuid);
+        else
+                kairos_mode_cmdline(cl, ret);
 }
 
 static bool endswith_str(const char *s, const char *suffix) {
@@ -79,13 +71,36 @@ void kairos_mode_uki(bool from_install, const char *entry, struct kairos_mode *r
                 }
 }
 
-void kairos_mode_cmdline(const char *cmdline, struct kairos_mode *ret) {
+static const char *root_label(const char *root) {
+        for (size_t i = 0; root && i < ELEMENTSOF(label_prefixes); i++)
+                if (startswith(root, label_prefixes[i]))
+                        return root + strlen(label_prefixes[i]);
+        return NULL;
+}
+
+void kairos_mode_cmdline(const struct cmdline *cl, struct kairos_mode *ret) {
+        const char *label = root_label(cl->root);
+
         *ret = (struct kairos_mode) { .mode = "unknown" };
-        for (size_t i = 0; cmdline && i < ELEMENTSOF(cmdline_modes); i++)
-                if (strstr(cmdline, cmdline_modes[i].word)) {
+        for (size_t i = 0; i < ELEMENTSOF(cmdline_modes); i++) {
+                bool match = false;
+
+                switch (cmdline_modes[i].by) {
+                case BY_WORD:
+                        match = cl->kairos_words[cmdline_modes[i].word];
+                        break;
+                case BY_LABEL:
+                        match = label && streq(label, cmdline_modes[i].label);
+                        break;
+                case BY_LIVE_ROOT:
+                        match = label && startswith(cl->root, "live:");
+                        break;
+                }
+                if (match) {
                         ret->mode = cmdline_modes[i].mode;
                         return;
                 }
+        }
 }
 
 static int write_one(int dir_fd, const char *name) {

@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include "cmdline.h"
+
 /* The boot mode a Kairos node's userspace reads from /run/cos/: one file per
  * fact, containing "1". Cloud-config stages and kairos-agent key off them.
  *
@@ -14,23 +16,26 @@
  *   passive, recovery or statereset (the last one is autoreset_mode); any
  *   other or no entry: unknown.
  * Any other boot is classified from the kernel command line, as the GRUB
- * entries of a non-UKI Kairos node set it (kairos.reset, COS_ACTIVE,
- * COS_PASSIVE, COS_RECOVERY / COS_SYSTEM / recovery-mode, live:LABEL /
- * live:CDLABEL / netboot). */
+ * entries of a non-UKI Kairos node set it, whole words only (src/plan/cmdline.c
+ * parses them): kairos.reset; the label root= names (LABEL=, live:LABEL= or
+ * live:CDLABEL=): COS_ACTIVE, COS_PASSIVE, COS_RECOVERY / COS_SYSTEM; then
+ * recovery-mode; then a live root= (live:...) or netboot. The first that
+ * matches in this order wins: kairos.reset rides on a recovery command line. */
 struct kairos_mode {
         const char *mode;       /* "active_mode", ..., "unknown" */
         const char *uki;        /* "uki_boot_mode", "uki_install_mode" or NULL */
 };
 
 void kairos_mode_uki(bool from_install, const char *entry, struct kairos_mode *ret);
-void kairos_mode_cmdline(const char *cmdline, struct kairos_mode *ret);
+void kairos_mode_cmdline(const struct cmdline *cl, struct kairos_mode *ret);
 
-/* The mode of this boot: from the EFI variables LoaderDevicePartUUID and
- * LoaderEntrySelected in USI mode (efivars_fd < 0: none, as on a BIOS boot),
- * from the command line otherwise. *ret_entry and *ret_partuuid (NULL when
- * not set) are for messages; either pointer may be NULL. */
-void kairos_mode_detect(bool usi_mode, const char *cmdline, int efivars_fd, struct kairos_mode *ret,
-                        char **ret_entry, char **ret_partuuid);
+/* The mode of this boot: in USI mode from the EFI variables
+ * LoaderDevicePartUUID and LoaderEntrySelected (their values, NULL when not
+ * set; read once per boot with the plan's inputs, src/plan/plan-inputs.h), from
+ * the command line otherwise. The plan decides it (p->kairos); the boot
+ * only writes it and reads the extensions it names. */
+void kairos_mode_detect(bool usi_mode, const struct cmdline *cl, const char *entry, const char *partuuid,
+                        struct kairos_mode *ret);
 
 /* The sub-directory of /var/lib/kairos/{extensions,confexts} a mode reads
  * its extensions from, as immucore picks it: active, passive, recovery (also

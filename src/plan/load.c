@@ -108,14 +108,14 @@ static int load_cmdline_config(struct config *c, const char *root, const char *g
         return r;
 }
 
-int plan_load(const struct load_options *o, struct cmdline *cl, struct plan *p, strv *errors) {
+int plan_load(const struct plan_inputs *in, bool oem, struct cmdline *cl, struct plan *p, strv *errors) {
         struct config c;
-        const char *root = o->root ? o->root : "";
+        const char *root = in->root ? in->root : "";
         size_t before = errors->n;
         strv skipped = {};
         int r;
 
-        r = cmdline_parse(o->cmdline, cl);
+        r = cmdline_parse(in->cmdline, cl);
         if (r < 0)
                 return r;
         /* rd.usi.debug (or rd.immucore.debug) raises the level for the whole run. */
@@ -128,11 +128,11 @@ int plan_load(const struct load_options *o, struct cmdline *cl, struct plan *p, 
         if (r < 0)
                 goto out;
 
-        if (o->config_files.n > 0) {
-                for (size_t i = 0; i < o->config_files.n; i++) {
-                        r = config_load_file(&c, o->config_files.v[i], errors);
+        if (in->config_files.n > 0) {
+                for (size_t i = 0; i < in->config_files.n; i++) {
+                        r = config_load_file(&c, in->config_files.v[i], errors);
                         if (r == -ENOENT)
-                                config_error(errors, &(struct mark) { o->config_files.v[i], 0, 0 },
+                                config_error(errors, &(struct mark) { in->config_files.v[i], 0, 0 },
                                              "cannot read: no such file");
                         if (r == -ENOMEM)
                                 goto out;
@@ -143,11 +143,11 @@ int plan_load(const struct load_options *o, struct cmdline *cl, struct plan *p, 
                         goto out;
         }
 
-        if (cl->config && (r = load_cmdline_config(&c, root, cl->config, o->oem, errors)) == -ENOMEM)
+        if (cl->config && (r = load_cmdline_config(&c, root, cl->config, oem, errors)) == -ENOMEM)
                 goto out;
 
         c.layer = CONFIG_LAYER_OEM;
-        if (o->oem && (r = load_oem(&c, root, errors, &skipped)) == -ENOMEM)
+        if (oem && (r = load_oem(&c, root, errors, &skipped)) == -ENOMEM)
                 goto out;
 
         for (size_t i = 1; i < c.files.n; i++)
@@ -156,7 +156,7 @@ int plan_load(const struct load_options *o, struct cmdline *cl, struct plan *p, 
                 r = -EINVAL;
                 goto out;
         }
-        r = plan_build_on(&c, cl, o->usi_evidence, p, errors);
+        r = plan_build_on(&c, cl, &in->facts, p, errors);
         for (size_t i = 0; r >= 0 && i < skipped.n; i++)
                 r = strv_push(&p->notes, skipped.v[i]);
 out:

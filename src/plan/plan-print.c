@@ -220,6 +220,14 @@ int plan_print_text(const struct plan *p, FILE *f) {
         } else
                 fputs("USI mode: off (no rd.immucore.uki, nothing in /.extra, no EFI variable of systemd-stub): "
                       "a volume not declared encrypted may be LUKS2 or plain\n", f);
+        if (p->usi_mode)
+                fprintf(f, "Kairos mode: %s%s%s (from the boot loader's EFI variables: boot entry %s, boot partition %s)\n",
+                        p->kairos.mode, p->kairos.uki ? ", " : "", strempty(p->kairos.uki),
+                        p->boot_entry ? p->boot_entry : "none", p->boot_partuuid ? p->boot_partuuid : "none");
+        else
+                fprintf(f, "Kairos mode: %s (from the kernel command line)\n", p->kairos.mode);
+        fprintf(f, "fsck of ext file systems: mode %s, repair %s\n", fsck_mode_to_string(p->fsck.mode),
+                fsck_repair_to_string(p->fsck.repair));
 
         fprintf(f, "TPM: %s; PCR signature searched in:", p->tpm_device);
         for (size_t i = 0; i < p->signatures.n; i++)
@@ -314,6 +322,20 @@ struct json_object *plan_to_json(const struct plan *p) {
         json_object_object_add(o, "usi_mode", json_object_new_boolean(p->usi_mode));
         json_object_object_add(o, "usi_evidence", jstrv(&p->usi_evidence));
         json_object_object_add(o, "debug", json_object_new_boolean(p->debug));
+        struct json_object *kairos = json_object_new_object(), *fsck = json_object_new_object();
+        if (!kairos || !fsck) {
+                json_object_put(kairos);
+                json_object_put(fsck);
+                goto oom;
+        }
+        json_object_object_add(kairos, "mode", jstr(p->kairos.mode));
+        json_object_object_add(kairos, "uki", jstr(p->kairos.uki));
+        json_object_object_add(kairos, "boot_entry", jstr(p->boot_entry));
+        json_object_object_add(kairos, "boot_partuuid", jstr(p->boot_partuuid));
+        json_object_object_add(o, "kairos", kairos);
+        json_object_object_add(fsck, "mode", jstr(fsck_mode_to_string(p->fsck.mode)));
+        json_object_object_add(fsck, "repair", jstr(fsck_repair_to_string(p->fsck.repair)));
+        json_object_object_add(o, "fsck", fsck);
 
         for (size_t i = 0; i < p->n_volumes; i++)
                 json_object_array_add(vols, volume_json(p, &p->volumes[i]));

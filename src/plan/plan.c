@@ -89,6 +89,8 @@ void plan_done(struct plan *p) {
         strv_clear(&p->ext_cert_dirs);
         strv_clear(&p->notes);
         strv_clear(&p->usi_evidence);
+        free(p->boot_entry);
+        free(p->boot_partuuid);
         strv_clear(&p->luks_ciphers);
         for (size_t i = 0; i < p->n_origins; i++) {
                 free(p->origins[i].key);
@@ -563,17 +565,37 @@ static int build_extensions(const struct config *c, struct plan *p, const struct
         return 0;
 }
 
+void plan_facts_done(struct plan_facts *f) {
+        strv_clear(&f->usi_evidence);
+        free(f->loader_entry);
+        free(f->loader_partuuid);
+        *f = (struct plan_facts) {};
+}
+
 /* Trust-chain rule 1: USI mode on the command line's word or the system's
  * evidence, whichever there is; each reason is kept for `plan` and state.json. */
-static int build_usi_mode(const struct cmdline *cl, const strv *evidence, struct plan *p) {
+static int build_usi_mode(const struct cmdline *cl, const struct plan_facts *f, struct plan *p) {
         int r;
 
         if (cl->uki && (r = strv_push(&p->usi_evidence, "rd.immucore.uki on the kernel command line")) < 0)
                 return r;
-        for (size_t i = 0; evidence && i < evidence->n; i++)
-                if ((r = strv_push(&p->usi_evidence, evidence->v[i])) < 0)
+        for (size_t i = 0; f && i < f->usi_evidence.n; i++)
+                if ((r = strv_push(&p->usi_evidence, f->usi_evidence.v[i])) < 0)
                         return r;
         p->usi_mode = p->usi_evidence.n > 0;
+        return 0;
+}
+
+/* The Kairos mode, decided here once for both the early stage's /run/cos/
+ * and the extensions stage; the boot loader's variables count only in USI
+ * mode, as kairos_mode_detect() reads them. */
+static int build_kairos(const struct cmdline *cl, const struct plan_facts *f, struct plan *p) {
+        const char *entry = f && p->usi_mode ? f->loader_entry : NULL;
+        const char *partuuid = f && p->usi_mode ? f->loader_partuuid : NULL;
+
+        kairos_mode_detect(p->usi_mode, cl, entry, partuuid, &p->kairos);
+        if ((entry && !(p->boot_entry = strdup(entry))) || (partuuid && !(p->boot_partuuid = strdup(partuuid))))
+                return -ENOMEM;
         return 0;
 }
 
@@ -581,7 +603,7 @@ int plan_build(const struct config *c, const struct cmdline *cl, struct plan *p,
         return plan_build_on(c, cl, NULL, p, errors);
 }
 
-int plan_build_on(const struct config *c, const struct cmdline *cl, const strv *usi_evidence, struct plan *p,
+int plan_build_on(const struct config *c, const struct cmdline *cl, const struct plan_facts *facts, struct plan *p,
                   strv *errors) {
         struct claims claims = {};
         size_t before = errors->n;
@@ -589,7 +611,8 @@ int plan_build_on(const struct config *c, const struct cmdline *cl, const strv *
 
         *p = (struct plan) { .break_stage = -1 };
         p->debug = cl->debug;
-        if ((r = build_usi_mode(cl, usi_evidence, p)) < 0)
+        p->fsck = cl->fsck;
+        if ((r = build_usi_mode(cl, facts, p)) < 0 || (r = build_kairos(cl, facts, p)) < 0)
                 goto fail;
         p->root_relocate = c->root_relocate == 1;
         p->root_read_only = c->root_read_only == 1;

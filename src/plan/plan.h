@@ -6,6 +6,7 @@
 
 #include "cmdline.h"
 #include "config.h"
+#include "kairos-mode.h"
 
 /* The stages of a boot, in order. rd.usi.break=STAGE names one of them. */
 enum stage {
@@ -93,6 +94,10 @@ struct plan {
         bool debug;
         bool usi_mode;                    /* a UKI boot: usi_evidence is not empty */
         strv usi_evidence;                /* why: one sentence per kind (src/plan/usi-mode.h) */
+        struct kairos_mode kairos;        /* /run/cos/ and the extensions' sub-directory */
+        char *boot_entry;                 /* in USI mode, LoaderEntrySelected (NULL: not set) */
+        char *boot_partuuid;              /* in USI mode, LoaderDevicePartUUID (NULL: not set) */
+        struct fsck_opts fsck;            /* fsck.mode=, fsck.repair= */
 
         /* extensions stage (src/boot/sysext-boot.c) */
         bool ext_source[_EXT_SOURCE_MAX]; /* read, in enum order */
@@ -126,9 +131,17 @@ bool plan_volume_needs_crypt(const struct plan *p, const struct plan_volume *v);
  * colliding state names, ...) are appended to errors with the mark of the
  * value at fault; the plan is then not usable and -EINVAL is returned. */
 int plan_build(const struct config *c, const struct cmdline *cl, struct plan *p, strv *errors);
-/* The same with what the system shows of a UKI boot (usi_mode_evidence(),
- * gathered by the caller: building the plan never looks at the system). */
-int plan_build_on(const struct config *c, const struct cmdline *cl, const strv *usi_evidence, struct plan *p,
+/* What the system shows, gathered by the caller (src/plan/plan-inputs.h):
+ * building the plan never looks at the system. */
+struct plan_facts {
+        strv usi_evidence;                /* of a UKI boot (usi_mode_evidence()) */
+        char *loader_entry;               /* EFI LoaderEntrySelected; NULL: not set */
+        char *loader_partuuid;            /* EFI LoaderDevicePartUUID; NULL: not set */
+};
+void plan_facts_done(struct plan_facts *f);
+
+/* The same with those facts (NULL: none). */
+int plan_build_on(const struct config *c, const struct cmdline *cl, const struct plan_facts *facts, struct plan *p,
                   strv *errors);
 
 /* Fill p->origins from the config's marks and the command line (src/plan/plan-origin.c). */

@@ -13,8 +13,8 @@
  *   StubPcr*, vendor GUID 4a67b082-0a4c-41cf-b6c7-440b29bb8c4f).
  * (rd.immucore.uki on the command line is the third; plan.c adds it.)
  * /.extra is looked for under root (so a test points it at a directory);
- * the EFI variables in efivars_fd (-1: none; boot_open_efivars() and `plan`
- * read the firmware's only as PID 1 or without --root, or a given
- * --efivars DIR). Evidence only ever turns USI mode on: nothing found here
+ * the EFI variables in efivars_fd (-1: none; the plan inputs open the
+ * firmware's when the root is this machine, or a given --efivars DIR,
+ * src/plan/plan-inputs.h). Evidence only ever turns USI mode on: nothing found here
  * can switch it off. One sentence per kind is appended to *ret. */
 int usi_mode_evidence(const char *root, int efivars_fd, strv *ret);

@@ -27,6 +27,10 @@ run() { # NAME CMDLINE
 }
 run auto ""
 check "default: e2fsck preens each ext4 volume before mounting" grep -q "volume oem: $R/usr/sbin/e2fsck -p $OEM exited 0" "$T/auto"
+"$USI_INIT" plan --root "$R" --json >"$T/plan.auto" 2>&1
+check "plan --json: fsck auto, preen by default" test "$(pl_json "$T/plan.auto" 's["fsck"]["mode"] + " " + s["fsck"]["repair"]')" = "auto preen"
+"$USI_INIT" plan --root "$R" --cmdline "fsck.mode=force fsck.repair=yes" >"$T/plan.force" 2>&1
+check "plan: fsck.mode=force fsck.repair=yes shown" grep -qx 'fsck of ext file systems: mode force, repair yes' "$T/plan.force"
 run force "fsck.mode=force"
 check "fsck.mode=force forces a full check" grep -q "volume oem: .*e2fsck -p -f $OEM exited 0" "$T/force"
 run skip "fsck.mode=skip"

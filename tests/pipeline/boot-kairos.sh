@@ -49,4 +49,13 @@ check "no temporary file left in /etc" sh -c "! grep -q usi-init $T/etc"
 
 check "/run/cos/active_mode from root=LABEL=COS_ACTIVE" test "$(cat "$T/active")" = 1
 check "only active_mode in /run/cos (no UKI sentinel outside USI mode)" test "$(cat "$T/cos")" = active_mode
+check "state.json's plan names the mode the boot wrote" \
+	test "$(pl_json "$T/state.json" 's["plan"]["kairos"]["mode"] + " " + str(s["plan"]["kairos"]["uki"])')" = "active_mode None"
+
+# `plan` shows the same mode, from the same command line, before any boot.
+"$USI_INIT" plan --root "$R" --cmdline 'root=LABEL=COS_ACTIVE console=ttyS0' --json >"$T/plan.json" 2>&1
+check "plan --json: the Kairos mode of root=LABEL=COS_ACTIVE" test "$(pl_json "$T/plan.json" 's["kairos"]["mode"]')" = active_mode
+"$USI_INIT" plan --root "$R" --cmdline 'root=live:CDLABEL=COS_RECOVERY' >"$T/plan.txt" 2>&1
+check "plan: a recovery image booted as a live root is in recovery_mode" \
+	grep -qx 'Kairos mode: recovery_mode (from the kernel command line)' "$T/plan.txt"
 done_testing

@@ -7,30 +7,49 @@
 #include "overlays.h"
 #include "testutil.h"
 
+/* fsck.mode= and fsck.repair= as the plan has them from the command line. */
+static void plan_fsck(const char *cmdline, struct fsck_opts *ret) {
+        strv errors = {};
+        struct plan p;
+
+        assert_int_equal(load_plan(NULL, cmdline, &p, &errors), 0);
+        *ret = p.fsck;
+        plan_done(&p);
+}
+
 static void test_fsck_options(void **state) {
         struct fsck_opts o;
         const char *argv[6];
 
-        fsck_opts_parse(NULL, &o);
+        plan_fsck(NULL, &o);
         assert_int_equal(o.mode, FSCK_AUTO);
         assert_int_equal(o.repair, FSCK_REPAIR_PREEN);
         assert_int_equal(fsck_argv(&o, "/sbin/e2fsck", "/dev/vda1", argv), 3);
         assert_string_equal(argv[1], "-p");
         assert_null(argv[3]);
 
-        fsck_opts_parse("quiet fsck.mode=force fsck.repair=yes", &o);
+        plan_fsck("quiet fsck.mode=force fsck.repair=yes", &o);
         assert_int_equal(fsck_argv(&o, "/sbin/e2fsck", "/dev/vda1", argv), 4);
         assert_string_equal(argv[1], "-y");
         assert_string_equal(argv[2], "-f");
         assert_string_equal(argv[3], "/dev/vda1");
 
-        fsck_opts_parse("fsck.repair=no", &o);
+        plan_fsck("fsck.repair=no", &o);
         assert_int_equal(fsck_argv(&o, "e2fsck", "/dev/x", argv), 3);
         assert_string_equal(argv[1], "-n");
 
         /* The last one wins, as for every kernel option. */
-        fsck_opts_parse("fsck.mode=force fsck.mode=skip", &o);
+        plan_fsck("fsck.mode=force fsck.mode=skip", &o);
         assert_int_equal(fsck_argv(&o, "e2fsck", "/dev/x", argv), 0);
+
+        /* An unknown value is the default; a bare word says nothing; a
+         * longer word is another option. */
+        plan_fsck("fsck.mode=force fsck.mode=sometimes fsck.repair=yes fsck.repair", &o);
+        assert_int_equal(o.mode, FSCK_AUTO);
+        assert_int_equal(o.repair, FSCK_REPAIR_YES);
+        plan_fsck("rd.fsck.mode=force xfsck.repair=no", &o);
+        assert_int_equal(o.mode, FSCK_AUTO);
+        assert_int_equal(o.repair, FSCK_REPAIR_PREEN);
 }
 
 static void test_overlay_dirs(void **state) {

@@ -547,7 +547,7 @@ static void test_oem_new_volumes(void **state) {
 
 static void test_rd_usi_config_on_oem(void **state) {
         char dir[] = "/tmp/test-config-XXXXXX", path[512];
-        struct load_options lo = {};
+        struct plan_inputs lo = PLAN_INPUTS_INIT;
         struct cmdline cl;
         strv errors = {};
         struct plan p;
@@ -560,16 +560,15 @@ static void test_rd_usi_config_on_oem(void **state) {
 
         /* before /oem is mounted it is not read, and not an error */
         cmdline_init(&cl);
-        assert_int_equal(plan_load(&lo, &cl, &p, &errors), 0);
+        assert_int_equal(plan_load(&lo, false, &cl, &p, &errors), 0);
         assert_true(p.measure_phases);
         assert_string_equal(p.overlay_size, "25%");
         cmdline_done(&cl);
         plan_done(&p);
 
         /* after, it is read as the /oem layer: the layout is taken, trust is not */
-        lo.oem = true;
         cmdline_init(&cl);
-        assert_int_equal(plan_load(&lo, &cl, &p, &errors), 0);
+        assert_int_equal(plan_load(&lo, true, &cl, &p, &errors), 0);
         assert_int_equal(errors.n, 0);
         assert_true(p.measure_phases);
         assert_string_equal(p.overlay_size, "32m");

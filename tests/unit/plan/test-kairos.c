@@ -164,6 +164,18 @@ static void test_uki_modes(void **state) {
         }
 }
 
+/* The mode the plan decides for a command line (no evidence of a UKI boot). */
+static void cmdline_mode(const char *cmdline, struct kairos_mode *ret) {
+        strv errors = {};
+        struct plan p;
+
+        assert_int_equal(load_plan(NULL, cmdline, &p, &errors), 0);
+        assert_false(p.usi_mode);
+        *ret = p.kairos;        /* static strings */
+        assert_null(p.boot_entry);
+        plan_done(&p);
+}
+
 /* The Kairos layout's sub-directory per mode, as immucore picks it. */
 static void test_extension_dirs(void **state) {
         static const struct { bool from_install; const char *entry, *dir; } t[] = {
@@ -184,9 +196,9 @@ static void test_extension_dirs(void **state) {
                 else
                         assert_null(kairos_mode_extension_dir(&m));
         }
-        kairos_mode_cmdline("root=LABEL=COS_PASSIVE", &m);
+        cmdline_mode("root=LABEL=COS_PASSIVE", &m);
         assert_string_equal(kairos_mode_extension_dir(&m), "passive");
-        kairos_mode_cmdline("root=live:CDLABEL=COS_LIVE", &m);
+        cmdline_mode("root=live:CDLABEL=COS_LIVE", &m);
         assert_null(kairos_mode_extension_dir(&m));
 }
 
@@ -203,16 +215,75 @@ static void test_cmdline_modes(void **state) {
                 { "netboot",                                                 "live_mode" },
                 { "console=ttyS0 quiet",                                     "unknown" },
                 { "",                                                        "unknown" },
+                /* The recovery image boots as a live root: its label wins. */
+                { "root=live:CDLABEL=COS_RECOVERY rd.live.dir=/",            "recovery_mode" },
+                { "root=\"LABEL=COS_ACTIVE\"",                               "active_mode" },
+                { "root=LABEL=COS_ACTIVE kairos.reset",                      "autoreset_mode" },
+                { "netboot=1",                                               "live_mode" },
+                /* The last root= wins, as the kernel's. */
+                { "root=LABEL=COS_ACTIVE root=LABEL=COS_PASSIVE",            "passive_mode" },
+                /* Whole words only: a label elsewhere, or a longer word, is no mode. */
+                { "rd.cos.oemlabel=COS_ACTIVE",                              "unknown" },
+                { "root=LABEL=COS_ACTIVE_OLD",                               "unknown" },
+                { "root=UUID=1234 label=COS_PASSIVE",                        "unknown" },
+                { "xkairos.reset rd.immucore.recovery-mode",                 "unknown" },
+                { "root=live:/dev/sr0",                                      "unknown" },
+                { "init=/netboot",                                           "unknown" },
+                /* Words after "--" are the init's. */
+                { "-- root=LABEL=COS_ACTIVE",                                "unknown" },
         };
         struct kairos_mode m;
 
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
-                kairos_mode_cmdline(t[i].cmdline, &m);
+                cmdline_mode(t[i].cmdline, &m);
+                if (!streq(m.mode, t[i].mode))
+                        print_error("%s: %s\n", t[i].cmdline, m.mode);
                 assert_string_equal(m.mode, t[i].mode);
                 assert_null(m.uki);
         }
-        kairos_mode_cmdline(NULL, &m);
+        cmdline_mode(NULL, &m);
         assert_string_equal(m.mode, "unknown");
+}
+
+/* In USI mode the plan takes the boot loader's variables from the facts,
+ * read once with the plan inputs, and ignores the command line's words;
+ * otherwise the reverse. */
+static void test_plan_kairos_facts(void **state) {
+        struct plan_facts f = {};
+        struct cmdline cl;
+        struct config c;
+        strv errors = {};
+        struct plan p;
+
+        f.loader_entry = strdup("passive.conf");
+        f.loader_partuuid = strdup("0fc63daf-8483-4772-8e79-3d69d8477de4");
+        assert_non_null(f.loader_entry);
+        assert_non_null(f.loader_partuuid);
+        config_init(&c);
+        assert_int_equal(config_load_defaults(&c, &errors), 0);
+        cmdline_init(&cl);
+        assert_int_equal(cmdline_parse("root=LABEL=COS_ACTIVE", &cl), 0);
+
+        assert_int_equal(plan_build_on(&c, &cl, &f, &p, &errors), 0);
+        assert_false(p.usi_mode);
+        assert_string_equal(p.kairos.mode, "active_mode");
+        assert_null(p.kairos.uki);
+        assert_null(p.boot_entry);
+        plan_done(&p);
+
+        assert_int_equal(strv_push(&f.usi_evidence, "EFI variables of systemd-stub: StubInfo"), 0);
+        assert_int_equal(plan_build_on(&c, &cl, &f, &p, &errors), 0);
+        assert_true(p.usi_mode);
+        assert_string_equal(p.kairos.mode, "passive_mode");
+        assert_string_equal(p.kairos.uki, "uki_boot_mode");
+        assert_string_equal(p.boot_entry, "passive.conf");
+        assert_string_equal(p.boot_partuuid, f.loader_partuuid);
+        plan_done(&p);
+
+        cmdline_done(&cl);
+        config_done(&c);
+        plan_facts_done(&f);
+        assert_int_equal(errors.n, 0);
 }
 
 static void test_write(void **state) {
@@ -271,6 +342,7 @@ int main(void) {
                 cmocka_unit_test(test_strings),
                 cmocka_unit_test(test_uki_modes),
                 cmocka_unit_test(test_cmdline_modes),
+                cmocka_unit_test(test_plan_kairos_facts),
                 cmocka_unit_test(test_extension_dirs),
                 cmocka_unit_test(test_write),
                 cmocka_unit_test(test_plan_insecure),

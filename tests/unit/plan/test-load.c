@@ -35,7 +35,7 @@ static bool has_note(const struct plan *p, const char *a, const char *b) {
 static void test_oem_refused_files(void **state) {
         (void) state;
         char root[] = "/tmp/test-load-XXXXXX", cmd[64];
-        struct load_options o = { .oem = true };
+        struct plan_inputs o = PLAN_INPUTS_INIT;
         struct cmdline cl;
         struct plan p;
         strv errors = {};
@@ -54,7 +54,7 @@ static void test_oem_refused_files(void **state) {
         o.root = root;
         cmdline_init(&cl);
         alarm(10);
-        assert_int_equal(plan_load(&o, &cl, &p, &errors), 0);
+        assert_int_equal(plan_load(&o, true, &cl, &p, &errors), 0);
         alarm(0);
         assert_int_equal(errors.n, 0);
         assert_true(has_note(&p, fifo, "is a FIFO"));

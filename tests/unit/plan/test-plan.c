@@ -302,10 +302,55 @@ static void test_json(void **state) {
                                                                    "measure_volume_keys")));
         assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 0), "action")), "measure");
         for (const char *const *k = (const char *const[]) { "version", "usi_mode", "tpm", "overlay", "root", "init",
-                                                             "on_failure", "break", "notes", "extensions", NULL }; *k; k++)
+                                                             "on_failure", "break", "notes", "extensions", "kairos",
+                                                             "fsck", NULL }; *k; k++)
                 assert_true(json_object_object_get_ex(o, *k, NULL));
         json_object_put(o);
         plan_done(&p);
+}
+
+/* fsck.mode=, fsck.repair= and the Kairos mode come through the command
+ * line's table into the plan, and `plan` shows them, JSON and text. */
+static const char *json_str(struct json_object *o, const char *obj, const char *key) {
+        struct json_object *v;
+        assert_true(json_object_object_get_ex(o, obj, &v));
+        return json_object_get_string(json_object_object_get(v, key));
+}
+
+static void test_cmdline_facts_shown(void **state) {
+        strv errors = {};
+        struct plan p;
+        struct json_object *o;
+        char *text = NULL;
+        size_t len = 0;
+
+        assert_int_equal(load_plan(NULL, NULL, &p, &errors), 0);
+        o = plan_to_json(&p);
+        assert_non_null(o);
+        assert_string_equal(json_str(o, "fsck", "mode"), "auto");
+        assert_string_equal(json_str(o, "fsck", "repair"), "preen");
+        assert_string_equal(json_str(o, "kairos", "mode"), "unknown");
+        assert_null(json_str(o, "kairos", "uki"));
+        assert_null(json_str(o, "kairos", "boot_entry"));
+        json_object_put(o);
+        plan_done(&p);
+
+        assert_int_equal(load_plan(NULL, "root=LABEL=COS_RECOVERY kairos.reset fsck.mode=force fsck.repair=no", &p, &errors), 0);
+        o = plan_to_json(&p);
+        assert_non_null(o);
+        assert_string_equal(json_str(o, "fsck", "mode"), "force");
+        assert_string_equal(json_str(o, "fsck", "repair"), "no");
+        assert_string_equal(json_str(o, "kairos", "mode"), "autoreset_mode");
+        json_object_put(o);
+
+        FILE *f = open_memstream(&text, &len);
+        assert_int_equal(plan_print_text(&p, f), 0);
+        fclose(f);
+        assert_non_null(strstr(text, "\nKairos mode: autoreset_mode (from the kernel command line)\n"));
+        assert_non_null(strstr(text, "\nfsck of ext file systems: mode force, repair no\n"));
+        free(text);
+        plan_done(&p);
+        assert_int_equal(errors.n, 0);
 }
 
 /* extensions: the defaults reproduce Kairos (both sources, the image's
@@ -443,6 +488,7 @@ int main(void) {
                 cmocka_unit_test(test_state_dir_not_persistent_note),
                 cmocka_unit_test(test_state_name),
                 cmocka_unit_test(test_json),
+                cmocka_unit_test(test_cmdline_facts_shown),
                 cmocka_unit_test(test_extensions),
                 cmocka_unit_test(test_trust_origins),
                 cmocka_unit_test(test_luks_ciphers),
