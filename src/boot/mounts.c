@@ -84,7 +84,7 @@ static long fs_magic(const char *type) {
         return 0;
 }
 
-int stage_early(const struct plan *p, struct boot *b) {
+int mounts_api(const struct plan *p, struct boot *b) {
         for (size_t i = 0; i < ELEMENTSOF(api_mounts); i++) {
                 const struct api_mount *m = &api_mounts[i];
                 _cleanup_close_ int fd = -1;

@@ -20,3 +20,9 @@ bool fd_is_mount_of(int target_fd, long magic);
 /* The e2fsck arguments for the plan's fsck.mode= and fsck.repair= (src/plan/cmdline.h;
  * NULL-terminated, static strings). */
 int fsck_argv(const struct fsck_opts *o, const char *checker, const char *device, const char *argv[static 6]);
+
+/* The API file systems (/proc, /sys, /dev, /run, ... with safe flags; the
+ * firmware's and the kernel's only as PID 1), each recorded as a mount of
+ * the early stage; one that is already there is recorded as found. The
+ * first part of the early stage (src/boot/early.c). */
+int mounts_api(const struct plan *p, struct boot *b);

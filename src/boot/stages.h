@@ -11,7 +11,7 @@
 /* A stage: reads the plan, appends to *b, returns 0 or a negative errno. */
 typedef int (*stage_fn)(const struct plan *p, struct boot *b);
 
-int stage_early(const struct plan *p, struct boot *b);     /* mounts.c: API file systems */
+int stage_early(const struct plan *p, struct boot *b);     /* early.c: API file systems, Secure Boot, enter-initrd */
 int stage_modules(const struct plan *p, struct boot *b);   /* modules.c */
 int stage_devices(const struct plan *p, struct boot *b);   /* devices.c */
 int stage_unlock(const struct plan *p, struct boot *b);    /* unlock.c (LUKS2 + TPM2) */
