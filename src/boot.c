@@ -50,7 +50,7 @@ int boot_init(struct boot *b, const struct boot_options *o) {
 }
 
 void boot_done(struct boot *b) {
-        unlock_release(b);
+        boot_tpm_release(b);
         devices_release(b);
         for (size_t i = 0; i < b->n_volumes; i++) {
                 struct boot_volume *v = &b->volumes[i];
@@ -375,7 +375,7 @@ static void failure_action(const struct plan *p, struct boot *b) {
                  * leave-initrd or after it (signatures may cover the later
                  * phases, as Kairos' do): a word no phase path contains goes
                  * in first, as Talos locks its own. No measurement, no shell. */
-                unlock_release(b);
+                boot_tpm_release(b);
                 if (phase_step(p, b, FAILURE_SHELL_WORD) >= 0)
                         execl("/bin/sh", "/bin/sh", (char *) NULL);
                 break;

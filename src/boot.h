@@ -141,14 +141,14 @@ struct boot {
         struct boot_stage_time stages[_STAGE_MAX];
         bool oem_config;                /* plan rebuilt with the /oem config */
 
-        /* ---- unlock stage (src/unlock.c) fields ----------------------------
-         * The TPM connection shared by both passes, so the parent key, the
-         * salted session and the signature tickets are made once per boot.
-         * Owned by the unlock stage; unlock_release() (src/unlock.h) closes it. */
+        /* ---- the boot's TPM connection (src/tpm-session.h) -----------------
+         * Shared by both unlock passes and the PCR measurements, so the parent
+         * key, the salted session and the signature tickets are made once per
+         * boot. Opened by boot_tpm(), closed by boot_tpm_release(). */
         struct tpm2_ctx *tpm;
         struct tpm2_stats tpm_stats;    /* of that connection, kept when it closes */
         bool tpm_used;
-        /* ---- end of unlock stage fields ------------------------------------ */
+        /* ---- end of the TPM connection's fields ---------------------------- */
 
         /* ---- extensions stage (src/sysext-boot.c) fields ------------------- */
         const char *efivars_dir;        /* boot_options.efivars */

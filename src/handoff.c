@@ -133,7 +133,7 @@ void window_audit(const struct plan *p, struct boot *b) {
 
         if (unlock_signature_paths(p, b, &paths) < 0)
                 return;
-        r = tpm2_open(unlock_tcti(p), &tpm, &why);
+        r = tpm2_open(boot_tpm_tcti(p), &tpm, &why);
         if (r >= 0)
                 r = measure_signed_now(tpm, (const char *const *) paths.v, &path, &why);
         /* -ENOENT from measure_signed_now(): no signature file. */
@@ -339,7 +339,7 @@ int handoff_leave_initrd(const struct plan *p, struct boot *b) {
          * the unlock stage kept their digests: pcr15_wanted()). */
         if ((r = pcr15_measure_boot(p, b)) >= 0 && b->handoff)
                 r = phase_step(p, b, "leave-initrd");
-        unlock_release(b);
+        boot_tpm_release(b);
         /* Is the PCR 11 value the final OS gets still signed? */
         if (r >= 0 && b->handoff && phase_wanted(p, b))
                 window_audit(p, b);

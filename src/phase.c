@@ -4,7 +4,7 @@
 #include "log.h"
 #include "measure.h"
 #include "phase.h"
-#include "unlock.h"
+#include "tpm-session.h"
 
 bool phase_wanted(const struct plan *p, const struct boot *b) {
         return p->measure_phases && boot_may_extend(p, b);
@@ -22,7 +22,7 @@ int phase_step(const struct plan *p, struct boot *b, const char *word) {
 int measure_boot_phase(const struct plan *p, struct boot *b, const char *word) {
         _cleanup_tpm2_ struct tpm2_ctx *own = NULL;
         _cleanup_free_ char *why = NULL;
-        struct tpm2_ctx *tpm = b->tpm;
+        struct tpm2_ctx *tpm = boot_tpm_peek(b);
         int r = 0;
 
         if (!p->measure_phases)
@@ -30,7 +30,7 @@ int measure_boot_phase(const struct plan *p, struct boot *b, const char *word) {
         /* Outside the unlock stage's lifetime the connection is our own and
          * closed again at once: nothing is left open across the hand-off. */
         if (!tpm) {
-                r = tpm2_open(unlock_tcti(p), &own, &why);
+                r = tpm2_open(boot_tpm_tcti(p), &own, &why);
                 tpm = own;
         }
         if (r >= 0)
@@ -45,7 +45,7 @@ void window_record_base(const struct plan *p, struct boot *b) {
         _cleanup_tpm2_ struct tpm2_ctx *tpm = NULL;
         _cleanup_free_ char *why = NULL;
 
-        if (tpm2_open(unlock_tcti(p), &tpm, &why) < 0 ||
+        if (tpm2_open(boot_tpm_tcti(p), &tpm, &why) < 0 ||
             tpm2_pcr_read(tpm, TPM2_ALG_SHA256, UINT32_C(1) << MEASURE_PCR_PHASE, b->window.pcr11_base, &why) < 0) {
                 log_warn("early: cannot read PCR %d before enter-initrd: %s", MEASURE_PCR_PHASE, strempty(why));
                 return;

@@ -147,30 +147,6 @@ int unlock_prompt(int in_fd, int out_fd, const char *prompt, unsigned timeout_ms
 
 /* ---- the stage ------------------------------------------------------------------ */
 
-const char *unlock_tcti(const struct plan *p) {
-        /* The built-in default also falls back to /dev/tpm0. */
-        return !p->tpm_device || streq(p->tpm_device, "device:/dev/tpmrm0") ? NULL : p->tpm_device;
-}
-
-int boot_tpm(const struct plan *p, struct boot *b, struct tpm2_ctx **ret, char **why) {
-        if (!b->tpm) {
-                int r = tpm2_open(unlock_tcti(p), &b->tpm, why);
-                if (r < 0)
-                        return r;
-        }
-        *ret = b->tpm;
-        return 0;
-}
-
-void unlock_release(struct boot *b) {
-        if (b->tpm) {
-                b->tpm_stats = *tpm2_get_stats(b->tpm);
-                b->tpm_used = true;
-        }
-        tpm2_close(b->tpm);
-        b->tpm = NULL;
-}
-
 struct attempt {
         char *why;              /* "tpm2: ...; keyfile: ...", for the failure line */
 };
@@ -215,7 +191,7 @@ static int unseal_tpm2(const struct plan *p, struct boot *b, struct crypt_device
         if (!b->tpm) {
                 if (!o->tried) {
                         o->tried = true;
-                        (void) tpm2_open(unlock_tcti(p), &b->tpm, &o->why);
+                        (void) tpm2_open(boot_tpm_tcti(p), &b->tpm, &o->why);
                 }
                 if (!b->tpm)
                         return why_set(why, ENODEV, "%s", o->why ? o->why : "no TPM");
@@ -515,6 +491,6 @@ int stage_unlock(const struct plan *p, struct boot *b) {
         /* After the last pass the connection stays for PCR 15 and
          * leave-initrd, which close it (boot.c, leave_initrd()). */
         if (r < 0)
-                unlock_release(b);
+                boot_tpm_release(b);
         return r < 0 ? r : 0;
 }

@@ -5,6 +5,7 @@
 
 #include "boot.h"
 #include "secret.h"
+#include "tpm-session.h"
 
 /* The unlock stage: every LUKS2 volume of the pass is tried with the TPM
  * first, all of them, through one TPM context (one parent, one salted
@@ -28,18 +29,6 @@ int unlock_prompt(int in_fd, int out_fd, const char *prompt, unsigned timeout_ms
 /* How long a console prompt waits for a passphrase or recovery key. */
 #define UNLOCK_PROMPT_TIMEOUT_MS (120u * 1000u)
 #define UNLOCK_PROMPT_TRIES 3
-
-/* The plan's TPM as a TCTI string for tpm2_open() (NULL: the defaults). */
-const char *unlock_tcti(const struct plan *p);
-
-/* The boot's TPM connection (plan's tpm_device), opened on first use and
- * shared by the unlock stage and the phase measurements. */
-int boot_tpm(const struct plan *p, struct boot *b, struct tpm2_ctx **ret, char **why);
-
-/* Close the TPM context the stage keeps between the two passes (flushes
- * every handle). Called by the stage after the last pass and on failure;
- * boot_done() may call it too. Idempotent. */
-void unlock_release(struct boot *b);
 
 /* The PCR signature files the unseal tries, in order: the boot's own
  * (`boot --signature`, paths of the running system), then the plan's search

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "tpm-session.h"
+
+const char *boot_tpm_tcti(const struct plan *p) {
+        /* The built-in default also falls back to /dev/tpm0. */
+        return !p->tpm_device || streq(p->tpm_device, "device:/dev/tpmrm0") ? NULL : p->tpm_device;
+}
+
+int boot_tpm(const struct plan *p, struct boot *b, struct tpm2_ctx **ret, char **why) {
+        if (!b->tpm) {
+                int r = tpm2_open(boot_tpm_tcti(p), &b->tpm, why);
+                if (r < 0)
+                        return r;
+        }
+        *ret = b->tpm;
+        return 0;
+}
+
+struct tpm2_ctx *boot_tpm_peek(const struct boot *b) {
+        return b->tpm;
+}
+
+void boot_tpm_release(struct boot *b) {
+        if (b->tpm) {
+                b->tpm_stats = *tpm2_get_stats(b->tpm);
+                b->tpm_used = true;
+        }
+        tpm2_close(b->tpm);
+        b->tpm = NULL;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "boot.h"
+#include "tpm2.h"
+
+/* The boot's one TPM connection (struct boot: tpm, tpm_stats, tpm_used).
+ * It is opened on first use by whoever needs it first (the unlock stage,
+ * a phase measurement, PCR 15) and shared, so the parent key, the salted
+ * session and the signature tickets are made once per boot; it is closed
+ * before anything the boot does not trust runs (the hand-off, a failure
+ * shell). */
+
+/* The plan's TPM as a TCTI string for tpm2_open() (NULL: the defaults). */
+const char *boot_tpm_tcti(const struct plan *p);
+
+/* The connection, opened on first use. */
+int boot_tpm(const struct plan *p, struct boot *b, struct tpm2_ctx **ret, char **why);
+
+/* The connection if it is open, else NULL: for work that must not keep
+ * one open past itself. */
+struct tpm2_ctx *boot_tpm_peek(const struct boot *b);
+
+/* Close it (flushes every handle), keeping its statistics for state.json.
+ * Idempotent. */
+void boot_tpm_release(struct boot *b);
