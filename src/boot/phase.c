@@ -22,7 +22,7 @@ int phase_step(const struct plan *p, struct boot *b, const char *word) {
 int measure_boot_phase(const struct plan *p, struct boot *b, const char *word) {
         _cleanup_tpm2_ struct tpm2_ctx *own = NULL;
         _cleanup_free_ char *why = NULL;
-        struct tpm2_ctx *tpm = b->tpm;
+        struct tpm2_ctx *tpm = tpm_session_peek(b);
         int r = 0;
 
         if (!p->measure_phases)

@@ -16,6 +16,10 @@ int tpm_session_get(const struct plan *p, struct boot *b, struct tpm2_ctx **ret,
         return 0;
 }
 
+struct tpm2_ctx *tpm_session_peek(const struct boot *b) {
+        return b->tpm;
+}
+
 void tpm_session_close(struct boot *b) {
         if (b->tpm) {
                 b->tpm_stats = *tpm2_get_stats(b->tpm);

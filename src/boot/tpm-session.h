@@ -2,12 +2,14 @@
 #pragma once
 
 #include "record.h"
+#include "tpm2.h"
 
-/* The boot's one TPM connection (struct boot's tpm, tpm_stats, tpm_used):
- * opened on first use, shared by the unlock stage of both passes (one
- * parent key, one salted session, one verified signature ticket a boot)
- * and the PCR 15 measurements, closed right after leave-initrd, before
- * anything from outside the image runs. */
+/* The boot's one TPM connection (struct boot: tpm, tpm_stats, tpm_used).
+ * It is opened on first use by whoever needs it first (the unlock stage,
+ * a phase measurement, PCR 15) and shared, so the parent key, the salted
+ * session and the signature tickets are made once per boot; it is closed
+ * before anything the boot does not trust runs (the hand-off, a failure
+ * shell). */
 
 /* The plan's TPM as a TCTI string for tpm2_open() (NULL: the defaults). */
 const char *tpm_session_tcti(const struct plan *p);
@@ -15,6 +17,10 @@ const char *tpm_session_tcti(const struct plan *p);
 /* The connection, opened on first use. */
 int tpm_session_get(const struct plan *p, struct boot *b, struct tpm2_ctx **ret, char **why);
 
+/* The connection if it is open, else NULL: for work that must not keep
+ * one open past itself. */
+struct tpm2_ctx *tpm_session_peek(const struct boot *b);
+
 /* Close it (flushes every handle), keeping its statistics for state.json.
- * After the last unseal, on failure, and in boot_done(). Idempotent. */
+ * Idempotent. */
 void tpm_session_close(struct boot *b);

@@ -42,7 +42,7 @@ int cmd_sysext(int argc, char **argv) {
         _cleanup_free_ struct sysext_source *src = NULL;
         const char *stage = NULL, *confext_dir = NULL, *tmp;
         unsigned flags = 0;
-        int c, r, failed = 0;
+        int c, r = 0, failed = 0;
 
         if (sysext_anchor_init(&anchor) < 0)
                 return log_error("sysext: out of memory"), 1;

@@ -3,8 +3,8 @@
 
 #include "commands.h"
 #include "log.h"
-#include "luks.h"
-#include "unlock.h"
+#include "luks-header.h"
+#include "unlock-core.h"
 #include "explain.h"
 
 /* usi-init unlock: the boot's unlock path, run by hand. Each volume gets
@@ -123,126 +123,83 @@ static int parse_args(int argc, char **argv, struct unlock_cli *a) {
         return 1;
 }
 
-struct volume {
-        const char *path;
-        struct crypt_device *cd;
-        char *why;
-        bool done;
+/* Why a volume stayed locked: every failed attempt, in the order made. */
+struct cli_reasons {
+        strv why;
+        enum unlock_method method[_UNLOCK_MAX + 1];
 };
 
-/* TPM first, for every volume; one TPM context for all of them. The keys
- * are unsealed one after the other (one TPM), then every keyslot is opened
- * at once (the PBKDF2 work overlaps). */
-static void unlock_all_tpm2(struct volume *v, size_t n, const struct unlock_cli *a, const struct secret *pin) {
-        _cleanup_tpm2_ struct tpm2_ctx *tpm = NULL;
-        _cleanup_free_ char *tpm_why = NULL;
-        struct tpm2_unseal_args ua = { .signatures = a->signatures, .pin = pin };
-        _cleanup_free_ struct luks_key *keys = calloc(n, sizeof(*keys));
-        _cleanup_free_ struct luks_job *jobs = calloc(n, sizeof(*jobs));
-        _cleanup_free_ size_t *job_volume = calloc(n, sizeof(*job_volume));
-        bool tried_open = false;
-        size_t n_jobs = 0;
+/* The CLI's side of the batch: its own TPM connection and the reasons. */
+struct cli_run {
+        const struct unlock_cli *a;
+        struct unlock_volume *v;
+        struct cli_reasons *reasons;
+        struct tpm2_ctx *tpm;
+};
 
-        if (!keys || !jobs || !job_volume) {
-                log_error("out of memory");
-                return;
-        }
-        for (size_t i = 0; i < n; i++) {
-                if (luks_load(v[i].path, NULL, &v[i].cd, &v[i].why) < 0)
-                        continue;
-                if (luks_count_tpm2_tokens(v[i].cd) == 0) {
-                        why_set(&v[i].why, ENOENT, "no systemd-tpm2 token");
-                        continue;
-                }
-                /* Open the TPM only once a volume needs it. */
-                if (!tried_open) {
-                        tried_open = true;
-                        (void) tpm2_open(a->tcti, &tpm, &tpm_why);
-                }
-                if (!tpm) {
-                        why_set(&v[i].why, ENODEV, "%s", strempty(tpm_why));
-                        continue;
-                }
-                ua.last = i == n - 1;  /* the last volume ends the TPM session */
-                if (luks_unseal_tpm2(v[i].cd, tpm, &ua, &keys[n_jobs], &v[i].why) < 0)
-                        continue;
-                jobs[n_jobs] = (struct luks_job) { .cd = v[i].cd, .name = a->name, .key = &keys[n_jobs] };
-                job_volume[n_jobs++] = i;
-        }
-        if (tpm) {
-                const struct tpm2_stats *s = tpm2_get_stats(tpm);
-                log_debug("tpm2: %u primary key(s) created, %u persistent parent(s) used, %u salted session(s), "
-                          "%u signature(s) verified, %u ticket(s) reused, %u unsealed",
-                          s->primaries_created, s->srk_used, s->salted_sessions, s->signatures_verified,
-                          s->tickets_reused, s->unsealed);
-        }
-        if (n_jobs)
-                (void) luks_activate_all(jobs, n_jobs);
-        for (size_t j = 0; j < n_jobs; j++) {
-                struct volume *vol = &v[job_volume[j]];
-                if (jobs[j].result >= 0) {
-                        printf("%s: unlocked by token %d (keyslot %d)\n", vol->path, keys[j].token, keys[j].keyslot);
-                        vol->done = true;
-                } else {
-                        why_set(&vol->why, jobs[j].result, "token %d: %s", keys[j].token, strempty(jobs[j].why));
-                }
-                free(jobs[j].why);
-                luks_key_done(&keys[j]);
-        }
+static int cli_tpm(void *userdata, struct tpm2_ctx **ret, char **why) {
+        struct cli_run *c = userdata;
+        int r = tpm2_open(c->a->tcti, &c->tpm, why);
+        *ret = c->tpm;
+        return r;
 }
 
-static void unlock_all_keyfile(struct volume *v, size_t n, const struct unlock_cli *a) {
-        _cleanup_secret_ struct secret *key = NULL;
+static int cli_keyfile(void *userdata, const struct unlock_volume *v, struct secret **ret, char **why) {
+        struct cli_run *c = userdata;
         _cleanup_free_ char *file_why = NULL;
-        int r;
-
-        r = secret_read_file(a->key_file, KEYFILE_MAX, false, &key, &file_why);
-        for (size_t i = 0; i < n; i++) {
-                struct luks_result res;
-                _cleanup_free_ char *why = NULL;
-
-                if (v[i].done || !v[i].cd)
-                        continue;
-                if (r < 0) {
-                        why_prefix(&v[i].why, "key file: %s; TPM", why_or(file_why));
-                        continue;
-                }
-                if (luks_unlock_secret(v[i].cd, key, a->name, NULL, &res, &why) >= 0) {
-                        printf("%s: unlocked by key file (keyslot %d)\n", v[i].path, res.keyslot);
-                        v[i].done = true;
-                } else
-                        why_prefix(&v[i].why, "key file: %s; TPM", strempty(why));
-        }
+        int r = secret_read_file(c->a->key_file, KEYFILE_MAX, false, ret, &file_why);
+        return r < 0 ? why_set(why, r, "%s", why_or(file_why)) : r;
 }
 
-static void unlock_all_passphrase(struct volume *v, size_t n, const struct unlock_cli *a) {
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_secret_ struct secret *pass = NULL;
-                _cleanup_free_ char *why = NULL;
-                struct luks_result res;
-                char prompt[4200];
-                int r;
+static const char *const cli_method_names[_UNLOCK_MAX] = {
+        [UNLOCK_TPM2] = "TPM",
+        [UNLOCK_KEYFILE] = "key file",
+        [UNLOCK_PASSPHRASE] = "passphrase",
+        [UNLOCK_RECOVERY_KEY] = "recovery key",
+};
 
-                if (v[i].done || !v[i].cd)
-                        continue;
-                snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", v[i].path);
-                r = unlock_prompt(STDIN_FILENO, STDERR_FILENO, prompt, a->timeout_ms, &pass);
-                if (r == -ETIME)
-                        why_prefix(&v[i].why, "no passphrase typed within %u s; TPM", a->timeout_ms / 1000);
-                else if (r < 0)
-                        why_prefix(&v[i].why, "no passphrase read (%s); TPM", strerror(-r));
-                else if (luks_unlock_secret(v[i].cd, pass, a->name, NULL, &res, &why) >= 0) {
-                        printf("%s: unlocked by passphrase (keyslot %d)\n", v[i].path, res.keyslot);
-                        v[i].done = true;
-                } else
-                        why_prefix(&v[i].why, "passphrase: %s; TPM", strempty(why));
+/* Success: the volume's line at once, before any later prompt. */
+static int cli_report(void *userdata, struct unlock_volume *v, const struct unlock_attempt *a) {
+        struct cli_run *c = userdata;
+        struct cli_reasons *re = &c->reasons[v - c->v];
+
+        if (a->error >= 0) {
+                if (a->method == UNLOCK_TPM2)
+                        printf("%s: unlocked by token %d (keyslot %d)\n", v->path, a->token, a->keyslot);
+                else
+                        printf("%s: unlocked by %s (keyslot %d)\n", v->path, cli_method_names[a->method], a->keyslot);
+                return 0;
         }
+        if (re->why.n == _UNLOCK_MAX)
+                return 0;
+        re->method[re->why.n] = a->method;
+        return strv_push(&re->why, a->why);
+}
+
+/* A lone reason as it is; several newest first, each named by its method:
+ * "key file: ...; TPM: ...". */
+static char *cli_reasons_line(const struct cli_reasons *re) {
+        _cleanup_free_ char *s = NULL;
+
+        if (re->why.n == 1)
+                return strdup(re->why.v[0]);
+        for (size_t j = re->why.n; j > 0; j--) {
+                char *t = NULL;
+                if (asprintf(&t, "%s%s%s: %s", s ? s : "", s ? "; " : "", cli_method_names[re->method[j - 1]],
+                             re->why.v[j - 1]) < 0)
+                        return NULL;
+                free(s);
+                s = t;
+        }
+        return TAKE_PTR(s);
 }
 
 int cmd_unlock(int argc, char **argv) {
         struct unlock_cli a = { .timeout_ms = UNLOCK_PROMPT_TIMEOUT_MS };
         _cleanup_secret_ struct secret *pin = NULL;
-        struct volume *v;
+        struct unlock_volume *v;
+        struct cli_reasons *reasons;
+        struct cli_run c;
         size_t n;
         int r, ret = 0;
 
@@ -264,26 +221,57 @@ int cmd_unlock(int argc, char **argv) {
                 }
         }
         n = (size_t) (argc - optind);
-        v = calloc(n, sizeof(*v));
-        if (!v)
+        v = calloc(n + 1, sizeof(*v));
+        reasons = calloc(n + 1, sizeof(*reasons));
+        if (!v || !reasons) {
+                free(v);
+                free(reasons);
                 return log_error("out of memory"), 1;
-        for (size_t i = 0; i < n; i++)
-                v[i].path = argv[optind + i];
-
-        unlock_all_tpm2(v, n, &a, pin);
-        if (a.key_file)
-                unlock_all_keyfile(v, n, &a);
-        if (a.passphrase)
-                unlock_all_passphrase(v, n, &a);
+        }
+        /* Every volume: the TPM, then --key-file, then --passphrase. */
+        for (size_t i = 0; i < n; i++) {
+                v[i] = (struct unlock_volume) { .path = argv[optind + i], .name = a.name,
+                                                .methods = { UNLOCK_TPM2 }, .n_methods = 1 };
+                if (a.key_file)
+                        v[i].methods[v[i].n_methods++] = UNLOCK_KEYFILE;
+                if (a.passphrase)
+                        v[i].methods[v[i].n_methods++] = UNLOCK_PASSPHRASE;
+        }
+        c = (struct cli_run) { .a = &a, .v = v, .reasons = reasons };
+        r = unlock_run(&(struct unlock_batch) {
+                        .tpm = cli_tpm,
+                        .signatures = a.signatures,
+                        .pin = pin,
+                        .final = true,
+                        .read_keyfile = cli_keyfile,
+                        .prompt = { .in_fd = STDIN_FILENO, .out_fd = STDERR_FILENO, .timeout_ms = a.timeout_ms,
+                                    .tries = 1 },
+                        .report = cli_report,
+                        .userdata = &c,
+                }, v, n);
+        if (c.tpm) {
+                const struct tpm2_stats *s = tpm2_get_stats(c.tpm);
+                log_debug("tpm2: %u primary key(s) created, %u persistent parent(s) used, %u salted session(s), "
+                          "%u signature(s) verified, %u ticket(s) reused, %u unsealed",
+                          s->primaries_created, s->srk_used, s->salted_sessions, s->signatures_verified,
+                          s->tickets_reused, s->unsealed);
+        }
+        tpm2_close(c.tpm);
+        if (r == -ENOMEM)
+                log_error("out of memory");
 
         for (size_t i = 0; i < n; i++) {
-                if (!v[i].done) {
-                        log_error("%s: %s", v[i].path, v[i].why ? v[i].why : "not unlocked");
+                if (!v[i].opened) {
+                        _cleanup_free_ char *line = reasons[i].why.n ? cli_reasons_line(&reasons[i]) : NULL;
+                        /* A refused header stops the batch before any key is tried. */
+                        log_error("%s: %s", v[i].path, line ? line :
+                                  r == -LUKS_HEADER_REFUSED ? "not tried: a LUKS2 header of this run was refused" :
+                                  "not unlocked");
                         ret = 1;
                 }
-                luks_free(v[i].cd);
-                free(v[i].why);
+                strv_clear(&reasons[i].why);
         }
         free(v);
+        free(reasons);
         return ret;
 }

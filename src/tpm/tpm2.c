@@ -966,7 +966,7 @@ static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
 int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const struct tpm2_unseal_args *a,
                 struct secret **ret, char **why) {
         TPMI_ALG_HASH bank = t->pcr_bank;
-        ESYS_TR parent, obj = ESYS_TR_NONE;
+        ESYS_TR parent = ESYS_TR_NONE, obj = ESYS_TR_NONE;
         TSS2_RC rc;
         int r;
 

@@ -55,6 +55,20 @@ EOW
 check "no transient object or session is left in the TPM" \
 	[ -z "$(tt tpm2_getcap handles-transient)$(tt tpm2_getcap handles-loaded-session)$(tt tpm2_getcap handles-saved-session)" ]
 
+# The Unseal that ends the session is the last one made, not the last
+# volume's: a volume without a token after it never reaches the TPM, so the
+# session ends with volume a's Unseal and needs no FlushContext.
+make_image "$T/notoken"
+OUT=$(TCTI_PCAP_FILE="$T/last.pcap" "$USI_INIT" unlock --check --tpm2-device="pcap:$TCTI" \
+	--signature="$T/sig.json" "$T/a" "$T/notoken" 2>&1); RC=$?
+printf '%s\n' "$OUT" | sed 's/^/#   /'
+a_and_notoken() { expect_line "$T/a: unlocked by token 0 (keyslot 1)" && expect_has "$T/notoken: no systemd-tpm2 token"; }
+check "a unlocks, the volume without a token says so" a_and_notoken
+python3 "$top_srcdir/tests/tpm/pcap-count.py" "$T/last.pcap" > "$T/count"
+sed 's/^/#   /' "$T/count"
+check "the session ended with a's Unseal: 12 commands, FlushContext only for the ticket's key, a's object and the parent" \
+	[ "$(count total) $(count Unseal) $(count StartAuthSession) $(count FlushContext)" = "12 1 1 3" ]
+
 # No secret in any output: a token whose secret the test knows (sealed by
 # the helper), with a PIN, at the highest log level, TSS logging included.
 tt tpm2_createprimary -Q -C o -g sha256 -G ecc256:null:aes128cfb -a "$PRIMARY_ATTRS" -c "$T/ecc.ctx"

@@ -59,39 +59,100 @@ static int teardown(void **state) {
         return 0;
 }
 
+/* The pass's volumes as the batch sees them, each header read with a
+ * token, so every TPM step reaches an Unseal. */
+static void volumes_of(struct fx *f, struct unlock_volume **v, size_t **index, size_t *n) {
+        assert_int_equal(unlock_volumes(&f->p, &f->b, v, index, n), 0);
+        for (size_t i = 0; i < *n; i++)
+                (*v)[i].tpm_tokens = 1;
+}
+
+static void assert_step(const struct unlock_step *s, size_t volume, enum unlock_method m, bool ends) {
+        assert_int_equal(s->volume, volume);
+        assert_int_equal(s->method, m);
+        assert_int_equal(s->ends_session, ends);
+}
+
 /* Trust-chain rule 3: every TPM volume first, fallbacks after all of them,
  * only those a volume lists, in its list's order. */
 static void test_order_rest(void **state) {
         struct fx *f = *state;
+        _cleanup_free_ struct unlock_volume *v = NULL;
+        _cleanup_free_ size_t *index = NULL;
         _cleanup_free_ struct unlock_step *s = NULL;
-        size_t n;
+        size_t n, n_s;
 
-        assert_int_equal(unlock_order(&f->p, &f->b, &s, &n), 0);
-        assert_int_equal(n, 5);
-        assert_int_equal(s[0].volume, 0);
-        assert_int_equal(s[0].method, UNLOCK_TPM2);
-        assert_int_equal(s[1].volume, 1);
-        assert_int_equal(s[1].method, UNLOCK_TPM2);
-        assert_int_equal(s[2].volume, 0);
-        assert_int_equal(s[2].method, UNLOCK_PASSPHRASE);
-        assert_int_equal(s[3].volume, 1);
-        assert_int_equal(s[3].method, UNLOCK_KEYFILE);
-        assert_int_equal(s[4].volume, 2);
-        assert_int_equal(s[4].method, UNLOCK_RECOVERY_KEY);
+        volumes_of(f, &v, &index, &n);
+        assert_int_equal(n, 3);
+        assert_int_equal(index[0], 0);
+        assert_int_equal(index[1], 1);
+        assert_int_equal(index[2], 2);
+        assert_int_equal(unlock_steps(v, n, true, &s, &n_s), 0);
+        assert_int_equal(n_s, 5);
+        assert_step(&s[0], 0, UNLOCK_TPM2, false);
+        assert_step(&s[1], 1, UNLOCK_TPM2, true);
+        assert_step(&s[2], 0, UNLOCK_PASSPHRASE, false);
+        assert_step(&s[3], 1, UNLOCK_KEYFILE, false);
+        assert_step(&s[4], 2, UNLOCK_RECOVERY_KEY, false);
 }
 
 static void test_order_oem_pass(void **state) {
         struct fx *f = *state;
+        _cleanup_free_ struct unlock_volume *v = NULL;
+        _cleanup_free_ size_t *index = NULL;
         _cleanup_free_ struct unlock_step *s = NULL;
-        size_t n;
+        size_t n, n_s;
 
         f->b.pass = BOOT_PASS_OEM;
-        assert_int_equal(unlock_order(&f->p, &f->b, &s, &n), 0);
-        assert_int_equal(n, 2);
-        assert_int_equal(s[0].volume, 0);
-        assert_int_equal(s[0].method, UNLOCK_TPM2);
-        assert_int_equal(s[1].volume, 0);
-        assert_int_equal(s[1].method, UNLOCK_PASSPHRASE);
+        volumes_of(f, &v, &index, &n);
+        assert_int_equal(n, 1);
+        /* An earlier pass keeps the session for the next one. */
+        assert_int_equal(unlock_steps(v, n, false, &s, &n_s), 0);
+        assert_int_equal(n_s, 2);
+        assert_step(&s[0], 0, UNLOCK_TPM2, false);
+        assert_step(&s[1], 0, UNLOCK_PASSPHRASE, false);
+}
+
+/* The session rule: exactly one Unseal ends the session, the last one that
+ * will be made; a volume whose header could not be read, or that carries no
+ * token, never reaches the TPM and so cannot end it, whatever its place in
+ * the list. Nothing ends it in a batch that is not final. */
+static void test_session_rule(void **state) {
+        static const enum unlock_method tpm_key[] = { UNLOCK_TPM2, UNLOCK_KEYFILE };
+        struct unlock_volume v[4] = {};
+        (void) state;
+
+        for (size_t i = 0; i < 4; i++) {
+                memcpy(v[i].methods, tpm_key, sizeof(tpm_key));
+                v[i].n_methods = 2;
+                v[i].tpm_tokens = 1;
+        }
+        v[2].tpm_tokens = 0;    /* no systemd-tpm2 token */
+        v[3].tpm_tokens = -1;   /* header not readable: no attempt at all */
+
+        for (int final = 0; final <= 1; final++) {
+                _cleanup_free_ struct unlock_step *s = NULL;
+                size_t n_s, ends = 0;
+
+                assert_int_equal(unlock_steps(v, 4, final, &s, &n_s), 0);
+                assert_int_equal(n_s, 6);
+                assert_step(&s[0], 0, UNLOCK_TPM2, false);
+                assert_step(&s[1], 1, UNLOCK_TPM2, final);
+                assert_step(&s[2], 2, UNLOCK_TPM2, false);
+                for (size_t i = 0; i < 3; i++)
+                        assert_step(&s[3 + i], i, UNLOCK_KEYFILE, false);
+                for (size_t i = 0; i < n_s; i++)
+                        ends += s[i].ends_session;
+                assert_int_equal(ends, final ? 1 : 0);
+        }
+
+        /* No volume with a token: no Unseal, nothing to end. */
+        v[0].tpm_tokens = v[1].tpm_tokens = 0;
+        _cleanup_free_ struct unlock_step *s = NULL;
+        size_t n_s;
+        assert_int_equal(unlock_steps(v, 4, true, &s, &n_s), 0);
+        for (size_t i = 0; i < n_s; i++)
+                assert_false(s[i].ends_session);
 }
 
 static void test_prompt(void **state) {
@@ -177,6 +238,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_order_rest, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_order_oem_pass, setup, teardown),
+                cmocka_unit_test(test_session_rule),
                 cmocka_unit_test(test_prompt),
                 cmocka_unit_test_setup_teardown(test_stage_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_measure_boot_phase, setup, teardown),
