@@ -147,7 +147,7 @@ static int stage_report(void *userdata, struct unlock_volume *uv, const struct u
         log_info("volume %s: %s opened as /dev/mapper/%s by %s (keyslot %d)", v->name, bv->dev.devnode, v->name,
                  unlock_method_to_string(a->method), a->keyslot);
         /* The volume key's PCR 15 HMACs, kept until leave-initrd extends
-         * them after the last unseal of the boot (src/pcr15.h). */
+         * them after the last unseal of the boot (src/tpm/pcr15.h). */
         if (uv->measured) {
                 free(bv->pcr15);
                 if (!(bv->pcr15 = malloc(sizeof(*bv->pcr15))))

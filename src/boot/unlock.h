@@ -9,7 +9,7 @@
 #include "unlock-core.h"
 
 /* The unlock stage: turns the plan's volumes of the pass into one unlock
- * batch (src/unlock-core.h: TPM for every volume first through the boot's
+ * batch (src/tpm/unlock-core.h: TPM for every volume first through the boot's
  * one TPM connection, then each volume's fallbacks in its `unlock` list's
  * order, trust-chain rule 3) and records what opened in struct boot. */
 

@@ -9,8 +9,8 @@
 #include "secret.h"
 #include "tpm2.h"
 
-/* The one unlock batch, for the boot's unlock stage (src/unlock.c) and for
- * `usi-init unlock` (src/cmd-unlock.c). It knows nothing of its caller:
+/* The one unlock batch, for the boot's unlock stage (src/boot/unlock.c) and for
+ * `usi-init unlock` (src/cli/cmd-unlock.c). It knows nothing of its caller:
  * it gets volumes, the methods each allows, and where keys come from, and
  * tells what happened through its report callback; it prints nothing.
  *
@@ -87,7 +87,7 @@ struct unlock_batch {
         int (*read_keyfile)(void *userdata, const struct unlock_volume *v, struct secret **ret, char **why);
         struct unlock_prompt_settings prompt;
 
-        bool measure;                   /* keep the PCR 15 HMACs of what opens (src/pcr15.h) */
+        bool measure;                   /* keep the PCR 15 HMACs of what opens (src/tpm/pcr15.h) */
 
         /* Called once per attempt, in the order made; a negative return
          * stops the batch with that error. */
