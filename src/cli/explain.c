@@ -12,6 +12,7 @@
 #include "policy.h"
 #include "state-read.h"
 #include "state.h"
+#include "token-pcrs.h"
 
 /* `usi-init unlock --check --explain`: the signed phase windows of each
  * image's tokens, judged offline by src/tpm/window.c, printed for a person. */
@@ -132,6 +133,28 @@ static enum window_verdict explain_token(FILE *out, const char *image, int id, c
         return w.verdict;
 }
 
+/* How the token binds PCR 15, the volume-binding chain (docs/ARCHITECTURE.md):
+ * judged from its policy hash; with a TPM named, its other literal PCRs are
+ * read there. */
+static enum token_pcr15 explain_binding(FILE *out, const char *image, int id, struct tpm2_ctx *tpm,
+                                        const struct tpm2_token *t) {
+        static const char *const said[] = {
+                [TOKEN_PCR15_UNBOUND] = "not bound to other volumes (no PCR 15 in its policy)",
+                [TOKEN_PCR15_ZERO] = "PCR 15 = 0: the first volume of a bound set, or enrolled the systemd way",
+                [TOKEN_PCR15_CHAINED] = "bound: PCR 15 at a chained value, so it opens only after the volumes it "
+                                        "was enrolled behind",
+                [TOKEN_PCR15_UNKNOWN] = "PCR 15 in its policy, at a value not known without its other literal "
+                                        "PCRs (name the TPM: --tpm2-device)",
+        };
+        TPMI_ALG_HASH bank = t->pcr_bank ? t->pcr_bank : TPM2_ALG_SHA256;
+        uint8_t values[24 * 64];
+        bool have = tpm && t->pcr_mask && tpm2_pcr_read(tpm, bank, t->pcr_mask, values, NULL) >= 0;
+        enum token_pcr15 b = token_pcr15_binding(t, bank, have ? values : NULL);
+
+        fprintf(out, "%s: token %d: %s\n", image, id, said[b]);
+        return b;
+}
+
 /* One image: its tokens' lines, then the verdict. Negative: unreadable. */
 static int explain_image(FILE *out, const char *image, json_object *sig, const struct window_path *paths,
                          struct tpm2_ctx *tpm) {
@@ -139,6 +162,7 @@ static int explain_image(FILE *out, const char *image, json_object *sig, const s
         _cleanup_free_ char *why = NULL;
         enum window_verdict worst = WINDOW_CLOSED;
         char detail[512] = "no systemd-tpm2 token", d[512];
+        size_t binding[TOKEN_PCR15_UNKNOWN + 1] = {};
         int r;
 
         r = luks_load(image, NULL, &cd, &why);
@@ -157,6 +181,7 @@ static int explain_image(FILE *out, const char *image, json_object *sig, const s
                 v = explain_token(out, image, id, &t, sig, paths, d, sizeof(d));
                 if (tpm)
                         explain_now(out, image, id, tpm, &t, sig);
+                binding[explain_binding(out, image, id, tpm, &t)]++;
                 tpm2_token_done(&t);
                 if (v > worst || streq(detail, "no systemd-tpm2 token")) {
                         worst = v > worst ? v : worst;
@@ -169,6 +194,15 @@ static int explain_image(FILE *out, const char *image, json_object *sig, const s
         bool remedy = worst == WINDOW_OPEN || worst == WINDOW_LATCHED;
         fprintf(out, "%s: keys unsealable after hand-off: %s (%s)%s%s\n", image, answer[worst], detail,
                 remedy ? "; " : "", remedy ? MEASURE_HANDOFF_REMEDY : "");
+        /* Bound only when no token opens it without PCR 15: a token that
+         * does not bind it opens the volume whatever was opened before. */
+        fprintf(out, "%s: bound to its volume set: %s\n", image,
+                binding[TOKEN_PCR15_UNBOUND] ? "no (a token without PCR 15 opens it alone)" :
+                binding[TOKEN_PCR15_UNKNOWN] ? "unknown (name the TPM: --tpm2-device)" :
+                binding[TOKEN_PCR15_CHAINED] && binding[TOKEN_PCR15_ZERO] ?
+                        "no (a token at PCR 15 = 0 opens it before any volume key is measured)" :
+                binding[TOKEN_PCR15_CHAINED] ? "yes (behind the volumes it was enrolled after)" :
+                binding[TOKEN_PCR15_ZERO] ? "first of a set, or the systemd way (PCR 15 = 0)" : "no (no systemd-tpm2 token)");
         return (int) worst;
 }
 

@@ -53,3 +53,49 @@ int token_literal_pcr_moved(const struct tpm2_token *t, TPMI_ALG_HASH bank, uint
         }
         return -1;
 }
+
+/* The index of PCR 15 among the token's literal PCRs (ascending), or -1. */
+static int pcr15_slot(uint32_t mask) {
+        int n = 0;
+
+        if (!(mask & (UINT32_C(1) << PCR15_PCR)))
+                return -1;
+        for (unsigned i = 0; i < PCR15_PCR; i++)
+                n += !!(mask & (UINT32_C(1) << i));
+        return n;
+}
+
+int token_holds_with_pcr15(const struct tpm2_token *t, TPMI_ALG_HASH bank, const uint8_t *values,
+                           const uint8_t *pcr15) {
+        uint8_t literal[24 * 64] = {};
+        size_t hsize = tpm2_hash_size(bank), n = (size_t) __builtin_popcount(t->pcr_mask);
+        int slot = pcr15_slot(t->pcr_mask);
+        struct pcrsig_key key = {};
+
+        if (!hsize || slot < 0)
+                return -EINVAL;
+        /* PCR 15 alone needs no other value. */
+        if (!values && n > 1)
+                return -ENODATA;
+        if (values)
+                memcpy(literal, values, n * hsize);
+        memcpy(literal + (size_t) slot * hsize, pcr15, hsize);
+        if (t->pubkey_pcr_mask && pcrsig_key_from_pem(t->pubkey_pem, t->pubkey_pem_size, &key, NULL) < 0)
+                return -EBADMSG;
+        return policy_holds(t, &key.name, bank, literal);
+}
+
+enum token_pcr15 token_pcr15_binding(const struct tpm2_token *t, TPMI_ALG_HASH bank, const uint8_t *values) {
+        static const uint8_t zero[64];
+        int r;
+
+        if (pcr15_slot(t->pcr_mask) < 0)
+                return TOKEN_PCR15_UNBOUND;
+        r = token_holds_with_pcr15(t, bank, values, zero);
+        if (r < 0)
+                return TOKEN_PCR15_UNKNOWN;
+        /* Not at 0: the policy holds for some other PCR 15, or for other
+         * values of the other literal PCRs; with those read from the TPM
+         * (or none there), only PCR 15 is left. */
+        return r ? TOKEN_PCR15_ZERO : TOKEN_PCR15_CHAINED;
+}

@@ -59,6 +59,10 @@ check "literal PCR 15: the token says so" expect_has "$T/img15: token 0 (keyslot
 check "literal PCR 15: the token says so (2)" expect_has ".., literal PCR 15"
 check "literal PCR 15: closed by the latch although the window is open" \
 	expect_has "$T/img15: keys unsealable after hand-off: no (token 0: entry 1 signs enter-initrd:leave-initrd, but the token also binds literal PCR 15, which the volume-key latch moves before leave-initrd)"
+check "binding: a token without PCR 15 is not bound" expect_line "$T/img: token 0: not bound to other volumes (no PCR 15 in its policy)"
+check "binding: the image is not bound" expect_line "$T/img: bound to its volume set: no (a token without PCR 15 opens it alone)"
+check "binding: a token at PCR 15 = 0" expect_line "$T/img15: token 0: PCR 15 = 0: the first volume of a bound set, or enrolled the systemd way"
+check "binding: the image at PCR 15 = 0" expect_line "$T/img15: bound to its volume set: first of a set, or the systemd way (PCR 15 = 0)"
 
 # A PCR 11 base of another image: no entry is for a phase path from it.
 explain --signature="$T/both.json" --pcr11-base="$(printf 'another image' | sha256sum | cut -c1-64)" "$T/img"
@@ -123,6 +127,17 @@ check "PCR 15 moved: the literal binding closes it" \
 	expect_line "$T/img15: token 0: with the TPM's PCRs now: sealed (signed, but its literal PCRs moved)"
 unlock --signature="$T/both.json" "$T/img15"
 check "and the TPM agrees: it refuses" [ "$RC" != 0 ]
+
+# Enrolled behind a volume key: PCR 15 at a chained value, and a token at 0
+# beside it undoes the binding.
+check "systemd-cryptenroll with PCR 15 moved: a chained token" enroll "$T/img15" sign --tpm2-pcrs=15
+explain --signature="$T/both.json" --pcr11-base="$BASE" --tpm2-device="$TCTI" "$T/img15"
+check "binding: the chained token" expect_line "$T/img15: token 1: bound: PCR 15 at a chained value, so it opens only after the volumes it was enrolled behind"
+check "binding: a chained token beside one at 0 is not bound" expect_line "$T/img15: bound to its volume set: no (a token at PCR 15 = 0 opens it before any volume key is measured)"
+make_image "$T/imgc"
+check "systemd-cryptenroll with PCR 15 moved: a chained volume" enroll "$T/imgc" sign --tpm2-pcrs=15
+explain --signature="$T/both.json" --pcr11-base="$BASE" "$T/imgc"
+check "binding: PCR 15 alone needs no TPM to judge" expect_line "$T/imgc: bound to its volume set: yes (behind the volumes it was enrolled after)"
 
 explain --signature="$T/both.json" "$T/absent.img"
 check "an image that cannot be read: exit 1" [ "$RC" = 1 ]

@@ -14,7 +14,6 @@
 #include "stages.h"
 #include "pcr15.h"
 #include "phase.h"
-#include "token-pcrs.h"
 #include "policy.h"
 #include "state.h"
 #include "tpm2.h"
@@ -112,25 +111,6 @@ static void check_digests(const char *name, const char *literal) {
 static void test_digests(void **state) {
         check_digests("persistent", "cryptsetup:persistent:0b6b1cf5-46c5-4b2c-9e05-4a1c3a6e2f11");
         check_digests("vol:one", "cryptsetup:vol\\x3aone:0b6b1cf5-46c5-4b2c-9e05-4a1c3a6e2f11");
-}
-
-/* A token enrolled with literal PCR 15 while it was zero (plus signed PCR 11
- * without a key here, so no PolicyAuthorize): PCR 15 is named once it moved. */
-static void test_changed_since_enrollment(void **state) {
-        struct tpm2_token t = { .pcr_mask = UINT32_C(1) << 15 };
-        uint8_t zero[32] = {}, two[64] = {}, one[32];
-
-        assert_int_equal(policy_pcr(t.policy_hash, TPM2_ALG_SHA256, t.pcr_mask, zero, 32), 0);
-        memset(one, 0xab, sizeof(one));
-        assert_int_equal(token_literal_pcr_moved(&t, TPM2_ALG_SHA256, t.pcr_mask, one), 15);
-        assert_int_equal(token_literal_pcr_moved(&t, TPM2_ALG_SHA256, t.pcr_mask, zero), -1);
-        /* values over a wider mask (11 and 15, ascending) */
-        memset(two, 0x11, 32);
-        memset(two + 32, 0xcd, 32);
-        assert_int_equal(token_literal_pcr_moved(&t, TPM2_ALG_SHA256, (UINT32_C(1) << 11) | t.pcr_mask, two), 15);
-        /* a token that never held for PCR 15 = 0 */
-        t.policy_hash[0] ^= 1;
-        assert_int_equal(token_literal_pcr_moved(&t, TPM2_ALG_SHA256, t.pcr_mask, one), -1);
 }
 
 /* ---- on a software TPM ----------------------------------------------------- */
@@ -358,7 +338,6 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_description),
                 cmocka_unit_test(test_digests),
-                cmocka_unit_test(test_changed_since_enrollment),
                 cmocka_unit_test_setup_teardown(test_extend_swtpm, swtpm_up, swtpm_down),
                 cmocka_unit_test_setup_teardown(test_measure_boot_order, swtpm_up, swtpm_down),
         };
