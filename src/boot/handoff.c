@@ -10,6 +10,7 @@
 #include "root-fs.h"
 #include "devices.h"
 #include "handoff.h"
+#include "volume-keys.h"
 #include "log.h"
 #include "stages.h"
 #include "luks.h"
@@ -26,58 +27,6 @@
 /* The end of the boot: the volume keys into PCR 15 and leave-initrd into
  * PCR 11 right after the last unseal, the audit of what stays unsealable,
  * /etc/fstab of the final OS, and the exec of its init. */
-
-/* ---- PCR 15: the volume keys ------------------------------------------------ */
-
-static int measure_volume(struct tpm2_ctx *tpm, const struct plan_volume *v, struct boot *b,
-                          struct boot_volume *bv) {
-        _cleanup_free_ char *why = NULL;
-        int r;
-
-        r = pcr15_extend(tpm, bv->pcr15, &b->pcr15, &b->n_pcr15, &why);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return boot_fail(b, r, "volume %s: cannot measure the volume key of %s into PCR %d: %s; not booting on",
-                                 v ? v->name : bv->name, bv->dev.devnode, PCR15_PCR, strempty(why));
-        log_info("volume %s: measured %s into PCR %d", bv->name, bv->pcr15->description, PCR15_PCR);
-        free(bv->pcr15);
-        bv->pcr15 = NULL;
-        return 0;
-}
-
-int pcr15_measure_boot(const struct plan *p, struct boot *b) {
-        _cleanup_free_ char *why = NULL;
-        struct tpm2_ctx *tpm = NULL;
-        bool any = false;
-        int r;
-
-        for (size_t i = 0; i < b->n_volumes; i++)
-                any = any || b->volumes[i].pcr15;
-        if (!any)
-                return 0;
-        r = tpm_session_get(p, b, &tpm, &why);
-        /* No TPM at all (the volumes opened by passphrase or key file, the
-         * connection the unlock stage keeps is not there): no TPM key can be
-         * unsealed later either, so there is nothing to latch. Any other
-         * failure fails the boot. */
-        if (r == -ENODEV)
-                return boot_warn(b, "volume keys not measured into PCR %d: %s", PCR15_PCR, strempty(why));
-        if (r < 0)
-                return boot_fail(b, r, "cannot measure the volume keys into PCR %d: %s; not booting on", PCR15_PCR,
-                                 strempty(why));
-        /* Plan order makes PCR 15 predictable; a volume the rebuilt plan no
-         * longer lists (none today) follows in the order it was opened. */
-        for (size_t i = 0; i < p->n_volumes; i++) {
-                struct boot_volume *bv = (struct boot_volume *) boot_volume_find(b, p->volumes[i].name);
-                if (bv && bv->pcr15 && (r = measure_volume(tpm, &p->volumes[i], b, bv)) < 0)
-                        return r;
-        }
-        for (size_t i = 0; i < b->n_volumes; i++)
-                if (b->volumes[i].pcr15 && (r = measure_volume(tpm, NULL, b, &b->volumes[i])) < 0)
-                        return r;
-        return 0;
-}
 
 /* ---- after leave-initrd: is anything still unsealable? ----------------------- */
 

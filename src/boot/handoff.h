@@ -6,19 +6,13 @@
 /* The end of the boot. stage_handoff() is in the stage table (src/boot/stages.h). */
 
 /* Right after the last unseal (the unlock stage of the second pass): the
- * volume keys into PCR 15 (pcr15_measure_boot()), then leave-initrd into
+ * volume keys into PCR 15 (pcr15_measure_boot(), src/boot/volume-keys.h), then leave-initrd into
  * PCR 11, so nothing that runs later, in the initrd (a break or failure
  * shell, the mounts of files an attacker may control) or in the final OS,
  * can unseal the keys again; the TPM connection goes with it; then the
  * audit (window_audit()). A --no-handoff run is a test or a look at a root,
  * not a boot: it measures no leave-initrd. */
 int handoff_leave_initrd(const struct plan *p, struct boot *b);
-
-/* Extend PCR 15 for every opened volume that has digests, in plan order,
- * over the boot's TPM connection (opened here if none is). No TPM at all is
- * a warning (nothing can be unsealed to latch); any other failure fails the
- * boot (boot_fail) with the volume and the reason. */
-int pcr15_measure_boot(const struct plan *p, struct boot *b);
 
 /* Right after leave-initrd: is PCR 11 still signed for a token of this
  * boot's volumes? A warning with the remedy when it is; recorded in

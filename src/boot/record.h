@@ -66,6 +66,12 @@ struct boot_volume {
         struct pcr15_digests *pcr15;    /* the volume key's PCR 15 HMACs (no key), until
                                          * leave-initrd extends them (src/tpm/pcr15.h) */
 
+        enum {
+                BOUND_UNKNOWN = 0,      /* not judged: not opened through the TPM */
+                BOUND_NO,               /* opened by a token that ignores the keys before it */
+                BOUND_YES,              /* its token held PCR 15 at the chain of the keys before it */
+        } bound;
+
         /* The device the mounts stage may mount: the mapping once opened, or
          * dev.devnode for a volume allowed to be plain. NULL: not mountable
          * (a LUKS volume nobody opened is never mounted raw). The unlock

@@ -12,6 +12,21 @@
 #include "safe-open.h"
 #include "state.h"
 
+static const char *const bound_words[] = { [BOUND_UNKNOWN] = NULL, [BOUND_NO] = "no", [BOUND_YES] = "yes" };
+
+/* "yes" when every volume the TPM opened was bound behind the ones before
+ * it, "no" when one was not, null when none was judged. */
+static const char *volumes_bound(const struct boot *b) {
+        bool any = false;
+
+        for (size_t i = 0; i < b->n_volumes; i++) {
+                if (b->volumes[i].bound == BOUND_NO)
+                        return bound_words[BOUND_NO];
+                any = any || b->volumes[i].bound == BOUND_YES;
+        }
+        return any ? bound_words[BOUND_YES] : NULL;
+}
+
 static struct json_object *volume_json(const struct boot_volume *v) {
         struct json_object *o = json_object_new_object();
 
@@ -33,6 +48,7 @@ static struct json_object *volume_json(const struct boot_volume *v) {
         if (v->opened) {
                 json_object_object_add(o, "mapper", jstr(v->mapper));
                 json_object_object_add(o, "unlocked_by", jstr(unlock_method_to_string(v->unlocked_by)));
+                json_object_object_add(o, "bound", jstr(bound_words[v->bound]));
         }
         json_object_object_add(o, "mount_device", jstr(v->mount_device));
         json_object_object_add(o, "fstype", jstr(v->mount_fstype));
@@ -129,6 +145,7 @@ struct json_object *state_to_json(const struct plan *p, const struct boot *b) {
         json_object_object_add(o, "started_at_us", json_object_new_uint64(b->start_realtime_usec));
         json_object_object_add(o, "elapsed_ms", json_object_new_uint64(boot_elapsed_ms(b)));
         json_object_object_add(o, "oem_config", json_object_new_boolean(b->oem_config));
+        json_object_object_add(o, "volumes_bound", jstr(volumes_bound(b)));
 
         a = json_object_new_array();
         for (enum stage s = 0; s < _STAGE_MAX; s++) {

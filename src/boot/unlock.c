@@ -9,6 +9,7 @@
 #include "luks-header.h"
 #include "phase.h"
 #include "stages.h"
+#include "volume-keys.h"
 #include "unlock.h"
 
 /* ---- the stage's input ------------------------------------------------------------ */
@@ -71,6 +72,8 @@ struct pass_run {
         char **why;                     /* per plan volume: "tpm2: ...; keyfile: ...", for the failure line */
         size_t refused;                 /* v[] index of a refused header; SIZE_MAX: none */
         char *refused_why;
+        size_t unbound;                 /* v[] index of a volume the binding check refused; SIZE_MAX: none */
+        char *unbound_why;
 };
 
 static const struct plan_volume *plan_volume_of(const struct pass_run *s, const struct unlock_volume *v) {
@@ -157,6 +160,21 @@ static int stage_report(void *userdata, struct unlock_volume *uv, const struct u
         return opened(bv, a->method);
 }
 
+/* The binding check (src/boot/volume-keys.h), when this boot measures the
+ * volume keys: the chain is made of those measurements. */
+static int stage_bind(void *userdata, struct unlock_volume *uv, struct tpm2_ctx *tpm, bool unopened_before,
+                      char **why) {
+        struct pass_run *s = userdata;
+        int r = volume_keys_bind(s->p, s->b, plan_volume_of(s, uv)->name, uv->cd, tpm, unopened_before, why);
+
+        if (r == -EPERM && s->unbound == SIZE_MAX) {
+                s->unbound = (size_t) (uv - s->v);
+                if (free_and_strdup(&s->unbound_why, *why) < 0)
+                        return -ENOMEM;
+        }
+        return r;
+}
+
 /* What stayed locked: a required volume fails the boot, an optional one
  * is left unmounted (never mounted raw). */
 static int stage_verdict(const struct plan *p, struct boot *b, char **why) {
@@ -180,10 +198,15 @@ static int stage_verdict(const struct plan *p, struct boot *b, char **why) {
 
 int stage_unlock(const struct plan *p, struct boot *b) {
         _cleanup_(strv_clear) strv sigs = {};
-        struct pass_run s = { .p = p, .b = b, .refused = SIZE_MAX };
+        struct pass_run s = { .p = p, .b = b, .refused = SIZE_MAX, .unbound = SIZE_MAX };
         size_t n = 0;
         int r;
 
+        /* The chain is made of the volume-key measurements: a boot that may
+         * not make them cannot tell a bound set from a planted one. */
+        if (p->bind_volumes == BIND_REQUIRE && !pcr15_wanted(p, b))
+                return boot_fail(b, -EPERM, "unlock: tpm.bind_volumes: require, but this boot does not measure the "
+                                 "volume keys into PCR %d (not PID 1 of a UKI boot, no --measure-volume-keys)", 15);
         r = unlock_volumes(p, b, &s.v, &s.index, &n);
         if (r < 0)
                 return r;
@@ -211,13 +234,21 @@ int stage_unlock(const struct plan *p, struct boot *b) {
                                 .prompt = { .in_fd = -1, .out_fd = -1, .timeout_ms = UNLOCK_PROMPT_TIMEOUT_MS,
                                             .tries = UNLOCK_PROMPT_TRIES },
                                 .measure = pcr15_wanted(p, b),
+                                .bind = pcr15_wanted(p, b) ? stage_bind : NULL,
                                 .report = stage_report,
                                 .userdata = &s,
                         }, s.v, n);
         if (r == -LUKS_HEADER_REFUSED && s.refused != SIZE_MAX)
                 r = boot_refuse(b, s.v[s.refused].path, "%s: %s", s.v[s.refused].path, strempty(s.refused_why));
+        /* A volume the binding check refused, and nothing else opened: a
+         * trust-chain refusal (no shell), naming the binding. */
+        if (r >= 0 && s.unbound != SIZE_MAX && !s.v[s.unbound].opened)
+                r = boot_refuse(b, s.v[s.unbound].path, "volume %s: %s: %s", s.v[s.unbound].name, s.v[s.unbound].path,
+                                strempty(s.unbound_why));
         if (r >= 0)
                 r = stage_verdict(p, b, s.why);
+        if (r >= 0 && b->pass == BOOT_PASS_REST)
+                r = volume_keys_verdict(p, b);
 
         for (size_t i = 0; s.why && i < p->n_volumes; i++)
                 free(s.why[i]);
@@ -225,6 +256,7 @@ int stage_unlock(const struct plan *p, struct boot *b) {
                 free(labels[i]);
         free(s.why);
         free(s.refused_why);
+        free(s.unbound_why);
         free(s.v);
         free(s.index);
         /* After the last pass the connection stays for PCR 15 and

@@ -70,6 +70,8 @@ static void print_status(struct json_object *s) {
                 printf("\n");
         }
         printf("Config from /oem: %s\n", state_flag(s, "oem_config") ? "read" : "not read");
+        if (state_str(s, "volumes_bound"))
+                printf("Volumes bound: %s\n", state_str(s, "volumes_bound"));
         if ((a = state_arr(s, "volumes")))
                 for (size_t i = 0; i < json_object_array_length(a); i++) {
                         struct json_object *v = json_object_array_get_idx(a, i);

@@ -39,6 +39,10 @@ static const char *const seed_names[] = {
         [SEED_MISSING] = "missing",
         [SEED_NEWER] = "newer",
 };
+static const char *const bind_names[] = {
+        [BIND_WARN] = "warn",
+        [BIND_REQUIRE] = "require",
+};
 static const char *const encryption_names[] = {
         [ENCRYPTION_AUTO] = "auto",
         [ENCRYPTION_YES] = "yes",
@@ -56,6 +60,9 @@ const char *match_kind_to_string(enum match_kind k) { return k < _MATCH_MAX ? ma
 const char *unlock_method_to_string(enum unlock_method m) { return m < _UNLOCK_MAX ? unlock_names[m] : NULL; }
 const char *seed_policy_to_string(enum seed_policy s) {
         return s > SEED_UNSET && (size_t) s < ELEMENTSOF(seed_names) ? seed_names[s] : NULL;
+}
+const char *bind_volumes_to_string(enum bind_volumes b) {
+        return b > BIND_UNSET && (size_t) b < ELEMENTSOF(bind_names) ? bind_names[b] : NULL;
 }
 const char *encryption_to_string(enum encryption e) {
         return e > ENCRYPTION_UNSET && (size_t) e < ELEMENTSOF(encryption_names) ? encryption_names[e] : NULL;
@@ -308,6 +315,14 @@ static int f_on_failure(struct ctx *x, yaml_node_t *n, void *target) {
 
         if (r == 0)
                 *(enum on_failure *) target = (enum on_failure) v;
+        return r;
+}
+
+static int f_bind_volumes(struct ctx *x, yaml_node_t *n, void *target) {
+        int v, r = lookup_word(x, n, bind_names, ELEMENTSOF(bind_names), "volume binding policy", &v);
+
+        if (r == 0)
+                *(enum bind_volumes *) target = (enum bind_volumes) v;
         return r;
 }
 
@@ -805,6 +820,7 @@ static const struct field tpm_fields[] = {
         { "signatures",     f_file_list, offsetof(struct config, tpm_signatures) },
         { "measure_phases", f_bool,      offsetof(struct config, tpm_measure_phases) },
         { "measure_volume_keys", f_bool, offsetof(struct config, tpm_measure_volume_keys) },
+        { "bind_volumes",   f_bind_volumes, offsetof(struct config, tpm_bind_volumes) },
 };
 
 static int f_overlay_size(struct ctx *x, yaml_node_t *n, void *target) {

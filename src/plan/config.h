@@ -43,6 +43,15 @@ enum seed_policy {
 };
 const char *seed_policy_to_string(enum seed_policy s);
 
+/* tpm.bind_volumes: are the volumes of a boot bound to one another (the
+ * PCR 15 chain, docs/ARCHITECTURE.md)? */
+enum bind_volumes {
+        BIND_UNSET = 0,
+        BIND_WARN,      /* an unbound set boots, with a warning (default) */
+        BIND_REQUIRE,   /* a volume not bound behind the ones before it is refused */
+};
+const char *bind_volumes_to_string(enum bind_volumes b);
+
 /* Where the extensions stage looks for system extension images, in this
  * order (src/boot/sysext-boot.c). */
 enum ext_source {
@@ -107,6 +116,7 @@ struct config {
         struct cpath_list tpm_signatures;
         int tpm_measure_phases;         /* TRI */
         int tpm_measure_volume_keys;    /* TRI */
+        enum bind_volumes tpm_bind_volumes;
 
         char *overlay_size;
         struct mark overlay_size_mark;

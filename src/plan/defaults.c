@@ -30,6 +30,7 @@ const char config_defaults_yaml[] =
         "  signatures: []\n"
         "  measure_phases: true\n"
         "  measure_volume_keys: true\n"
+        "  bind_volumes: warn\n"
         "luks:\n"
         "  ciphers: [aes-xts-plain64]\n"
         "overlay:\n"

@@ -20,6 +20,7 @@ static const struct {
         { "tpm.signatures",          NULL },
         { "tpm.measure_phases",      NULL },
         { "tpm.measure_volume_keys", NULL },
+        { "tpm.bind_volumes",        NULL },
         { "luks.ciphers",            NULL },
         { "init",                    cl_init },
         { "on_failure",              cl_on_failure },

@@ -113,6 +113,13 @@ static int measure_volume_keys_action(const struct plan *p, action_cb cb, void *
 static int close_keys_actions(const struct plan *p, action_cb cb, void *ud) {
         int r;
 
+        if (p->measure_volume_keys && (r = emit(cb, ud, STAGE_UNLOCK, "check", "volume-binding",
+                                                "measure the keys opened so far into PCR 15 before a token that is "
+                                                "bound behind them (the PCR 15 chain); a volume not bound behind the "
+                                                "ones opened before it is %s (tpm.bind_volumes: %s)",
+                                                p->bind_volumes == BIND_REQUIRE ? "refused before its unseal" :
+                                                "opened with a warning", bind_volumes_to_string(p->bind_volumes))) < 0)
+                return r;
         if (p->measure_volume_keys && (r = measure_volume_keys_action(p, cb, ud)) < 0)
                 return r;
         if (p->measure_phases && (r = emit(cb, ud, STAGE_UNLOCK, "measure", "leave-initrd",
@@ -345,6 +352,7 @@ struct json_object *plan_to_json(const struct plan *p) {
         json_object_object_add(tpm, "signatures", jstrv(&p->signatures));
         json_object_object_add(tpm, "measure_phases", json_object_new_boolean(p->measure_phases));
         json_object_object_add(tpm, "measure_volume_keys", json_object_new_boolean(p->measure_volume_keys));
+        json_object_object_add(tpm, "bind_volumes", jstr(bind_volumes_to_string(p->bind_volumes)));
         json_object_object_add(o, "tpm", tpm);
 
         json_object_object_add(ov, "base", jstr(PLAN_OVERLAY_BASE));

@@ -449,7 +449,7 @@ static int push_unique(strv *s, const char *v) {
         return strv_contains(s, v) ? 0 : strv_push(s, v);
 }
 
-static int build_tpm(const struct config *c, const struct cmdline *cl, struct plan *p) {
+static int build_tpm(const struct config *c, const struct cmdline *cl, struct plan *p, strv *errors) {
         int r;
 
         if (!(p->tpm_device = strdup(cl->tpm2_device ? cl->tpm2_device :
@@ -463,6 +463,13 @@ static int build_tpm(const struct config *c, const struct cmdline *cl, struct pl
                         return r;
         p->measure_phases = c->tpm_measure_phases != 0;
         p->measure_volume_keys = c->tpm_measure_volume_keys != 0;
+        p->bind_volumes = c->tpm_bind_volumes ? c->tpm_bind_volumes : BIND_WARN;
+        /* The chain is made of the volume-key measurements. */
+        if (p->bind_volumes == BIND_REQUIRE && !p->measure_volume_keys &&
+            (r = config_error(errors, config_origin_of(c, "tpm.bind_volumes"),
+                              "tpm.bind_volumes: require binds volumes through their keys in PCR 15; "
+                              "expected tpm.measure_volume_keys: true")) < 0)
+                return r;
         for (size_t i = 0; i < c->luks_ciphers.n; i++)
                 if ((r = push_unique(&p->luks_ciphers, c->luks_ciphers.v[i].path)) < 0)
                         return r;
@@ -628,7 +635,7 @@ int plan_build_on(const struct config *c, const struct cmdline *cl, const struct
             (r = build_overlays(c, cl, p, &claims, errors)) == -ENOMEM ||
             (r = build_binds(c, p, &claims, errors)) == -ENOMEM ||
             (r = build_extensions(c, p, &claims, errors)) == -ENOMEM ||
-            (r = build_tpm(c, cl, p)) < 0 ||
+            (r = build_tpm(c, cl, p, errors)) < 0 ||
             (r = build_init(c, cl, p)) < 0 ||
             (r = build_failure(c, cl, p)) < 0 ||
             (r = plan_build_origins(c, cl, p)) < 0)

@@ -69,6 +69,7 @@ struct plan {
         strv signatures;                  /* search order */
         bool measure_phases;
         bool measure_volume_keys;         /* PCR 15, src/tpm/pcr15.h */
+        enum bind_volumes bind_volumes;   /* the PCR 15 chain: warn or require */
 
         strv luks_ciphers;                /* the allow-list a LUKS2 header is checked against */
 

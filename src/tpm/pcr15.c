@@ -71,6 +71,24 @@ int pcr15_digests_compute(const struct secret *volume_key, const char *name, con
         return 0;
 }
 
+int pcr15_chain(TPMI_ALG_HASH bank, uint8_t value[64], const struct pcr15_digests *d) {
+        const EVP_MD *md = EVP_get_digestbyname(strempty(tpm2_hash_to_string(bank)));
+        size_t size = tpm2_hash_size(bank);
+        uint8_t buf[128];
+
+        if (!md || !size)
+                return -EOPNOTSUPP;
+        for (size_t i = 0; i < d->n; i++) {
+                if (d->v[i].alg != bank)
+                        continue;
+                /* What PCR_Extend does: PCR = H(PCR || digest). */
+                memcpy(buf, value, size);
+                memcpy(buf + size, d->v[i].digest, size);
+                return EVP_Digest(buf, 2 * size, value, NULL, md, NULL) ? 0 : -EIO;
+        }
+        return -ENOENT;
+}
+
 static int digest_of_bank(TPMI_ALG_HASH bank, uint8_t *out, void *userdata, char **why) {
         const struct pcr15_digests *d = userdata;
 

@@ -56,6 +56,12 @@ int pcr15_hmac(TPMI_ALG_HASH alg, const struct secret *volume_key, const char *d
 int pcr15_digests_compute(const struct secret *volume_key, const char *name, const char *uuid,
                           struct pcr15_digests *ret);
 
+/* PCR 15 of `bank` as the TPM would have it after extending `value` with
+ * `d` (in place): the chain value a bound volume's token is sealed to
+ * (docs/ARCHITECTURE.md, volume binding). -ENOENT when `d` has no digest
+ * for the bank. */
+int pcr15_chain(TPMI_ALG_HASH bank, uint8_t value[64], const struct pcr15_digests *d);
+
 /* Extend PCR 15 with `d` in every active bank (one PCR_Extend) and append
  * one record per bank. A bank no HMAC was computed for is an error. */
 int pcr15_extend(struct tpm2_ctx *c, const struct pcr15_digests *d, struct pcr15_record **records,

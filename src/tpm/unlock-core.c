@@ -228,9 +228,51 @@ struct tpm_job {
         struct luks_key key;
 };
 
+/* Open the keyslots of the volumes unsealed so far, all at once, so their
+ * PBKDF2 work overlaps, and report each. */
+static int open_unsealed(const struct unlock_batch *b, struct unlock_volume *v, struct tpm_job *t,
+                         struct luks_job *jobs, size_t n_t, int r) {
+        if (r >= 0 && n_t)
+                (void) luks_activate_all(jobs, n_t);
+        for (size_t i = 0; i < n_t; i++) {
+                struct unlock_volume *vol = &v[t[i].volume];
+
+                if (r >= 0) {
+                        if (jobs[i].result < 0)
+                                why_prefix(&jobs[i].why, "token %d", t[i].key.token);
+                        vol->measured = jobs[i].result >= 0 && jobs[i].measure;
+                        r = report(b, vol, UNLOCK_TPM2, t[i].key.token, jobs[i].result, jobs[i].why);
+                }
+                free(jobs[i].why);
+                jobs[i].why = NULL;
+                luks_key_done(&t[i].key);
+        }
+        return r;
+}
+
+/* The binding check before a volume's Unseal; the volumes unsealed before
+ * it are opened first when the caller needs their keys. */
+static int bind_check(const struct unlock_batch *b, struct tpm_state *ts, struct unlock_volume *v,
+                      struct unlock_volume *vol, struct tpm_job *t, struct luks_job *jobs, size_t *n_t, char **why) {
+        int r;
+
+        if (!b->bind || vol->tpm_tokens <= 0 || tpm_get(b, ts, NULL) < 0)
+                return 0;       /* no TPM: the Unseal says so */
+        r = b->bind(b->userdata, vol, ts->ctx, *n_t > 0, why);
+        if (r == 1) {
+                r = open_unsealed(b, v, t, jobs, *n_t, 0);
+                *n_t = 0;
+                if (r < 0)
+                        return r;
+                r = b->bind(b->userdata, vol, ts->ctx, false, why);
+        }
+        return r == 1 ? why_set(why, EIO, "the binding check asked twice for the volumes before it") : r;
+}
+
 /* The TPM steps: every key unsealed first, one after the other on the one
  * TPM; then all the keyslots opened at once, so the volumes' PBKDF2 work
- * overlaps instead of adding up. */
+ * overlaps instead of adding up (earlier, for a volume bound behind them:
+ * bind_check()). */
 static int run_tpm_steps(const struct unlock_batch *b, struct unlock_volume *v, const struct unlock_step *steps,
                          size_t n) {
         _cleanup_free_ struct tpm_job *t = calloc(n + 1, sizeof(*t));
@@ -246,6 +288,14 @@ static int run_tpm_steps(const struct unlock_batch *b, struct unlock_volume *v, 
                 _cleanup_free_ char *why = NULL;
 
                 t[n_t].volume = steps[i].volume;
+                r = bind_check(b, &ts, v, vol, t, jobs, &n_t, &why);
+                if (r == -ENOMEM)
+                        break;
+                if (r < 0) {
+                        r = report(b, vol, UNLOCK_TPM2, -1, r, why);
+                        continue;
+                }
+                t[n_t].volume = steps[i].volume;
                 r = unseal(b, &ts, vol, steps[i].ends_session, &t[n_t].key, &why);
                 if (r == -ENOMEM)
                         break;
@@ -258,20 +308,7 @@ static int run_tpm_steps(const struct unlock_batch *b, struct unlock_volume *v, 
                                                 .measure = b->measure && vol->name ? &vol->pcr15 : NULL };
                 n_t++;
         }
-        if (r >= 0 && n_t)
-                (void) luks_activate_all(jobs, n_t);
-        for (size_t i = 0; i < n_t; i++) {
-                struct unlock_volume *vol = &v[t[i].volume];
-
-                if (r >= 0) {
-                        if (jobs[i].result < 0)
-                                why_prefix(&jobs[i].why, "token %d", t[i].key.token);
-                        vol->measured = jobs[i].result >= 0 && jobs[i].measure;
-                        r = report(b, vol, UNLOCK_TPM2, t[i].key.token, jobs[i].result, jobs[i].why);
-                }
-                free(jobs[i].why);
-                luks_key_done(&t[i].key);
-        }
+        r = open_unsealed(b, v, t, jobs, n_t, r);
         free(ts.why);
         return r;
 }

@@ -89,6 +89,16 @@ struct unlock_batch {
 
         bool measure;                   /* keep the PCR 15 HMACs of what opens (src/tpm/pcr15.h) */
 
+        /* Volume binding (the PCR 15 chain, docs/ARCHITECTURE.md), NULL:
+         * none. Called before the Unseal of each volume with a
+         * systemd-tpm2 token, with its judged header (v->cd) and the TPM.
+         * `unopened_before`: volumes of this batch were unsealed and not
+         * yet opened, so their keys' digests are not known. It returns 0
+         * to go on, 1 to have those volumes opened (and reported) first and
+         * be asked again, -ENOMEM, or another negative errno with *why to
+         * refuse the volume's TPM attempt (reported as its failure). */
+        int (*bind)(void *userdata, struct unlock_volume *v, struct tpm2_ctx *tpm, bool unopened_before, char **why);
+
         /* Called once per attempt, in the order made; a negative return
          * stops the batch with that error. */
         int (*report)(void *userdata, struct unlock_volume *v, const struct unlock_attempt *a);

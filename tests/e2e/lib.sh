@@ -148,6 +148,32 @@ fixture_disk_pcr15() {
         fixture_disk pcr15 --pcr15 --keep-password --phase enter-initrd --phase enter-initrd:leave-initrd
 }
 
+# The volume-binding disks (docs/ARCHITECTURE.md, the PCR 15 chain): `bound`
+# is made the bound way; the planted ones are sealed by "an attacker who once
+# had the TPM" (make-disk --tpm-from: a copy of bound's TPM state, the same
+# signing key) and are spliced into a copy of bound's disk.
+fixture_disk_bound() {
+        fixture_disk bound --bound --keep-password
+}
+fixture_disk_planted() {  # fixture_disk_planted NAME [make-disk args]
+        local n=$1; shift
+        fixture_disk_bound && fixture_disk "$n" --tpm-from "$(disk_dir bound)/tpm" --keep-password "$@"
+}
+# splice_partition FROM_DISK_NAME PART OUT_IMG: copy partition PART (oem or
+# persistent) of FROM's disk over the same partition of OUT_IMG (both made
+# by make-disk with the same sizes).
+splice_partition() {
+        local from start size
+        from=$(disk_dir "$1")/disk.img
+        read -r start size <<EOF2
+$(sfdisk --json "$from" | python3 -c 'import json, sys
+for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
+    if p["name"] == sys.argv[1]: print(p["start"], p["size"])' "$2")
+EOF2
+        [ -n "$start" ] || { fail "no partition $2 in $from"; return 1; }
+        dd if="$from" of="$3" bs=512 skip="$start" seek="$start" count="$size" conv=notrunc status=none
+}
+
 # pcr15_volumes DISK_NAME: "NAME UUID KEYHEX" per partition of the disk image,
 # in partition order (oem, persistent: the plan's order). The volume key
 # comes from cryptsetup on a copy of the partition (the host maps none).

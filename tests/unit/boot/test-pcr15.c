@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "handoff.h"
+#include "volume-keys.h"
 #include "runner.h"
 #include "stages.h"
 #include "pcr15.h"
@@ -223,9 +224,16 @@ static void test_extend_swtpm(void **state) {
                 }
         }
         for (size_t j = 0; j < ELEMENTSOF(banks); j++) {
+                uint8_t chain[64] = {};
+
                 assert_int_equal(tpm2_pcr_read(c, banks[j].alg, UINT32_C(1) << 15, value, &why), 0);
                 assert_string_equal(hex_string(value, tpm2_hash_size(banks[j].alg), have), want[j]);
+                /* The chain value computed without the TPM is the TPM's. */
+                for (size_t i = 0; i < 2; i++)
+                        assert_int_equal(pcr15_chain(banks[j].alg, chain, &d[i]), 0);
+                assert_string_equal(hex_string(chain, tpm2_hash_size(banks[j].alg), have), want[j]);
         }
+        assert_int_equal(pcr15_chain(TPM2_ALG_SM3_256, value, &d[0]), -EOPNOTSUPP);
 
         /* swtpm's active banks: sha1 and sha256 (at least); one record each per volume */
         assert_true(b.n_pcr15 >= 4);

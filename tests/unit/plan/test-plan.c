@@ -200,6 +200,37 @@ static void test_measure_volume_keys(void **state) {
         assert_int_equal(errors.n, 0);
 }
 
+/* tpm.bind_volumes: warn by default, require taken from the image, a word
+ * it does not know named, and require without the volume-key measurements
+ * (which make the chain) refused. /oem cannot set it (a trust key). */
+static void test_bind_volumes(void **state) {
+        strv errors = {};
+        struct plan p;
+
+        assert_int_equal(load_plan(NULL, NULL, &p, &errors), 0);
+        assert_int_equal(p.bind_volumes, BIND_WARN);
+        plan_done(&p);
+        assert_int_equal(load_plan("tpm:\n  bind_volumes: require\n", NULL, &p, &errors), 0);
+        assert_int_equal(p.bind_volumes, BIND_REQUIRE);
+        plan_done(&p);
+        assert_int_equal(errors.n, 0);
+
+        assert_int_equal(load_plan("tpm:\n  bind_volumes: always\n", NULL, &p, &errors), -EINVAL);
+        assert_true(errors.n > 0 && strstr(errors.v[0], "unknown volume binding policy 'always'; expected one of: warn, require"));
+        strv_clear(&errors);
+        assert_int_equal(load_plan("tpm:\n  bind_volumes: require\n  measure_volume_keys: false\n", NULL, &p, &errors),
+                         -EINVAL);
+        assert_true(errors.n > 0 && strstr(errors.v[0], "expected tpm.measure_volume_keys: true"));
+        strv_clear(&errors);
+
+        assert_int_equal(load_plan_oem("tpm:\n  bind_volumes: require\n", "tpm:\n  bind_volumes: warn\n", NULL, &p,
+                                       &errors), 0);
+        assert_int_equal(p.bind_volumes, BIND_REQUIRE);
+        assert_true(p.notes.n > 0 && strstr(p.notes.v[0], "tpm.bind_volumes ignored: only the image may set this"));
+        plan_done(&p);
+        strv_clear(&errors);
+}
+
 static void test_volumes(void **state) {
         strv errors = {};
         struct plan p;
@@ -285,19 +316,23 @@ static void test_json(void **state) {
         assert_string_equal(json_object_get_string(json_object_object_get(v, "state_dir")), "/usr/local/.state");
         assert_int_equal(json_object_array_length(json_object_object_get(v, "entries")), ELEMENTSOF(kairos_paths));
         assert_true(json_object_object_get_ex(o, "actions", &v));
-        /* enter-initrd, 2 x (find, unlock, mount), reload-config, volume keys (PCR 15) and
-         * leave-initrd after the last unlock, tmpfs, 3 overlays, binds,
-         * 2 extension sources + trust + stage, exec */
-        assert_int_equal(json_object_array_length(v), 1 + 6 + 1 + 2 + 1 + 3 + ELEMENTSOF(kairos_paths) + 4 + 1);
+        /* enter-initrd, 2 x (find, unlock, mount), reload-config, the binding
+         * check, volume keys (PCR 15) and leave-initrd after the last unlock,
+         * tmpfs, 3 overlays, binds, 2 extension sources + trust + stage, exec */
+        assert_int_equal(json_object_array_length(v), 1 + 6 + 1 + 3 + 1 + 3 + ELEMENTSOF(kairos_paths) + 4 + 1);
         /* enter-initrd, find oem, unlock oem, mount oem, reload, find persistent, unlock persistent */
         assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 6), "subject")),
                             "persistent");
         assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 7), "subject")),
-                            "volume-keys");
+                            "volume-binding");
         assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 8), "subject")),
+                            "volume-keys");
+        assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 9), "subject")),
                             "leave-initrd");
-        assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 9), "action")),
+        assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 10), "action")),
                             "mount");
+        assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(o, "tpm"),
+                                                                          "bind_volumes")), "warn");
         assert_true(json_object_get_boolean(json_object_object_get(json_object_object_get(o, "tpm"),
                                                                    "measure_volume_keys")));
         assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 0), "action")), "measure");
@@ -484,6 +519,7 @@ int main(void) {
                 cmocka_unit_test(test_cmdline_overrides),
                 cmocka_unit_test(test_failure_policy),
                 cmocka_unit_test(test_measure_volume_keys),
+                cmocka_unit_test(test_bind_volumes),
                 cmocka_unit_test(test_volumes),
                 cmocka_unit_test(test_state_dir_not_persistent_note),
                 cmocka_unit_test(test_state_name),
