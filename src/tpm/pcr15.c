@@ -122,3 +122,16 @@ int pcr15_extend(struct tpm2_ctx *c, const struct pcr15_digests *d, struct pcr15
         }
         return 0;
 }
+
+int pcr15_chain_value(TPMI_ALG_HASH bank, const struct pcr15_digests *d, size_t n, uint8_t value[64], size_t *size) {
+        int r;
+
+        memset(value, 0, 64);
+        *size = tpm2_hash_size(bank);
+        if (!*size)
+                return -EOPNOTSUPP;
+        for (size_t i = 0; i < n; i++)
+                if ((r = pcr15_chain(bank, value, &d[i])) < 0)
+                        return r;
+        return 0;
+}

@@ -66,3 +66,10 @@ int pcr15_chain(TPMI_ALG_HASH bank, uint8_t value[64], const struct pcr15_digest
  * one record per bank. A bank no HMAC was computed for is an error. */
 int pcr15_extend(struct tpm2_ctx *c, const struct pcr15_digests *d, struct pcr15_record **records,
                  size_t *n_records, char **why);
+
+/* The chain value of `bank` after the digests of `n` volumes, extended in
+ * order from zero: V_n = H(...H(H(0 || D_0) || D_1)... || D_{n-1}), what
+ * PCR 15 holds once those volume keys were measured, and what the token of
+ * the volume after them is enrolled to (usi-init enroll). *size gets the
+ * bank's digest size. Pure: no TPM. */
+int pcr15_chain_value(TPMI_ALG_HASH bank, const struct pcr15_digests *d, size_t n, uint8_t value[64], size_t *size);
