@@ -435,6 +435,63 @@ static int policy_session(struct tpm2_ctx *c, ESYS_TR parent, char **why) {
         return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(why, rc, "cannot set session attributes");
 }
 
+/* ---- sealing ---------------------------------------------------------------- */
+
+int tpm2_seal(struct tpm2_ctx *c, const uint8_t policy[32], const TPM2B_AUTH *auth, const struct secret *data,
+              TPM2B_PRIVATE *ret_private, TPM2B_PUBLIC *ret_public, char **why) {
+        /* A token without tpm2_srk: get_parent() picks what an unseal picks. */
+        const struct tpm2_token v252 = { .primary_alg = TPM2_ALG_ECC };
+        TPM2B_PUBLIC tmpl = {
+                .publicArea = {
+                        .type = TPM2_ALG_KEYEDHASH,
+                        .nameAlg = TPM2_ALG_SHA256,
+                        .objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT,
+                        .parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL,
+                        .authPolicy.size = 32,
+                },
+        };
+        TPM2B_SENSITIVE_CREATE sens = {};
+        TPM2B_PRIVATE *priv = NULL;
+        TPM2B_PUBLIC *pub = NULL;
+        TPML_PCR_SELECTION none = {};
+        TPM2B_DATA outside = {};
+        ESYS_TR parent, session = ESYS_TR_NONE;
+        TSS2_RC rc;
+        int r;
+
+        if (data->size > sizeof(sens.sensitive.data.buffer))
+                return why_set(why, EINVAL, "%zu bytes are too many to seal", data->size);
+        memcpy(tmpl.publicArea.authPolicy.buffer, policy, 32);
+        r = get_parent(c, &v252, &parent, why);
+        if (r < 0)
+                return r;
+        /* Salted with the parent: the TPM decrypts the sensitive part, so
+         * neither the secret nor the PIN's authValue crosses the bus in clear. */
+        r = start_session(c, parent, TPM2_SE_HMAC, &session, why);
+        if (r < 0)
+                return r;
+        rc = Esys_TRSess_SetAttributes(c->esys, session, TPMA_SESSION_DECRYPT, 0xff);
+        if (rc != TSS2_RC_SUCCESS) {
+                flush(c, &session);
+                return tpm_fail(why, rc, "cannot set session attributes");
+        }
+        if (auth)
+                sens.sensitive.userAuth = *auth;
+        sens.sensitive.data.size = (UINT16) data->size;
+        memcpy(sens.sensitive.data.buffer, data->data, data->size);
+        rc = Esys_Create(c->esys, parent, session, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl, &outside, &none,
+                         &priv, &pub, NULL, NULL, NULL);
+        explicit_bzero(&sens, sizeof(sens));
+        flush(c, &session);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(why, rc, "cannot seal the key in the TPM");
+        *ret_private = *priv;
+        *ret_public = *pub;
+        Esys_Free(priv);
+        Esys_Free(pub);
+        return 0;
+}
+
 /* ---- PCRs ------------------------------------------------------------------ */
 
 static int read_banks(struct tpm2_ctx *c, char **why) {

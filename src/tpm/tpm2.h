@@ -55,6 +55,17 @@ struct tpm2_unseal_args {
 int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const struct tpm2_unseal_args *a,
                 struct secret **ret, char **why);
 
+/* Seal `data` as systemd-cryptenroll does (shared spec systemd-tpm2.md,
+ * section 1): a KEYEDHASH object, fixedTPM|fixedParent, nameAlg SHA-256,
+ * authPolicy = `policy` (computed offline, policy_token()), userAuth =
+ * `auth` (a PIN's authValue; NULL: none). Its parent is the one an unseal of
+ * a v252 token takes here and in systemd: the persistent key at 0x81000001
+ * only when it is the TPM's own storage key made from systemd's ECC
+ * template, else that template's primary. The data crosses the bus
+ * encrypted by a session salted with that parent. */
+int tpm2_seal(struct tpm2_ctx *c, const uint8_t policy[32], const TPM2B_AUTH *auth, const struct secret *data,
+              TPM2B_PRIVATE *ret_private, TPM2B_PUBLIC *ret_public, char **why);
+
 /* Values of the PCRs of `mask` in `bank`, ascending, each hash-size bytes. */
 int tpm2_pcr_read(struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint32_t mask, uint8_t *values, char **why);
 /* The active banks that have `pcr` allocated. */
