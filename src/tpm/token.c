@@ -234,6 +234,79 @@ int tpm2_token_parse(const char *json, struct tpm2_token *t, char **why) {
         return r;
 }
 
+/* ---- the writer: field names and encodings as systemd 252 writes them. */
+
+static json_object *pcr_array(uint32_t mask) {
+        json_object *a = json_object_new_array();
+        for (int i = 0; a && i < 24; i++)
+                if (mask & (UINT32_C(1) << i))
+                        json_object_array_add(a, json_object_new_int(i));
+        return a;
+}
+
+static json_object *base64_string(const uint8_t *data, size_t size) {
+        _cleanup_free_ char *s = malloc((size + 2) / 3 * 4 + 1);
+        if (!s)
+                return NULL;
+        base64_encode(data, size, s);
+        return json_object_new_string(s);
+}
+
+/* tpm2-blob: TPM2B_PRIVATE then TPM2B_PUBLIC, each marshalled. */
+static json_object *blob_string(const struct tpm2_token *t) {
+        uint8_t blob[sizeof(TPM2B_PRIVATE) + sizeof(TPM2B_PUBLIC)];
+        size_t off = 0;
+
+        if (Tss2_MU_TPM2B_PRIVATE_Marshal(&t->private, blob, sizeof(blob), &off) != TSS2_RC_SUCCESS ||
+            Tss2_MU_TPM2B_PUBLIC_Marshal(&t->public, blob, sizeof(blob), &off) != TSS2_RC_SUCCESS)
+                return NULL;
+        return base64_string(blob, off);
+}
+
+int tpm2_token_format(const struct tpm2_token *t, char **ret) {
+        char slot[12], hash[65];
+        json_object *o = json_object_new_object(), *keyslots = json_object_new_array();
+        const struct {
+                const char *name;
+                json_object *value;
+                bool present;
+        } fields[] = {
+                { "type",             json_object_new_string("systemd-tpm2"),           true },
+                { "keyslots",         keyslots,                                         true },
+                { "tpm2-blob",        blob_string(t),                                   true },
+                { "tpm2-pcrs",        pcr_array(t->pcr_mask),                           true },
+                { "tpm2-pcr-bank",    json_object_new_string(strempty(tpm2_hash_to_string(t->pcr_bank))), true },
+                { "tpm2-primary-alg", json_object_new_string(t->primary_alg == TPM2_ALG_RSA ? "rsa" : "ecc"), true },
+                { "tpm2-policy-hash", json_object_new_string(hex_string(t->policy_hash, 32, hash)), true },
+                { "tpm2-pin",         json_object_new_boolean(t->pin),                 true },
+                { "tpm2_pubkey_pcrs", pcr_array(t->pubkey_pcr_mask),                   t->pubkey_pem },
+                { "tpm2_pubkey",      t->pubkey_pem ? base64_string((const uint8_t *) t->pubkey_pem,
+                                                                    t->pubkey_pem_size) : NULL, t->pubkey_pem },
+                { "tpm2_salt",        t->salt_size ? base64_string(t->salt, t->salt_size) : NULL, t->salt_size },
+        };
+        int r = 0;
+
+        snprintf(slot, sizeof(slot), "%d", t->keyslot);
+        if (keyslots)
+                json_object_array_add(keyslots, json_object_new_string(slot));
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                if (!fields[i].present) {
+                        json_object_put(fields[i].value);
+                        continue;
+                }
+                if (!o || !fields[i].value || json_object_object_add(o, fields[i].name, fields[i].value) < 0) {
+                        json_object_put(fields[i].value);
+                        r = -ENOMEM;
+                }
+        }
+        /* Base64 as written, without json-c's "\/". */
+        if (r >= 0 && !(*ret = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                                        JSON_C_TO_STRING_NOSLASHESCAPE))))
+                r = -ENOMEM;
+        json_object_put(o);
+        return r;
+}
+
 int tpm2_token_supported(const struct tpm2_token *t, char **why) {
         if (t->pcrlock || t->pcrlock_nv)
                 return why_set(why, EOPNOTSUPP, "pcrlock policies (tpm2_pcrlock) are not supported");

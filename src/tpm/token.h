@@ -41,6 +41,11 @@ struct tpm2_token {
 int tpm2_token_parse(const char *json, struct tpm2_token *ret, char **why);
 void tpm2_token_done(struct tpm2_token *t);
 
+/* The token as systemd-cryptenroll writes it: v252's fields, and with a
+ * PIN salt v253's tpm2_salt (the inverse of tpm2_token_parse(); the srk
+ * and pcrlock fields are never written). *ret is malloc'ed JSON text. */
+int tpm2_token_format(const struct tpm2_token *t, char **ret);
+
 /* Whether the token can be used here at all; *why says why not
  * (pcrlock, offline enrolment). */
 int tpm2_token_supported(const struct tpm2_token *t, char **why);
