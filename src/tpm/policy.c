@@ -169,3 +169,27 @@ int policy_public_name(const TPM2B_PUBLIC *pub, TPM2B_NAME *ret) {
         ret->size = (UINT16) (noff + 32);
         return 0;
 }
+
+int pcr_mask_from_string(const char *s, uint32_t *ret) {
+        uint32_t mask = 0;
+
+        while (*s) {
+                size_t len = strcspn(s, "+,");
+                char word[4];
+                unsigned pcr;
+
+                if (len == 0 || len >= sizeof(word))
+                        return -EINVAL;
+                memcpy(word, s, len);
+                word[len] = 0;
+                if (safe_atou(word, &pcr) < 0 || pcr >= 24)
+                        return -EINVAL;
+                mask |= UINT32_C(1) << pcr;
+                s += len;
+                /* a separator must be followed by a PCR */
+                if (*s && !*++s)
+                        return -EINVAL;
+        }
+        *ret = mask;
+        return 0;
+}

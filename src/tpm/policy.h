@@ -37,5 +37,8 @@ size_t tpm2_hash_size(TPMI_ALG_HASH alg);
 /* "sha256" <-> TPM2_ALG_SHA256; NULL / 0 when unknown. */
 const char *tpm2_hash_to_string(TPMI_ALG_HASH alg);
 TPMI_ALG_HASH tpm2_hash_from_string(const char *s);
+/* "11", "7+11" or "7,11" (systemd's spellings; "" is none) -> a mask of
+ * PCRs 0..23. -EINVAL on anything else. */
+int pcr_mask_from_string(const char *s, uint32_t *ret);
 /* "11" or "7+11" (for messages). */
 char *pcr_mask_to_string(uint32_t mask, char *out, size_t size);
