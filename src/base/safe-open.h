@@ -26,6 +26,7 @@
 #define SAFE_CMDLINE_MAX    (1024 * 1024)       /* --cmdline-file, /proc/cmdline */
 #define SAFE_STATE_MAX      (4 * 1024 * 1024)   /* state.json */
 #define SAFE_EXTRA_MAX      (1024 * 1024)       /* /.extra files copied to /run/systemd */
+#define SAFE_PUBKEY_MAX     (64 * 1024)         /* a PEM public key (enroll --public-key) */
 
 /* `name` (relative, may hold '/') beneath the directory dir_fd, which the
  * messages call dir_name. Returns the fd (O_RDONLY) in *ret_fd. */

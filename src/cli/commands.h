@@ -11,6 +11,7 @@ int cmd_status(int argc, char **argv);
 int cmd_unlock(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
 int cmd_sysext(int argc, char **argv);
+int cmd_enroll(int argc, char **argv);
 
 /* As the kernel's /init (main() when getpid() == 1), with the arguments the
  * kernel gave it (passed on to the final init): runs the boot and never

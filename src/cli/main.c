@@ -15,6 +15,7 @@ static const struct command {
         { "boot", cmd_boot, "run the boot pipeline (as PID 1, or against --root DIR with --no-handoff)" },
         { "status", cmd_status, "show what the last boot did (state.json)" },
         { "unlock", cmd_unlock, "unseal LUKS2 volume keys with the TPM2 and check or activate them" },
+        { "enroll", cmd_enroll, "seal a new LUKS2 key to the TPM (signed PCR 11, literal PCRs, PCR 15 chain) as a systemd-tpm2 token" },
         { "measure", cmd_measure, "extend boot phase words into PCR 11, like systemd-pcrphase" },
         { "sysext", cmd_sysext, "check system extension images (signature, layout, hash tree) and stage them" },
 };
