@@ -31,6 +31,40 @@ static void test_real_v252(void **state) {
         tpm2_token_done(&t);
 }
 
+/* The writer gives back what systemd-cryptenroll 252 wrote, field for
+ * field, and a PIN token carries v253's tpm2_salt. */
+static void test_format_round_trip(void **state) {
+        _cleanup_free_ char *json = tpm_fixture("token-v252-signed.json"), *out = NULL, *pin = NULL;
+        struct tpm2_token t, back;
+        json_object *want, *have;
+
+        assert_int_equal(tpm2_token_parse(json, &t, NULL), 0);
+        assert_int_equal(tpm2_token_format(&t, &out), 0);
+        assert_null(strstr(out, "\\/"));     /* base64 as written, no escaped slashes */
+        want = json_tokener_parse(json);
+        have = json_tokener_parse(out);
+        assert_non_null(have);
+        assert_true(json_object_equal(want, have));
+        json_object_put(want);
+        json_object_put(have);
+
+        t.pin = true;
+        t.pcr_mask = (1u << 7) | (1u << 15);
+        t.salt_size = 32;
+        for (size_t i = 0; i < 32; i++)
+                t.salt[i] = (uint8_t) (255 - i);
+        assert_int_equal(tpm2_token_format(&t, &pin), 0);
+        assert_int_equal(tpm2_token_parse(pin, &back, NULL), 0);
+        assert_true(back.pin);
+        assert_int_equal(back.pcr_mask, (1u << 7) | (1u << 15));
+        assert_int_equal(back.salt_size, 32);
+        assert_memory_equal(back.salt, t.salt, 32);
+        assert_memory_equal(back.policy_hash, t.policy_hash, 32);
+        assert_int_equal(back.keyslot, 1);
+        tpm2_token_done(&back);
+        tpm2_token_done(&t);
+}
+
 /* Rewrite one field of the real token: value NULL deletes it. */
 static char *variant(const char *field, json_object *value) {
         _cleanup_free_ char *json = tpm_fixture("token-v252-signed.json");
@@ -183,6 +217,7 @@ static void test_base64(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_real_v252),
+                cmocka_unit_test(test_format_round_trip),
                 cmocka_unit_test(test_malformed),
                 cmocka_unit_test(test_not_json),
                 cmocka_unit_test(test_newer_formats),
