@@ -40,6 +40,10 @@ slots_are() { [ "$(keyslots "$1" | tr '\n' ' ')" = "$2" ]; }
 make_image "$T/img"
 enroll_run "$PK" "$KF" "$T/img"
 check "enroll by key file writes token 0 for a new keyslot 1" expect_ok_line "$T/img: enrolled token 0 (keyslot 1)"
+cryptsetup luksDump --dump-json-metadata "$T/img" > "$T/dump.json"
+check "the new keyslot is PBKDF2-SHA512 with 1000 iterations, as systemd's" python3 -c 'import json, sys
+k = json.load(open(sys.argv[1]))["keyslots"]["1"]["kdf"]
+sys.exit(0 if (k["type"], k["hash"], k["iterations"]) == ("pbkdf2", "sha512", 1000) else 1)' "$T/dump.json"
 unlock "$S" "$T/img"
 check "usi-init unlock --check opens it with the systemd-measure signature" expect_ok "$T/img" 0 1
 check "systemd 252's token plugin opens it" sd_unlock "$T/img" 1
