@@ -5,7 +5,6 @@
 #include <sys/random.h>
 
 #include "enroll.h"
-#include "luks-header.h"
 #include "luks.h"
 #include "pcrsig.h"
 #include "policy.h"
