@@ -482,9 +482,13 @@ int tpm2_seal(struct tpm2_ctx *c, const uint8_t policy[32], const TPM2B_AUTH *au
         rc = Esys_Create(c->esys, parent, session, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl, &outside, &none,
                          &priv, &pub, NULL, NULL, NULL);
         explicit_bzero(&sens, sizeof(sens));
-        flush(c, &session);
-        if (rc != TSS2_RC_SUCCESS)
+        if (rc != TSS2_RC_SUCCESS) {
+                flush(c, &session);
                 return tpm_fail(why, rc, "cannot seal the key in the TPM");
+        }
+        /* Without continueSession the TPM ended the session with the
+         * command; ESYS keeps its record until closed. */
+        (void) Esys_TR_Close(c->esys, &session);
         *ret_private = *priv;
         *ret_public = *pub;
         Esys_Free(priv);
