@@ -110,6 +110,41 @@ static void test_hex(void **state) {
         assert_int_equal(hex_parse("", b, 3, &n), -EINVAL);
 }
 
+/* PCR lists as systemd spells them, each back through pcr_mask_to_string. */
+static void test_pcr_lists(void **state) {
+        static const struct {
+                const char *in;
+                int r;
+                uint32_t mask;
+        } cases[] = {
+                { "11", 0, 1u << 11 },
+                { "7+11", 0, (1u << 7) | (1u << 11) },
+                { "15,7", 0, (1u << 7) | (1u << 15) },
+                { "0+23", 0, 1u | (1u << 23) },
+                { "", 0, 0 },
+                { "24", -EINVAL, 0 },
+                { "7+", -EINVAL, 0 },
+                { "+7", -EINVAL, 0 },
+                { "7++11", -EINVAL, 0 },
+                { "seven", -EINVAL, 0 },
+                { "-1", -EINVAL, 0 },
+                { "1000", -EINVAL, 0 },
+        };
+        char back[64];
+        uint32_t mask;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                mask = 0xdeadbeef;
+                assert_int_equal(pcr_mask_from_string(cases[i].in, &mask), cases[i].r);
+                if (cases[i].r == 0)
+                        assert_int_equal(mask, cases[i].mask);
+        }
+        /* what the messages print reads back */
+        assert_int_equal(pcr_mask_from_string(pcr_mask_to_string((1u << 7) | (1u << 15), back, sizeof(back)),
+                                              &mask), 0);
+        assert_int_equal(mask, (1u << 7) | (1u << 15));
+}
+
 static void test_names(void **state) {
         char buf[64];
         assert_int_equal(tpm2_hash_from_string("sha256"), TPM2_ALG_SHA256);
@@ -128,6 +163,7 @@ int main(void) {
                 cmocka_unit_test(test_signed_pol_from_sections),
                 cmocka_unit_test(test_hex),
                 cmocka_unit_test(test_names),
+                cmocka_unit_test(test_pcr_lists),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
