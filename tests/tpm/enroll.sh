@@ -77,14 +77,16 @@ check "token fields and policy hash equal systemd-cryptenroll's" same_fields
 # ---- opened by its own TPM token ----
 enroll_run "$PK" --unlock-tpm2 "$S" "$T/img"
 check "enroll by the volume's TPM token writes token 1 for keyslot 2" expect_ok_line "$T/img: enrolled token 1 (keyslot 2)"
+check "  and leaves no transient object or session in the TPM" \
+	[ -z "$(tt tpm2_getcap handles-transient)$(tt tpm2_getcap handles-loaded-session)" ]
 cryptsetup token remove --token-id 0 "$T/img"
 unlock "$S" "$T/img"
 check "the new token unlocks by itself" expect_ok "$T/img" 1 2
 
 # ---- a PIN (systemd 253's salted format) ----
 make_image "$T/pin"
-printf '4711\n' > "$T/pinfile"
-printf '4712\n' > "$T/wrongpin"
+printf 'sesame-4711\n' > "$T/pinfile"
+printf 'sesame-4712\n' > "$T/wrongpin"
 enroll_run "$PK" "$KF" --pin-file="$T/pinfile" "$T/pin"
 check "enroll with a PIN" expect_ok_line "$T/pin: enrolled token 0 (keyslot 1)"
 token_json "$T/pin" 0
@@ -200,7 +202,9 @@ hex=$(od -An -tx1 "$T/secret.bin" | tr -d ' \n')
 nosecret() { [ -n "$1" ] && ! grep -qiF -- "$1" "$T/outputs"; }
 check "no output holds the passphrase (base64 of the secret)" nosecret "$pass"
 check "no output holds the secret (hex)" nosecret "$hex"
-check "no output holds a PIN" nosecret 4711
+check "no output holds the secret (hex, spaced as in the TSS trace)" \
+	nosecret "$(printf '%s' "$hex" | sed 's/../& /g' | cut -c1-47)"
+check "no output holds a PIN" nosecret sesame-4711
 check "no output holds the unlock passphrase" nosecret fixture-passphrase
 not_in_file() { [ -s "$2" ] && ! in_file "$@"; }
 check "the TPM recording holds no secret (the Create was encrypted)" not_in_file "$T/enroll.pcap" "$T/secret.bin"
