@@ -206,8 +206,11 @@ static int write_slot_and_token(const char *path, struct crypt_device *judged, c
         if (token < 0) {
                 (void) crypt_keyslot_destroy(cd, slot);
                 crypt_free(cd);
-                return why_set(why, token, "cannot write the systemd-tpm2 token%s%s", why && *why ? ": " : "",
-                               why && *why ? *why : strerror(-token));
+                if (why && *why) {      /* the parser named the field */
+                        why_prefix(why, "cannot write the systemd-tpm2 token");
+                        return token;
+                }
+                return why_set(why, token, "cannot write the systemd-tpm2 token: %s", strerror(-token));
         }
         crypt_free(cd);
         *ret = (struct enroll_result) { .keyslot = slot, .token = token };
