@@ -163,6 +163,17 @@ check "a header the LUKS2 rules refuse is refused before any key" \
 	expect_fail "$T/nullseg: LUKS2 data segment 0 uses cipher_null-ecb" ": refused"
 check "  and nothing was added" slots_are "$T/nullseg" "0 1 "
 
+# A header with every token slot taken: the token cannot be written, and the
+# keyslot added for it goes again.
+make_image "$T/full"
+printf '{"type":"filler","keyslots":[]}' > "$T/filler.json"
+for i in $(seq 0 31); do
+	cryptsetup token import --token-id "$i" --json-file "$T/filler.json" "$T/full" || break
+done
+enroll_run "$PK" "$KF" "$T/full"
+check "no free token slot: refused" expect_fail "$T/full: cannot write the systemd-tpm2 token"
+check "  and the keyslot made for it is gone again" slots_are "$T/full" "0 "
+
 enroll_run --public-key="$T/missing.pem" "$KF" "$T/r"
 check "a missing public key file is refused, naming it" expect_fail "$T/r: --public-key: " "$T/missing.pem"
 check "  exit 1" [ "$RC" = 1 ]
