@@ -119,6 +119,13 @@ token_json "$T/b" 0
 check "the bound token lists literal PCR 15" python3 -c 'import json, sys
 sys.exit(0 if json.load(open(sys.argv[1]))["tpm2-pcrs"] == [15] else 1)' "$T/token.json"
 
+# The boot's offline judgement of the tokens (unlock --check --explain).
+OUT=$("$USI_INIT" unlock --check --explain "$S" "$T/a" "$T/b" 2>&1)
+printf '%s\n' "$OUT" | grep 'bound' | sed 's/^/#   /'
+check "unlock --explain: the bound volume is bound to its set" \
+	expect_line "$T/b: bound to its volume set: yes (behind the volumes it was enrolled after)"
+check "unlock --explain: volume 0 is the first of a set" \
+	expect_line "$T/a: bound to its volume set: first of a set, or the systemd way (PCR 15 = 0)"
 unlock "$S" "$T/a"
 check "PCR 15 = 0: volume 0 unlocks" expect_ok "$T/a" 0 1
 unlock "$S" "$T/b"
