@@ -206,7 +206,7 @@ int stage_unlock(const struct plan *p, struct boot *b) {
          * not make them cannot tell a bound set from a planted one. */
         if (p->bind_volumes == BIND_REQUIRE && !pcr15_wanted(p, b))
                 return boot_fail(b, -EPERM, "unlock: tpm.bind_volumes: require, but this boot does not measure the "
-                                 "volume keys into PCR %d (not PID 1 of a UKI boot, no --measure-volume-keys)", 15);
+                                 "volume keys into PCR %d (not PID 1 of a UKI boot, no --measure-volume-keys)", PCR15_PCR);
         r = unlock_volumes(p, b, &s.v, &s.index, &n);
         if (r < 0)
                 return r;

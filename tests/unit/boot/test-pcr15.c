@@ -18,6 +18,7 @@
 #include "policy.h"
 #include "state.h"
 #include "tpm2.h"
+#include "tpmtest.h"
 
 /* PCR 15 as systemd-cryptsetup (tpm2-measure-pcr=yes) measures a volume key.
  * Every expected digest comes from the openssl command-line tool, over a
@@ -52,19 +53,6 @@ static void openssl_hmac(const char *alg, const char *keyhex, const char *messag
         assert_non_null(fgets(out, (int) size, p));
         assert_int_equal(pclose(p), 0);
         unlink(path);
-        out[strcspn(out, " \n")] = '\0';
-}
-
-/* `openssl dgst -ALG` of OLD || DIGEST (both hex): one PCR extend. */
-static void openssl_extend(const char *alg, const char *old, const char *digest, char *out, size_t size) {
-        char cmd[1024];
-        FILE *p;
-
-        snprintf(cmd, sizeof(cmd), "printf '%s%s' | xxd -r -p | openssl dgst -%s -r", old, digest, alg);
-        p = popen(cmd, "r");
-        assert_non_null(p);
-        assert_non_null(fgets(out, (int) size, p));
-        assert_int_equal(pclose(p), 0);
         out[strcspn(out, " \n")] = '\0';
 }
 

@@ -9,6 +9,7 @@
 #include "encoding.h"
 #include "pcr15.h"
 #include "policy.h"
+#include "tpmtest.h"
 
 /* The PCR 15 chain value a bound volume's token is enrolled to: every
  * expected value comes from the openssl command-line tool extending a zero
@@ -34,19 +35,6 @@ static void make_digests(struct pcr15_digests d[3]) {
                                 d[i].v[j].digest[k] = (uint8_t) (i * 59 + j * 17 + k * 3 + 1);
                 }
         }
-}
-
-/* `openssl dgst -ALG` of OLD || DIGEST (both hex): one PCR extend. */
-static void openssl_extend(const char *alg, const char *old, const char *digest, char *out, size_t size) {
-        char cmd[1024];
-        FILE *p;
-
-        snprintf(cmd, sizeof(cmd), "printf '%s%s' | xxd -r -p | openssl dgst -%s -r", old, digest, alg);
-        p = popen(cmd, "r");
-        assert_non_null(p);
-        assert_non_null(fgets(out, (int) size, p));
-        assert_int_equal(pclose(p), 0);
-        out[strcspn(out, " \n")] = '\0';
 }
 
 static void test_chain_matches_openssl(void **state) {
