@@ -38,6 +38,16 @@ printf 'volumes:\n  - name: oem\n    match: { uuid: %s, fs_label: COS_OEM }\n' "
 boot_in "$R" "$T/pin" --config "$T/pin.yaml"
 check "pinned by UUID: the duplicate label is accepted" test "$(cat "$T/pin.rc")" = 0
 check "  and the pinned device is the one mounted" grep -q "volume oem: found $B" "$T/pin"
+
+# tpm.bind_volumes: require on a boot that may not extend this machine's PCRs
+# (--root with the device TPM): the chain cannot be made, so the unlock stage
+# fails instead of opening an unchecked set.
+printf 'volumes:\n  - name: oem\n    match: { uuid: %s, fs_label: COS_OEM }\ntpm:\n  bind_volumes: require\n' "$uuid" >"$T/require.yaml"
+boot_in "$R" "$T/require" --config "$T/require.yaml"
+check "bind_volumes require without volume-key measurements: refused" test "$(cat "$T/require.rc")" = 1
+diag "$(grep -m1 error "$T/require")"
+check "  the error says why" grep -q "unlock: tpm.bind_volumes: require, but this boot does not measure the volume keys into PCR 15" "$T/require"
+
 pl_detach "$B"
 
 printf 'volumes:\n  - name: oem\n    encrypted: true\n' >"$T/enc.yaml"
