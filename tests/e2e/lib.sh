@@ -157,7 +157,7 @@ fixture_disk_bound() {
 }
 fixture_disk_planted() {  # fixture_disk_planted NAME [make-disk args]
         local n=$1; shift
-        fixture_disk_bound && fixture_disk "$n" --tpm-from "$(disk_dir bound)/tpm" --keep-password "$@"
+        fixture_disk_bound && fixture_disk "$n" --tpm-from "$(disk_dir bound)/tpm" --unbound --keep-password "$@"
 }
 # splice_partition FROM_DISK_NAME PART OUT_IMG: copy partition PART (oem or
 # persistent) of FROM's disk over the same partition of OUT_IMG (both made
