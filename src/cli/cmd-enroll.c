@@ -32,6 +32,8 @@ struct enroll_cli {
         const char *signatures[MAX_SIGNATURES + 1];
         size_t n_signatures;
         const char *device;
+        int remove_token;               /* --remove-token; -1: none */
+        bool wipe_old;
 };
 
 static void enroll_help(void) {
@@ -40,6 +42,8 @@ static void enroll_help(void) {
                "                       [--pin-file=FILE]\n"
                "                       (--unlock-key-file=FILE | --unlock-passphrase |\n"
                "                        --unlock-tpm2 [--signature=FILE...]) IMAGE_OR_DEVICE\n"
+               "       usi-init enroll --remove-token=N IMAGE_OR_DEVICE\n"
+               "       usi-init enroll --wipe-old --public-key=PEM IMAGE_OR_DEVICE\n"
                "Seal a new random key to the TPM under the PCR policy signed by the public\n"
                "key (PCRs --public-key-pcrs, default 11) and the literal PCRs of --pcrs at\n"
                "the TPM's values now, add a keyslot it opens and a systemd-tpm2 token for it.\n"
@@ -47,13 +51,21 @@ static void enroll_help(void) {
                "keys of the --bind-after volumes (in boot order, each opened as NAME with\n"
                "the key in KEYFILE) were measured; either adds PCR 15 to --pcrs. The volume\n"
                "is opened with a key file, a passphrase on standard input, or its own TPM\n"
-               "token. Exit 0 enrolled, 1 failed, 2 usage.\n");
+               "token; through the token, the new one keeps that token's literal PCRs (its\n"
+               "PCR 15 binding) unless --pcrs, --pcr15 or --bind-after say otherwise: a new\n"
+               "signing key (--tpm2-public-key is --public-key) for the same volume set.\n"
+               "--remove-token removes token N and its keyslot; --wipe-old every\n"
+               "systemd-tpm2 token not signed by --public-key, once a UKI signed by it has\n"
+               "booted. Neither removes the last keyslot. Exit 0 done, 1 failed, 2 usage.\n");
 }
 
 static int parse_args(int argc, char **argv, struct enroll_cli *a) {
         static const struct option opts[] = {
                 { "tpm2-device",       required_argument, NULL, 't' },
                 { "public-key",        required_argument, NULL, 'k' },
+                { "tpm2-public-key",   required_argument, NULL, 'k' },
+                { "remove-token",      required_argument, NULL, 'R' },
+                { "wipe-old",          no_argument,       NULL, 'W' },
                 { "public-key-pcrs",   required_argument, NULL, 'K' },
                 { "pcrs",              required_argument, NULL, 'p' },
                 { "pcr15",             required_argument, NULL, '5' },
@@ -90,6 +102,15 @@ static int parse_args(int argc, char **argv, struct enroll_cli *a) {
                 case 'f': by = BY_KEY_FILE; a->unlock_key_file = optarg; break;
                 case 'w': by = BY_PASSPHRASE; break;
                 case 'T': by = BY_TPM2; break;
+                case 'R': {
+                        unsigned u;
+                        if (safe_atou(optarg, &u) < 0 || u > 31)
+                                return log_error("enroll: --remove-token wants a token number 0..31, not '%s'",
+                                                 optarg), -EINVAL;
+                        a->remove_token = (int) u;
+                        break;
+                }
+                case 'W': a->wipe_old = true; break;
                 case 'h':
                         enroll_help();
                         return 0;
@@ -105,6 +126,18 @@ static int parse_args(int argc, char **argv, struct enroll_cli *a) {
         if (argc - optind != 1)
                 return log_error("enroll: give exactly one image or device"), -EINVAL;
         a->device = argv[optind];
+        if (a->remove_token >= 0 || a->wipe_old) {
+                if (a->remove_token >= 0 && a->wipe_old)
+                        return log_error("enroll: give --remove-token or --wipe-old, not both"), -EINVAL;
+                if (a->wipe_old && !a->public_key)
+                        return log_error("enroll: --wipe-old needs --public-key, the key whose tokens stay"),
+                               -EINVAL;
+                if (a->unlock != BY_NONE || a->pcrs || a->pcr15 || a->n_bind_after || a->pin_file ||
+                    a->n_signatures || a->public_key_pcrs || (a->remove_token >= 0 && a->public_key))
+                        return log_error("enroll: --remove-token and --wipe-old take no enrolment options"),
+                               -EINVAL;
+                return 1;
+        }
         if (a->unlock == BY_NONE)
                 return log_error("enroll: give one of --unlock-key-file, --unlock-passphrase and --unlock-tpm2"),
                        -EINVAL;
@@ -133,6 +166,8 @@ static int parse_pcrs(const struct enroll_cli *a, struct enroll_args *e) {
         }
         if (e->has_pcr15 || a->n_bind_after)
                 e->pcr_mask |= UINT32_C(1) << PCR15_PCR;
+        /* Through a token and told nothing of PCRs: that token's binding. */
+        e->pcrs_from_token = a->unlock == BY_TPM2 && !a->pcrs && !e->has_pcr15 && !a->n_bind_after;
         if (e->pubkey_pcr_mask & e->pcr_mask)
                 return log_error("enroll: a PCR is either signed (--public-key-pcrs) or literal (--pcrs), "
                                  "not both"), -EINVAL;
@@ -218,8 +253,30 @@ static int read_inputs(const struct enroll_cli *a, struct enroll_args *e, char *
         return 0;
 }
 
+/* --remove-token / --wipe-old: one line saying what went. */
+static int remove_tokens(const struct enroll_cli *a) {
+        _cleanup_free_ char *pem = NULL, *why = NULL;
+        size_t size = 0, n = 0;
+        int r;
+
+        if (a->wipe_old && (r = safe_read_path(a->public_key, SAFE_PUBKEY_MAX, &pem, &size, &why)) < 0) {
+                log_error("%s: --public-key: %s", a->device, why_or(why));
+                return 1;
+        }
+        r = enroll_remove(a->device, a->remove_token, pem, size, &n, &why);
+        if (r < 0) {
+                log_error("%s: %s", a->device, why_or(why));
+                return 1;
+        }
+        if (a->wipe_old)
+                printf("%s: removed %zu token(s) not signed by %s\n", a->device, n, a->public_key);
+        else
+                printf("%s: removed token %d and its keyslot\n", a->device, a->remove_token);
+        return 0;
+}
+
 int cmd_enroll(int argc, char **argv) {
-        struct enroll_cli a = {};
+        struct enroll_cli a = { .remove_token = -1 };
         struct enroll_args e = {};
         struct enroll_result res;
         _cleanup_free_ char *pem = NULL, *why = NULL;
@@ -230,6 +287,8 @@ int cmd_enroll(int argc, char **argv) {
         r = parse_args(argc, argv, &a);
         if (r <= 0)
                 return r < 0 ? EXIT_USAGE : 0;
+        if (a.remove_token >= 0 || a.wipe_old)
+                return remove_tokens(&a);
         if (parse_pcrs(&a, &e) < 0)
                 return EXIT_USAGE;
         e.tcti = a.tcti;
@@ -246,6 +305,9 @@ int cmd_enroll(int argc, char **argv) {
         printf("%s: enrolled token %d (keyslot %d)", a.device, res.token, res.keyslot);
         if (e.has_pcr15)
                 printf(", bound to PCR 15 = %s", hex_string(e.pcr15, sizeof(e.pcr15), hex));
+        else if (e.pcrs_from_token && res.pcr_mask)
+                printf(", literal PCRs %s as token %d had them",
+                       pcr_mask_to_string(res.pcr_mask, (char[64]) {}, 64), res.from_token);
         printf("\n");
         return 0;
 }

@@ -66,14 +66,21 @@ static int volume_key(struct crypt_device *cd, int keyslot, const struct secret 
 
 /* Through one of the volume's own systemd-tpm2 tokens, as unlock --check
  * does; the session stays open for the seal that follows. */
-static int volume_key_by_tpm(struct crypt_device *cd, struct tpm2_ctx *tpm, const struct enroll_args *a,
+static int volume_key_by_tpm(struct crypt_device *cd, struct tpm2_ctx *tpm, struct enroll_args *a,
                              struct secret **ret, char **why) {
+        struct tpm2_token used = {};
         struct luks_key k;
         int r;
 
         r = luks_unseal_tpm2(cd, tpm, &(struct tpm2_unseal_args) { .signatures = a->signatures }, &k, why);
         if (r >= 0)
                 r = volume_key(cd, k.keyslot, k.pass, ret, why);
+        if (r >= 0 && a->pcrs_from_token && (r = luks_tpm2_token_get(cd, k.token, &used, why)) >= 0) {
+                a->pcr_mask = used.pcr_mask;
+                a->has_pcr15 = false;
+                a->from_token = k.token;
+                tpm2_token_done(&used);
+        }
         luks_key_done(&k);
         if (r < 0)
                 why_prefix(why, "cannot unlock with the volume's TPM token");
@@ -141,34 +148,6 @@ static int seal_key(struct tpm2_ctx *tpm, const struct enroll_args *a, const str
         return r;
 }
 
-/* The header to write to: the device's own, and only while it is still the
- * one luks_load() judged (a header rewritten in between is refused). */
-static int open_for_write(const char *path, struct crypt_device *judged, struct crypt_device **ret, char **why) {
-        _cleanup_free_ char *then = NULL;
-        struct crypt_device *cd = NULL;
-        const char *json = NULL;
-        int r;
-
-        r = crypt_dump_json(judged, &json, 0);
-        if (r < 0 || !(then = strdup(json)))
-                return why_set(why, r < 0 ? r : -ENOMEM, "cannot read the judged LUKS2 header");
-        r = crypt_init(&cd, path);
-        if (r >= 0)
-                r = crypt_load(cd, CRYPT_LUKS2, NULL);
-        if (r >= 0)
-                r = crypt_dump_json(cd, &json, 0);
-        if (r < 0) {
-                crypt_free(cd);
-                return why_set(why, r, "cannot open the LUKS2 header for writing: %s", strerror(-r));
-        }
-        if (!streq(json, then)) {
-                crypt_free(cd);
-                return why_set(why, ESTALE, "the LUKS2 header changed after it was checked: refused");
-        }
-        *ret = cd;
-        return 0;
-}
-
 /* A new keyslot for the passphrase, then the token that names it; the
  * keyslot goes again when the token cannot be written. */
 static int write_slot_and_token(const char *path, struct crypt_device *judged, const struct secret *vk,
@@ -187,7 +166,7 @@ static int write_slot_and_token(const char *path, struct crypt_device *judged, c
         struct tpm2_token check;
         int slot, token, r;
 
-        r = open_for_write(path, judged, &cd, why);
+        r = luks_open_for_write(path, judged, &cd, why);
         if (r < 0)
                 return r;
         r = crypt_set_pbkdf_type(cd, &pbkdf);
@@ -213,11 +192,12 @@ static int write_slot_and_token(const char *path, struct crypt_device *judged, c
                 return why_set(why, token, "cannot write the systemd-tpm2 token: %s", strerror(-token));
         }
         crypt_free(cd);
-        *ret = (struct enroll_result) { .keyslot = slot, .token = token };
+        *ret = (struct enroll_result) { .keyslot = slot, .token = token, .pcr_mask = t->pcr_mask, .from_token = -1 };
         return 0;
 }
 
-int enroll_volume(const char *path, const struct enroll_args *a, struct enroll_result *ret, char **why) {
+int enroll_volume(const char *path, const struct enroll_args *args, struct enroll_result *ret, char **why) {
+        struct enroll_args copy = *args, *a = &copy;  /* the token's PCRs may replace the asked ones */
         _cleanup_luks_ struct crypt_device *judged = NULL;
         _cleanup_tpm2_ struct tpm2_ctx *tpm = NULL;
         _cleanup_secret_ struct secret *vk = NULL, *key = NULL, *pass = NULL;
@@ -259,5 +239,7 @@ int enroll_volume(const char *path, const struct enroll_args *a, struct enroll_r
                 r = luks_tpm2_passphrase(key, &pass);
         if (r >= 0)
                 r = write_slot_and_token(path, judged, vk, pass, &t, ret, why);
+        if (r >= 0 && a->pcrs_from_token)
+                ret->from_token = a->from_token;
         return r;
 }

@@ -33,11 +33,19 @@ struct enroll_args {
          * key file, or (NULL) one of its systemd-tpm2 tokens on this TPM. */
         const struct secret *unlock_key;
         const char *const *signatures;          /* for the token's unseal, as tpm2_unseal_args */
+        /* With a token's unseal: seal to that token's literal PCRs (pcr_mask
+         * and has_pcr15 unused). They hold the values it was sealed to, or it
+         * would not have unsealed, so a new signing key's token keeps the
+         * old one's binding (key rotation). */
+        bool pcrs_from_token;
+        int from_token;                         /* out, internal: the token that unsealed */
 };
 
 struct enroll_result {
         int keyslot;
         int token;
+        uint32_t pcr_mask;      /* the literal PCRs sealed to */
+        int from_token;         /* pcrs_from_token: whose they were; else -1 */
 };
 
 /* Enroll `path` (a block device or an image file). Its header must pass the
@@ -45,6 +53,15 @@ struct enroll_result {
  * and the write. On failure *why is one sentence without the path; the
  * volume keeps no part of a failed enrollment. */
 int enroll_volume(const char *path, const struct enroll_args *a, struct enroll_result *ret, char **why);
+
+/* Remove systemd-tpm2 tokens and their keyslots from `path`: token
+ * `token` (>= 0), or with `keep_pem` every one whose signing key is not
+ * that key (the old keys, once a UKI signed by the new one has booted).
+ * Refused, with nothing removed: a token that is not there or not a
+ * systemd-tpm2 token; removing every keyslot; with keep_pem, no token of
+ * the kept key left. *ret_n: how many were removed. */
+int enroll_remove(const char *path, int token, const char *keep_pem, size_t keep_pem_size, size_t *ret_n,
+                  char **why);
 
 /* What volume `path` will contribute to PCR 15 when opened as `name`: its
  * volume key, got with `key` (passphrase or key file content) from the

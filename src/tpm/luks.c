@@ -448,3 +448,29 @@ int luks_unlock_secret(struct crypt_device *cd, const struct secret *key, const 
         *ret = (struct luks_result) { .token = -1, .keyslot = r };
         return 0;
 }
+
+int luks_open_for_write(const char *path, struct crypt_device *judged, struct crypt_device **ret, char **why) {
+        _cleanup_free_ char *then = NULL;
+        struct crypt_device *cd = NULL;
+        const char *json = NULL;
+        int r;
+
+        r = crypt_dump_json(judged, &json, 0);
+        if (r < 0 || !(then = strdup(json)))
+                return why_set(why, r < 0 ? r : -ENOMEM, "cannot read the judged LUKS2 header");
+        r = crypt_init(&cd, path);
+        if (r >= 0)
+                r = crypt_load(cd, CRYPT_LUKS2, NULL);
+        if (r >= 0)
+                r = crypt_dump_json(cd, &json, 0);
+        if (r < 0) {
+                crypt_free(cd);
+                return why_set(why, r, "cannot open the LUKS2 header for writing: %s", strerror(-r));
+        }
+        if (!streq(json, then)) {
+                crypt_free(cd);
+                return why_set(why, ESTALE, "the LUKS2 header changed after it was checked: refused");
+        }
+        *ret = cd;
+        return 0;
+}

@@ -19,6 +19,11 @@ struct pcr15_digests;
  * *why naming the field ("LUKS2 data segment 0 uses cipher_null-ecb: refused"). */
 int luks_load(const char *path, const char *const *ciphers, struct crypt_device **ret, char **why);
 void luks_free(struct crypt_device *cd);
+
+/* The header to write to: the device's own, and only while it is still the
+ * one luks_load() judged (-ESTALE: rewritten in between). *ret is the
+ * caller's to crypt_free(). */
+int luks_open_for_write(const char *path, struct crypt_device *judged, struct crypt_device **ret, char **why);
 static inline void luks_freep(struct crypt_device **cd) { luks_free(*cd); }
 #define _cleanup_luks_ __attribute__((cleanup(luks_freep)))
 
