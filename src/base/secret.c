@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "safe-open.h"
@@ -105,4 +106,30 @@ int secret_read_at(int dir_fd, const char *dir_name, const char *name, size_t ma
                 return -ENOMEM;
         r = safe_open_at(dir_fd, dir_name, name, max, &fd, why);
         return r < 0 ? r : read_fd(fd, shown, max, strip_newline, ret, why);
+}
+
+int secret_random_fill(void *p, size_t size) {
+        uint8_t *q = p;
+
+        while (size > 0) {
+                ssize_t k = getrandom(q, size, 0);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                q += k;
+                size -= (size_t) k;
+        }
+        return 0;
+}
+
+int secret_random(size_t size, struct secret **ret) {
+        _cleanup_secret_ struct secret *s = NULL;
+        int r = secret_new(size, &s);
+
+        if (r >= 0)
+                r = secret_random_fill(s->data, size);
+        if (r >= 0)
+                *ret = TAKE_PTR(s);
+        return r;
 }

@@ -17,6 +17,10 @@ struct secret {
 int secret_new(size_t size, struct secret **ret);
 /* A copy of `size` bytes; the caller wipes its own source. */
 int secret_new_from(const void *data, size_t size, struct secret **ret);
+/* `size` bytes from the kernel's random pool (getrandom, blocking until it
+ * is initialised): a new secret, or into `p`. */
+int secret_random(size_t size, struct secret **ret);
+int secret_random_fill(void *p, size_t size);
 /* The caps of the files a secret is read from. */
 #define KEYFILE_MAX (8 * 1024 * 1024)
 #define PIN_MAX 1024

@@ -5,6 +5,7 @@
 #include "encoding.h"
 #include "enroll.h"
 #include "log.h"
+#include "qr.h"
 #include "policy.h"
 #include "safe-open.h"
 #include "unlock-core.h"
@@ -34,6 +35,7 @@ struct enroll_cli {
         const char *device;
         int remove_token;               /* --remove-token; -1: none */
         bool wipe_old;
+        bool recovery_key;
 };
 
 static void enroll_help(void) {
@@ -42,6 +44,8 @@ static void enroll_help(void) {
                "                       [--pin-file=FILE]\n"
                "                       (--unlock-key-file=FILE | --unlock-passphrase |\n"
                "                        --unlock-tpm2 [--signature=FILE...]) IMAGE_OR_DEVICE\n"
+               "       usi-init enroll --recovery-key (--unlock-key-file=FILE | --unlock-passphrase |\n"
+               "                       --unlock-tpm2 [--signature=FILE...]) IMAGE_OR_DEVICE\n"
                "       usi-init enroll --remove-token=N IMAGE_OR_DEVICE\n"
                "       usi-init enroll --wipe-old --public-key=PEM IMAGE_OR_DEVICE\n"
                "Seal a new random key to the TPM under the PCR policy signed by the public\n"
@@ -56,7 +60,9 @@ static void enroll_help(void) {
                "signing key (--tpm2-public-key is --public-key) for the same volume set.\n"
                "--remove-token removes token N and its keyslot; --wipe-old every\n"
                "systemd-tpm2 token not signed by --public-key, once a UKI signed by it has\n"
-               "booted. Neither removes the last keyslot. Exit 0 done, 1 failed, 2 usage.\n");
+               "booted. Neither removes the last keyslot. --recovery-key adds a keyslot for a\n"
+               "new recovery key in systemd's format and prints it once (as a QR code too on a\n"
+               "terminal). Exit 0 done, 1 failed, 2 usage.\n");
 }
 
 static int parse_args(int argc, char **argv, struct enroll_cli *a) {
@@ -66,6 +72,7 @@ static int parse_args(int argc, char **argv, struct enroll_cli *a) {
                 { "tpm2-public-key",   required_argument, NULL, 'k' },
                 { "remove-token",      required_argument, NULL, 'R' },
                 { "wipe-old",          no_argument,       NULL, 'W' },
+                { "recovery-key",      no_argument,       NULL, 'Y' },
                 { "public-key-pcrs",   required_argument, NULL, 'K' },
                 { "pcrs",              required_argument, NULL, 'p' },
                 { "pcr15",             required_argument, NULL, '5' },
@@ -111,6 +118,7 @@ static int parse_args(int argc, char **argv, struct enroll_cli *a) {
                         break;
                 }
                 case 'W': a->wipe_old = true; break;
+                case 'Y': a->recovery_key = true; break;
                 case 'h':
                         enroll_help();
                         return 0;
@@ -141,6 +149,9 @@ static int parse_args(int argc, char **argv, struct enroll_cli *a) {
         if (a->unlock == BY_NONE)
                 return log_error("enroll: give one of --unlock-key-file, --unlock-passphrase and --unlock-tpm2"),
                        -EINVAL;
+        if (a->recovery_key && (a->public_key || a->public_key_pcrs || a->pcrs || a->pcr15 || a->n_bind_after ||
+                                a->pin_file))
+                return log_error("enroll: --recovery-key takes only the way to open the volume"), -EINVAL;
         if (a->n_signatures && a->unlock != BY_TPM2)
                 return log_error("enroll: --signature goes with --unlock-tpm2"), -EINVAL;
         if (a->pcr15 && a->n_bind_after)
@@ -253,6 +264,30 @@ static int read_inputs(const struct enroll_cli *a, struct enroll_args *e, char *
         return 0;
 }
 
+/* --recovery-key: the key is shown here once, on standard output only. */
+static int recovery_key(const struct enroll_cli *a) {
+        struct enroll_args e = { .tcti = a->tcti, .signatures = a->signatures };
+        _cleanup_free_ char *pem = NULL, *why = NULL;
+        _cleanup_secret_ struct secret *pin = NULL, *unlock = NULL, *key = NULL;
+        struct enroll_result res;
+        int r;
+
+        if (read_inputs(a, &e, &pem, &pin, &unlock) < 0)
+                return 1;
+        r = enroll_recovery(a->device, &e, &key, &res, &why);
+        if (r < 0) {
+                log_error("%s: %s", a->device, why_or(why));
+                return 1;
+        }
+        printf("%s: enrolled a recovery key, keyslot %d (token %d). Keep it safe; it is shown only now:\n",
+               a->device, res.keyslot, res.token);
+        fwrite(key->data, 1, key->size, stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+        qr_show(STDOUT_FILENO, key);
+        return 0;
+}
+
 /* --remove-token / --wipe-old: one line saying what went. */
 static int remove_tokens(const struct enroll_cli *a) {
         _cleanup_free_ char *pem = NULL, *why = NULL;
@@ -289,6 +324,8 @@ int cmd_enroll(int argc, char **argv) {
                 return r < 0 ? EXIT_USAGE : 0;
         if (a.remove_token >= 0 || a.wipe_old)
                 return remove_tokens(&a);
+        if (a.recovery_key)
+                return recovery_key(&a);
         if (parse_pcrs(&a, &e) < 0)
                 return EXIT_USAGE;
         e.tcti = a.tcti;

@@ -1,42 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <libcryptsetup.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "enroll.h"
 #include "luks.h"
 #include "pcrsig.h"
 #include "policy.h"
+#include "recovery-key.h"
 #include "token.h"
 #include "tpm2.h"
 
 #define ENROLL_KEY_SIZE 32      /* what systemd seals: its passphrase is 44 chars of base64 */
 #define ENROLL_SALT_SIZE 32     /* v253's tpm2_salt */
-
-static int random_bytes(uint8_t *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = getrandom(p, n, 0);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
-static int random_secret(size_t size, struct secret **ret) {
-        _cleanup_secret_ struct secret *s = NULL;
-        int r = secret_new(size, &s);
-
-        if (r >= 0)
-                r = random_bytes(s->data, size);
-        if (r >= 0)
-                *ret = TAKE_PTR(s);
-        return r;
-}
 
 /* The volume key, from a keyslot of the judged header (CRYPT_ANY_SLOT: any
  * the passphrase opens). libcryptsetup checks it against the digest, so a
@@ -132,10 +109,10 @@ static int seal_key(struct tpm2_ctx *tpm, const struct enroll_args *a, const str
         r = token_policy(tpm, a, key, t->policy_hash, why);
         if (r < 0)
                 return r;
-        r = random_secret(ENROLL_KEY_SIZE, &k);
+        r = secret_random(ENROLL_KEY_SIZE, &k);
         if (r >= 0 && a->pin) {
                 t->salt_size = ENROLL_SALT_SIZE;
-                r = random_bytes(t->salt, t->salt_size);
+                r = secret_random_fill(t->salt, t->salt_size);
                 if (r >= 0)
                         r = tpm2_pin_auth(a->pin, t->salt, t->salt_size, &auth);
         }
@@ -148,13 +125,36 @@ static int seal_key(struct tpm2_ctx *tpm, const struct enroll_args *a, const str
         return r;
 }
 
+/* The token JSON for keyslot `slot`: a systemd-tpm2 token (checked by the
+ * parser every unlock uses) or a systemd-recovery one. */
+struct token_writer {
+        struct tpm2_token *tpm;                 /* NULL: systemd-recovery */
+        const char *type;                       /* for messages */
+};
+
+static int token_json(const struct token_writer *w, int slot, char **ret, char **why) {
+        struct tpm2_token check;
+        int r;
+
+        if (!w->tpm)
+                return asprintf(ret, "{\"type\":\"systemd-recovery\",\"keyslots\":[\"%d\"]}", slot) < 0 ?
+                        -ENOMEM : 0;
+        w->tpm->keyslot = slot;
+        r = tpm2_token_format(w->tpm, ret);
+        /* What goes on the disk is what every unlock parses. */
+        if (r >= 0 && (r = tpm2_token_parse(*ret, &check, why)) >= 0)
+                tpm2_token_done(&check);
+        return r;
+}
+
 /* A new keyslot for the passphrase, then the token that names it; the
  * keyslot goes again when the token cannot be written. */
 static int write_slot_and_token(const char *path, struct crypt_device *judged, const struct secret *vk,
-                                const struct secret *pass, struct tpm2_token *t, struct enroll_result *ret,
-                                char **why) {
-        /* The passphrase is 256 random bits: no stretching needed, and the
-         * boot pays no KDF cost for it (systemd's choice). */
+                                const struct secret *pass, const struct token_writer *w,
+                                struct enroll_result *ret, char **why) {
+        /* The passphrase is 256 random bits (a sealed key, a recovery key):
+         * no stretching needed, and the boot pays no KDF cost for it
+         * (systemd's choice for both). */
         struct crypt_pbkdf_type pbkdf = {
                 .type = CRYPT_KDF_PBKDF2,
                 .hash = "sha512",
@@ -163,7 +163,6 @@ static int write_slot_and_token(const char *path, struct crypt_device *judged, c
         };
         _cleanup_free_ char *json = NULL;
         struct crypt_device *cd = NULL;
-        struct tpm2_token check;
         int slot, token, r;
 
         r = luks_open_for_write(path, judged, &cd, why);
@@ -176,24 +175,55 @@ static int write_slot_and_token(const char *path, struct crypt_device *judged, c
                 crypt_free(cd);
                 return why_set(why, slot, "cannot add a keyslot: %s", strerror(-slot));
         }
-        t->keyslot = slot;
-        r = tpm2_token_format(t, &json);
-        /* What goes on the disk is what every unlock parses. */
-        if (r >= 0 && (r = tpm2_token_parse(json, &check, why)) >= 0)
-                tpm2_token_done(&check);
+        r = token_json(w, slot, &json, why);
         token = r < 0 ? r : crypt_token_json_set(cd, CRYPT_ANY_TOKEN, json);
         if (token < 0) {
                 (void) crypt_keyslot_destroy(cd, slot);
                 crypt_free(cd);
                 if (why && *why) {      /* the parser named the field */
-                        why_prefix(why, "cannot write the systemd-tpm2 token");
+                        why_prefix(why, "cannot write the %s token", w->type);
                         return token;
                 }
-                return why_set(why, token, "cannot write the systemd-tpm2 token: %s", strerror(-token));
+                return why_set(why, token, "cannot write the %s token: %s", w->type, strerror(-token));
         }
         crypt_free(cd);
-        *ret = (struct enroll_result) { .keyslot = slot, .token = token, .pcr_mask = t->pcr_mask, .from_token = -1 };
+        *ret = (struct enroll_result) { .keyslot = slot, .token = token, .pcr_mask = w->tpm ? w->tpm->pcr_mask : 0,
+                                        .from_token = -1 };
         return 0;
+}
+
+/* The judged header and its volume key, by the way `a` says. */
+static int open_volume(const char *path, struct enroll_args *a, struct crypt_device **ret_cd,
+                       struct tpm2_ctx **ret_tpm, struct secret **ret_vk, char **why) {
+        int r;
+
+        r = luks_load(path, NULL, ret_cd, why);
+        if (r < 0)
+                return r;
+        if (a->unlock_key)
+                return volume_key(*ret_cd, CRYPT_ANY_SLOT, a->unlock_key, ret_vk, why);
+        r = tpm2_open(a->tcti, ret_tpm, why);
+        return r < 0 ? r : volume_key_by_tpm(*ret_cd, *ret_tpm, a, ret_vk, why);
+}
+
+int enroll_recovery(const char *path, const struct enroll_args *args, struct secret **ret_key,
+                    struct enroll_result *ret, char **why) {
+        struct enroll_args a = *args;
+        _cleanup_luks_ struct crypt_device *judged = NULL;
+        _cleanup_tpm2_ struct tpm2_ctx *tpm = NULL;
+        _cleanup_secret_ struct secret *vk = NULL, *key = NULL;
+        int r;
+
+        a.pcrs_from_token = false;
+        r = open_volume(path, &a, &judged, &tpm, &vk, why);
+        if (r >= 0 && (r = recovery_key_generate(&key)) < 0)
+                why_set(why, r, "cannot make a recovery key: %s", strerror(-r));
+        if (r >= 0)
+                r = write_slot_and_token(path, judged, vk, key,
+                                         &(struct token_writer) { .type = "systemd-recovery" }, ret, why);
+        if (r >= 0)
+                *ret_key = TAKE_PTR(key);
+        return r;
 }
 
 int enroll_volume(const char *path, const struct enroll_args *args, struct enroll_result *ret, char **why) {
@@ -209,14 +239,9 @@ int enroll_volume(const char *path, const struct enroll_args *args, struct enrol
                 why_prefix(why, "the public key");
                 return r;
         }
-        r = luks_load(path, NULL, &judged, why);
-        if (r < 0)
-                return r;
-        r = tpm2_open(a->tcti, &tpm, why);
-        if (r < 0)
-                return r;
-        r = a->unlock_key ? volume_key(judged, CRYPT_ANY_SLOT, a->unlock_key, &vk, why) :
-                volume_key_by_tpm(judged, tpm, a, &vk, why);
+        r = open_volume(path, a, &judged, &tpm, &vk, why);
+        if (r >= 0 && !tpm)
+                r = tpm2_open(a->tcti, &tpm, why);
         if (r < 0)
                 return r;
 
@@ -238,7 +263,8 @@ int enroll_volume(const char *path, const struct enroll_args *args, struct enrol
         if (r >= 0)
                 r = luks_tpm2_passphrase(key, &pass);
         if (r >= 0)
-                r = write_slot_and_token(path, judged, vk, pass, &t, ret, why);
+                r = write_slot_and_token(path, judged, vk, pass,
+                                         &(struct token_writer) { .tpm = &t, .type = "systemd-tpm2" }, ret, why);
         if (r >= 0 && a->pcrs_from_token)
                 ret->from_token = a->from_token;
         return r;

@@ -54,6 +54,14 @@ struct enroll_result {
  * volume keeps no part of a failed enrollment. */
 int enroll_volume(const char *path, const struct enroll_args *a, struct enroll_result *ret, char **why);
 
+/* A recovery key (recovery-key.h) for `path`: a new keyslot it opens and a
+ * systemd-recovery token naming it, as systemd-cryptenroll --recovery-key
+ * makes them. The volume is opened as `a` says (unlock_key, or a token
+ * through a->tcti and a->signatures); nothing else of `a` is used. The key
+ * is returned to be shown once; it is nowhere else. */
+int enroll_recovery(const char *path, const struct enroll_args *a, struct secret **ret_key,
+                    struct enroll_result *ret, char **why);
+
 /* Remove systemd-tpm2 tokens and their keyslots from `path`: token
  * `token` (>= 0), or with `keep_pem` every one whose signing key is not
  * that key (the old keys, once a UKI signed by the new one has booted).

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "luks-header.h"
 #include "luks.h"
+#include "recovery-key.h"
 #include "unlock-core.h"
 
 #define PASSPHRASE_MAX 512
@@ -331,6 +332,30 @@ static const char *prompt_word(enum unlock_method m) {
         return m == UNLOCK_RECOVERY_KEY ? "Recovery key" : "Passphrase";
 }
 
+/* What a person typed. A recovery key may be typed without its dashes,
+ * with spaces or in upper case: its normal form is what the keyslot takes
+ * (recovery-key.h). At the recovery-key prompt that form alone is tried;
+ * at the passphrase prompt the text as typed first, then that form, as
+ * systemd-cryptsetup takes either at its one prompt. */
+static int unlock_typed(const struct unlock_batch *b, struct unlock_volume *v, enum unlock_method m,
+                        const struct secret *typed, struct luks_result *res, char **why) {
+        struct pcr15_digests *measure = b->measure && v->name ? &v->pcr15 : NULL;
+        _cleanup_secret_ struct secret *key = NULL;
+        int r;
+
+        r = recovery_key_normalize(typed, &key);
+        if (r < 0)
+                return why_set(why, r, "cannot read the %s: %s", unlock_method_to_string(m), strerror(-r));
+        if (key && m == UNLOCK_RECOVERY_KEY)
+                return luks_unlock_secret(v->cd, key, v->name, measure, res, why);
+        r = luks_unlock_secret(v->cd, typed, v->name, measure, res, why);
+        if (r >= 0 || !key || (key->size == typed->size && !memcmp(key->data, typed->data, key->size)))
+                return r;
+        free(*why);
+        *why = NULL;
+        return luks_unlock_secret(v->cd, key, v->name, measure, res, why);
+}
+
 static int try_prompt(const struct unlock_batch *b, struct unlock_volume *v, enum unlock_method m,
                       struct luks_result *res, char **why) {
         const struct unlock_prompt_settings *ps = &b->prompt;
@@ -358,7 +383,7 @@ static int try_prompt(const struct unlock_batch *b, struct unlock_volume *v, enu
                         why_set(why, r, "no %s read (%s)", what, strerror(-r));
                         continue;
                 }
-                r = luks_unlock_secret(v->cd, key, v->name, b->measure && v->name ? &v->pcr15 : NULL, res, why);
+                r = unlock_typed(b, v, m, key, res, why);
                 if (r >= 0)
                         return r;
                 /* Only a person who may try again is told to. */

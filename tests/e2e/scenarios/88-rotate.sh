@@ -70,7 +70,7 @@ scenario() {
         judge_layout rotate
         local s=$W/b.res/state.json
         for n in oem persistent; do
-                expect_console "volume $n: /dev/vd[a-z0-9]* opened as /dev/mapper/$n by tpm2 (keyslot 2)" \
+                expect_console "volume $n: /dev/vd[a-z0-9]* opened as /dev/mapper/$n by tpm2 \\(keyslot 2\\)" \
                         "key B's image: $n opened by keyslot 2, B's token"
         done
         expect_eq "key B's image: volumes bound" "$(json_get "$s" 'j["volumes_bound"]')" yes
