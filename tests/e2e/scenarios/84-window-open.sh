@@ -7,7 +7,7 @@
 describe="signature covers leave-initrd: console warning with the remedy, state.json open, the final OS unseals"
 
 scenario() {
-        fixture_kernel && fixture_disk window-open --phase enter-initrd --phase enter-initrd:leave-initrd || return 1
+        fixture_kernel && fixture_disk window-open --unbound --phase enter-initrd --phase enter-initrd:leave-initrd || return 1
         local dd s log; dd=$(disk_dir window-open)
         node_initrd "$W/initrd.img" --extra "$dd/extra" || return 1
         boot_node_to_final node "$dd" --initrd "$W/initrd.img" --disk-snapshot "$dd/disk.img" \
