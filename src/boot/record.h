@@ -71,6 +71,7 @@ struct boot_volume {
                 BOUND_NO,               /* opened by a token that ignores the keys before it */
                 BOUND_YES,              /* its token held PCR 15 at the chain of the keys before it */
         } bound;
+        char *reseal;                   /* tpm.reseal: what was resealed, or "not resealed: why" */
 
         /* The device the mounts stage may mount: the mapping once opened, or
          * dev.devnode for a volume allowed to be plain. NULL: not mountable

@@ -60,6 +60,7 @@ void boot_done(struct boot *b) {
                 free(v->mount_device);
                 free(v->mount_fstype);
                 free(v->pcr15);
+                free(v->reseal);
         }
         free(b->volumes);
         free(b->pcr15);

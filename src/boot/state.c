@@ -49,6 +49,8 @@ static struct json_object *volume_json(const struct boot_volume *v) {
                 json_object_object_add(o, "mapper", jstr(v->mapper));
                 json_object_object_add(o, "unlocked_by", jstr(unlock_method_to_string(v->unlocked_by)));
                 json_object_object_add(o, "bound", jstr(bound_words[v->bound]));
+                if (v->reseal)
+                        json_object_object_add(o, "reseal", jstr(v->reseal));
         }
         json_object_object_add(o, "mount_device", jstr(v->mount_device));
         json_object_object_add(o, "fstype", jstr(v->mount_fstype));

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "luks-header.h"
 #include "phase.h"
+#include "reseal.h"
 #include "stages.h"
 #include "volume-keys.h"
 #include "unlock.h"
@@ -74,6 +75,8 @@ struct pass_run {
         char *refused_why;
         size_t unbound;                 /* v[] index of a volume the binding check refused; SIZE_MAX: none */
         char *unbound_why;
+        bool *tpm_failed;               /* per v[]: a TPM attempt was made and failed */
+        const char *const *signatures;
 };
 
 static const struct plan_volume *plan_volume_of(const struct pass_run *s, const struct unlock_volume *v) {
@@ -142,6 +145,8 @@ static int stage_report(void *userdata, struct unlock_volume *uv, const struct u
                 return free_and_strdup(&s->refused_why, a->why);
         }
         if (a->error < 0) {
+                if (a->method == UNLOCK_TPM2)
+                        s->tpm_failed[uv - s->v] = true;
                 log_warn("volume %s: %s unlock of %s failed: %s", v->name, unlock_method_to_string(a->method),
                          bv->dev.devnode, a->why);
                 why_add(&s->why[s->index[uv - s->v]], a->method, a->why);
@@ -158,6 +163,19 @@ static int stage_report(void *userdata, struct unlock_volume *uv, const struct u
                 *bv->pcr15 = uv->pcr15;
         }
         return opened(bv, a->method);
+}
+
+/* A person opened the volume (recovery key or passphrase): after its TPM
+ * token failed, and when the image's config asks for it, the volume gets
+ * a token that works again (src/boot/reseal.h). */
+static int stage_person(void *userdata, struct unlock_volume *uv, enum unlock_method m, const struct secret *key) {
+        struct pass_run *s = userdata;
+
+        if (s->p->reseal != RESEAL_AUTO || !s->tpm_failed[uv - s->v])
+                return 0;
+        return reseal_volume(s->p, s->b, &(struct reseal_request) {
+                .name = plan_volume_of(s, uv)->name, .path = uv->path, .cd = uv->cd, .key = key,
+                .signatures = s->signatures });
 }
 
 /* The binding check (src/boot/volume-keys.h), when this boot measures the
@@ -211,8 +229,9 @@ int stage_unlock(const struct plan *p, struct boot *b) {
         if (r < 0)
                 return r;
         s.why = calloc(p->n_volumes + 1, sizeof(*s.why));
+        s.tpm_failed = calloc(n + 1, sizeof(*s.tpm_failed));
         _cleanup_free_ char **labels = calloc(n + 1, sizeof(*labels));
-        if (!s.why || !labels)
+        if (!s.why || !s.tpm_failed || !labels)
                 r = -ENOMEM;
         for (size_t i = 0; r >= 0 && i < n; i++)
                 if (asprintf(&labels[i], "volume %s (%s)", s.v[i].name, s.v[i].path) < 0)
@@ -221,6 +240,7 @@ int stage_unlock(const struct plan *p, struct boot *b) {
                         s.v[i].label = labels[i];
         if (r >= 0)
                 r = unlock_signature_paths(p, b, &sigs);
+        s.signatures = (const char *const *) sigs.v;
         if (r >= 0)
                 r = unlock_run(&(struct unlock_batch) {
                                 .ciphers = (const char *const *) p->luks_ciphers.v,
@@ -235,6 +255,7 @@ int stage_unlock(const struct plan *p, struct boot *b) {
                                             .tries = UNLOCK_PROMPT_TRIES },
                                 .measure = pcr15_wanted(p, b),
                                 .bind = pcr15_wanted(p, b) ? stage_bind : NULL,
+                                .opened_by_person = stage_person,
                                 .report = stage_report,
                                 .userdata = &s,
                         }, s.v, n);
@@ -257,6 +278,7 @@ int stage_unlock(const struct plan *p, struct boot *b) {
         free(s.why);
         free(s.refused_why);
         free(s.unbound_why);
+        free(s.tpm_failed);
         free(s.v);
         free(s.index);
         /* After the last pass the connection stays for PCR 15 and

@@ -84,6 +84,8 @@ static void print_status(struct json_object *s) {
                                strempty(state_str(v, "label")), strempty(state_str(v, "found_by")), (long long) state_num(v, "found_ms"),
                                state_flag(v, "opened") ? ", opened as " : "", state_flag(v, "opened") ? strempty(state_str(v, "mapper")) : "",
                                state_flag(v, "mounted") ? ", mounted" : ", not mounted");
+                        if (state_str(v, "reseal"))
+                                printf("Volume %s: reseal: %s\n", strempty(state_str(v, "name")), state_str(v, "reseal"));
                 }
         if ((a = state_arr(s, "mounts"))) {
                 size_t n = json_object_array_length(a), existed = 0;

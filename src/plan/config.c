@@ -43,6 +43,10 @@ static const char *const bind_names[] = {
         [BIND_WARN] = "warn",
         [BIND_REQUIRE] = "require",
 };
+static const char *const reseal_names[] = {
+        [RESEAL_OFF] = "off",
+        [RESEAL_AUTO] = "auto",
+};
 static const char *const encryption_names[] = {
         [ENCRYPTION_AUTO] = "auto",
         [ENCRYPTION_YES] = "yes",
@@ -61,6 +65,10 @@ const char *unlock_method_to_string(enum unlock_method m) { return m < _UNLOCK_M
 const char *seed_policy_to_string(enum seed_policy s) {
         return s > SEED_UNSET && (size_t) s < ELEMENTSOF(seed_names) ? seed_names[s] : NULL;
 }
+const char *reseal_to_string(enum reseal r) {
+        return r > RESEAL_UNSET && (size_t) r < ELEMENTSOF(reseal_names) ? reseal_names[r] : NULL;
+}
+
 const char *bind_volumes_to_string(enum bind_volumes b) {
         return b > BIND_UNSET && (size_t) b < ELEMENTSOF(bind_names) ? bind_names[b] : NULL;
 }
@@ -323,6 +331,14 @@ static int f_bind_volumes(struct ctx *x, yaml_node_t *n, void *target) {
 
         if (r == 0)
                 *(enum bind_volumes *) target = (enum bind_volumes) v;
+        return r;
+}
+
+static int f_reseal(struct ctx *x, yaml_node_t *n, void *target) {
+        int v, r = lookup_word(x, n, reseal_names, ELEMENTSOF(reseal_names), "reseal policy", &v);
+
+        if (r == 0)
+                *(enum reseal *) target = (enum reseal) v;
         return r;
 }
 
@@ -821,6 +837,7 @@ static const struct field tpm_fields[] = {
         { "measure_phases", f_bool,      offsetof(struct config, tpm_measure_phases) },
         { "measure_volume_keys", f_bool, offsetof(struct config, tpm_measure_volume_keys) },
         { "bind_volumes",   f_bind_volumes, offsetof(struct config, tpm_bind_volumes) },
+        { "reseal",         f_reseal,    offsetof(struct config, tpm_reseal) },
 };
 
 static int f_overlay_size(struct ctx *x, yaml_node_t *n, void *target) {

@@ -52,6 +52,16 @@ enum bind_volumes {
 };
 const char *bind_volumes_to_string(enum bind_volumes b);
 
+/* tpm.reseal: after a person opened a volume whose TPM token failed, with
+ * its recovery key or passphrase, is a new token sealed to the booted
+ * image's key (src/boot/reseal.c)? */
+enum reseal {
+        RESEAL_UNSET = 0,
+        RESEAL_OFF,     /* never (default) */
+        RESEAL_AUTO,    /* yes, keeping the binding; the failed token goes */
+};
+const char *reseal_to_string(enum reseal r);
+
 /* Where the extensions stage looks for system extension images, in this
  * order (src/boot/sysext-boot.c). */
 enum ext_source {
@@ -117,6 +127,7 @@ struct config {
         int tpm_measure_phases;         /* TRI */
         int tpm_measure_volume_keys;    /* TRI */
         enum bind_volumes tpm_bind_volumes;
+        enum reseal tpm_reseal;
 
         char *overlay_size;
         struct mark overlay_size_mark;

@@ -31,6 +31,7 @@ const char config_defaults_yaml[] =
         "  measure_phases: true\n"
         "  measure_volume_keys: true\n"
         "  bind_volumes: warn\n"
+        "  reseal: off\n"
         "luks:\n"
         "  ciphers: [aes-xts-plain64]\n"
         "overlay:\n"

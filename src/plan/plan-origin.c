@@ -21,6 +21,7 @@ static const struct {
         { "tpm.measure_phases",      NULL },
         { "tpm.measure_volume_keys", NULL },
         { "tpm.bind_volumes",        NULL },
+        { "tpm.reseal",              NULL },
         { "luks.ciphers",            NULL },
         { "init",                    cl_init },
         { "on_failure",              cl_on_failure },

@@ -120,6 +120,12 @@ static int close_keys_actions(const struct plan *p, action_cb cb, void *ud) {
                                                 p->bind_volumes == BIND_REQUIRE ? "refused before its unseal" :
                                                 "opened with a warning", bind_volumes_to_string(p->bind_volumes))) < 0)
                 return r;
+        if (p->reseal == RESEAL_AUTO && (r = emit(cb, ud, STAGE_UNLOCK, "reseal", "tpm-token",
+                                                  "a volume a person opened with its recovery key or passphrase "
+                                                  "after its TPM token failed gets a new token sealed to the booted "
+                                                  "image's key, keeping its binding, and the failed token goes "
+                                                  "(tpm.reseal: auto)")) < 0)
+                return r;
         if (p->measure_volume_keys && (r = measure_volume_keys_action(p, cb, ud)) < 0)
                 return r;
         if (p->measure_phases && (r = emit(cb, ud, STAGE_UNLOCK, "measure", "leave-initrd",
@@ -353,6 +359,7 @@ struct json_object *plan_to_json(const struct plan *p) {
         json_object_object_add(tpm, "measure_phases", json_object_new_boolean(p->measure_phases));
         json_object_object_add(tpm, "measure_volume_keys", json_object_new_boolean(p->measure_volume_keys));
         json_object_object_add(tpm, "bind_volumes", jstr(bind_volumes_to_string(p->bind_volumes)));
+        json_object_object_add(tpm, "reseal", jstr(reseal_to_string(p->reseal)));
         json_object_object_add(o, "tpm", tpm);
 
         json_object_object_add(ov, "base", jstr(PLAN_OVERLAY_BASE));

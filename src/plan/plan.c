@@ -464,6 +464,7 @@ static int build_tpm(const struct config *c, const struct cmdline *cl, struct pl
         p->measure_phases = c->tpm_measure_phases != 0;
         p->measure_volume_keys = c->tpm_measure_volume_keys != 0;
         p->bind_volumes = c->tpm_bind_volumes ? c->tpm_bind_volumes : BIND_WARN;
+        p->reseal = c->tpm_reseal ? c->tpm_reseal : RESEAL_OFF;
         /* The chain is made of the volume-key measurements. */
         if (p->bind_volumes == BIND_REQUIRE && !p->measure_volume_keys &&
             (r = config_error(errors, config_origin_of(c, "tpm.bind_volumes"),

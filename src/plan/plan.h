@@ -70,6 +70,7 @@ struct plan {
         bool measure_phases;
         bool measure_volume_keys;         /* PCR 15, src/tpm/pcr15.h */
         enum bind_volumes bind_volumes;   /* the PCR 15 chain: warn or require */
+        enum reseal reseal;               /* a new TPM token after a person's unlock: off or auto */
 
         strv luks_ciphers;                /* the allow-list a LUKS2 header is checked against */
 

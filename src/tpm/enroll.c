@@ -192,9 +192,21 @@ static int write_slot_and_token(const char *path, struct crypt_device *judged, c
         return 0;
 }
 
+/* The TPM: the caller's connection (a->tpm), else one opened into *own. */
+static int tpm_get(struct enroll_args *a, struct tpm2_ctx **own, char **why) {
+        int r;
+
+        if (a->tpm)
+                return 0;
+        r = tpm2_open(a->tcti, own, why);
+        if (r >= 0)
+                a->tpm = *own;
+        return r;
+}
+
 /* The judged header and its volume key, by the way `a` says. */
 static int open_volume(const char *path, struct enroll_args *a, struct crypt_device **ret_cd,
-                       struct tpm2_ctx **ret_tpm, struct secret **ret_vk, char **why) {
+                       struct tpm2_ctx **own, struct secret **ret_vk, char **why) {
         int r;
 
         r = luks_load(path, NULL, ret_cd, why);
@@ -202,8 +214,8 @@ static int open_volume(const char *path, struct enroll_args *a, struct crypt_dev
                 return r;
         if (a->unlock_key)
                 return volume_key(*ret_cd, CRYPT_ANY_SLOT, a->unlock_key, ret_vk, why);
-        r = tpm2_open(a->tcti, ret_tpm, why);
-        return r < 0 ? r : volume_key_by_tpm(*ret_cd, *ret_tpm, a, ret_vk, why);
+        r = tpm_get(a, own, why);
+        return r < 0 ? r : volume_key_by_tpm(*ret_cd, a->tpm, a, ret_vk, why);
 }
 
 int enroll_recovery(const char *path, const struct enroll_args *args, struct secret **ret_key,
@@ -240,8 +252,8 @@ int enroll_volume(const char *path, const struct enroll_args *args, struct enrol
                 return r;
         }
         r = open_volume(path, a, &judged, &tpm, &vk, why);
-        if (r >= 0 && !tpm)
-                r = tpm2_open(a->tcti, &tpm, why);
+        if (r >= 0)
+                r = tpm_get(a, &tpm, why);
         if (r < 0)
                 return r;
 
@@ -259,7 +271,7 @@ int enroll_volume(const char *path, const struct enroll_args *args, struct enrol
                 t.pubkey_pem = pem;
                 t.pubkey_pem_size = a->pubkey_pem_size;
         }
-        r = seal_key(tpm, a, &sk, &t, &key, why);
+        r = seal_key(a->tpm, a, &sk, &t, &key, why);
         if (r >= 0)
                 r = luks_tpm2_passphrase(key, &pass);
         if (r >= 0)

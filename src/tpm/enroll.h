@@ -21,6 +21,8 @@
 
 struct enroll_args {
         const char *tcti;                       /* NULL: the default TPM devices */
+        struct tpm2_ctx *tpm;                   /* a connection to use (the boot's), not closed;
+                                                 * NULL: one is opened on tcti */
         const char *pubkey_pem;                 /* the PCR-signing key (PEM text) */
         size_t pubkey_pem_size;
         uint32_t pubkey_pcr_mask;               /* signed PCRs, usually 11 */

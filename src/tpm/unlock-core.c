@@ -341,19 +341,27 @@ static int unlock_typed(const struct unlock_batch *b, struct unlock_volume *v, e
                         const struct secret *typed, struct luks_result *res, char **why) {
         struct pcr15_digests *measure = b->measure && v->name ? &v->pcr15 : NULL;
         _cleanup_secret_ struct secret *key = NULL;
+        const struct secret *used = typed;
         int r;
 
         r = recovery_key_normalize(typed, &key);
         if (r < 0)
                 return why_set(why, r, "cannot read the %s: %s", unlock_method_to_string(m), strerror(-r));
         if (key && m == UNLOCK_RECOVERY_KEY)
-                return luks_unlock_secret(v->cd, key, v->name, measure, res, why);
-        r = luks_unlock_secret(v->cd, typed, v->name, measure, res, why);
-        if (r >= 0 || !key || (key->size == typed->size && !memcmp(key->data, typed->data, key->size)))
-                return r;
-        free(*why);
-        *why = NULL;
-        return luks_unlock_secret(v->cd, key, v->name, measure, res, why);
+                used = key;
+        else {
+                r = luks_unlock_secret(v->cd, typed, v->name, measure, res, why);
+                if (r >= 0 || !key || (key->size == typed->size && !memcmp(key->data, typed->data, key->size)))
+                        goto done;
+                free(*why);
+                *why = NULL;
+                used = key;
+        }
+        r = luks_unlock_secret(v->cd, used, v->name, measure, res, why);
+done:
+        if (r >= 0 && b->opened_by_person && b->opened_by_person(b->userdata, v, m, used) == -ENOMEM)
+                return -ENOMEM;
+        return r;
 }
 
 static int try_prompt(const struct unlock_batch *b, struct unlock_volume *v, enum unlock_method m,

@@ -99,6 +99,13 @@ struct unlock_batch {
          * refuse the volume's TPM attempt (reported as its failure). */
         int (*bind)(void *userdata, struct unlock_volume *v, struct tpm2_ctx *tpm, bool unopened_before, char **why);
 
+        /* A person's key (a passphrase or recovery key, in the form that
+         * opened the keyslot) opened volume v: called right after, while the
+         * key is still held, never for a key file. NULL: none. Only -ENOMEM
+         * stops the batch; any other outcome is the callback's to report. */
+        int (*opened_by_person)(void *userdata, struct unlock_volume *v, enum unlock_method m,
+                                const struct secret *key);
+
         /* Called once per attempt, in the order made; a negative return
          * stops the batch with that error. */
         int (*report)(void *userdata, struct unlock_volume *v, const struct unlock_attempt *a);

@@ -231,6 +231,28 @@ static void test_bind_volumes(void **state) {
         strv_clear(&errors);
 }
 
+/* tpm.reseal: off by default, auto from the image, /oem cannot turn it on
+ * (a disk's holder would have the boot write tokens). */
+static void test_reseal(void **state) {
+        strv errors = {};
+        struct plan p;
+
+        assert_int_equal(load_plan(NULL, NULL, &p, &errors), 0);
+        assert_int_equal(p.reseal, RESEAL_OFF);
+        plan_done(&p);
+        assert_int_equal(load_plan("tpm:\n  reseal: auto\n", NULL, &p, &errors), 0);
+        assert_int_equal(p.reseal, RESEAL_AUTO);
+        plan_done(&p);
+        assert_int_equal(load_plan("tpm:\n  reseal: always\n", NULL, &p, &errors), -EINVAL);
+        assert_true(errors.n > 0 && strstr(errors.v[0], "unknown reseal policy 'always'; expected one of: off, auto"));
+        strv_clear(&errors);
+        assert_int_equal(load_plan_oem(NULL, "tpm:\n  reseal: auto\n", NULL, &p, &errors), 0);
+        assert_int_equal(p.reseal, RESEAL_OFF);
+        assert_true(p.notes.n > 0 && strstr(p.notes.v[0], "tpm.reseal ignored: only the image may set this"));
+        plan_done(&p);
+        strv_clear(&errors);
+}
+
 static void test_volumes(void **state) {
         strv errors = {};
         struct plan p;
@@ -520,6 +542,7 @@ int main(void) {
                 cmocka_unit_test(test_failure_policy),
                 cmocka_unit_test(test_measure_volume_keys),
                 cmocka_unit_test(test_bind_volumes),
+                cmocka_unit_test(test_reseal),
                 cmocka_unit_test(test_volumes),
                 cmocka_unit_test(test_state_dir_not_persistent_note),
                 cmocka_unit_test(test_state_name),

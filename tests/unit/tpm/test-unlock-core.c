@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "luks.h"
 #include "unlock-core.h"
@@ -32,6 +33,9 @@ static void event(const char *fmt, ...) {
         vsnprintf(events[n_events++], sizeof(events[0]), fmt, ap);
         va_end(ap);
 }
+
+/* The TPM refuses every volume (fallback tests). */
+static bool tpm_fails;
 
 /* A fake header is its volume's path. */
 static const char *vol_of(struct crypt_device *cd) {
@@ -63,9 +67,10 @@ int __wrap_luks_unseal_tpm2(struct crypt_device *cd, struct tpm2_ctx *tpm, const
                             struct luks_key *ret, char **why) {
         (void) tpm;
         (void) a;
-        (void) why;
         event("unseal:%s", vol_of(cd));
         *ret = (struct luks_key) { .token = 0, .keyslot = 1 };
+        if (tpm_fails)
+                return why_set(why, EPERM, "policy digest mismatch");
         return 0;
 }
 
@@ -87,11 +92,13 @@ int __wrap_luks_unlock_secret(struct crypt_device *cd, const struct secret *key,
                               struct pcr15_digests *measure, struct luks_result *ret, char **why);
 int __wrap_luks_unlock_secret(struct crypt_device *cd, const struct secret *key, const char *name,
                               struct pcr15_digests *measure, struct luks_result *ret, char **why) {
-        (void) cd;
-        (void) key;
         (void) name;
         (void) measure;
-        (void) ret;
+        if (key->size == 5 && !memcmp(key->data, "right", 5)) {
+                event("open:%s by key", vol_of(cd));
+                *ret = (struct luks_result) { .token = -1, .keyslot = 0 };
+                return 0;
+        }
         return why_set(why, ENOKEY, "no fallback in this test");
 }
 
@@ -133,6 +140,65 @@ static int report(void *userdata, struct unlock_volume *v, const struct unlock_a
         return 0;
 }
 
+static void expect_events(const char *const *want, size_t n) {
+        for (size_t i = 0; i < n_events || i < n; i++)
+                print_message("  event %zu: %s (want %s)\n", i, i < n_events ? events[i] : "-",
+                              i < n ? want[i] : "-");
+        assert_int_equal(n_events, n);
+        for (size_t i = 0; i < n; i++)
+                assert_string_equal(events[i], want[i]);
+}
+
+/* ---- fallbacks: which openings a person made ----------------------------- */
+
+static int read_right(void *userdata, const struct unlock_volume *v, struct secret **ret, char **why) {
+        (void) userdata;
+        (void) v;
+        (void) why;
+        return secret_new_from("right", 5, ret);
+}
+
+static int by_person(void *userdata, struct unlock_volume *v, enum unlock_method m, const struct secret *key) {
+        (void) userdata;
+        event("person:%s:%s:%.*s", v->path, m == UNLOCK_PASSPHRASE ? "passphrase" : "other", (int) key->size,
+              (const char *) key->data);
+        return 0;
+}
+
+/* After the TPM failed: A opens by its key file, B by a passphrase typed
+ * (a pipe stands in for the console). Only B was opened by a person, and
+ * the hook sees the key that opened it while it is still held. */
+static void test_opened_by_person(void **state) {
+        static const char *const want[] = {
+                "unseal:A", "report:A=policy digest mismatch", "unseal:B", "report:B=policy digest mismatch",
+                "open:A by key", "report:A=ok", "open:B by key", "person:B:passphrase:right", "report:B=ok",
+        };
+        struct unlock_volume v[2] = {
+                { .path = "A", .name = "a", .methods = { UNLOCK_TPM2, UNLOCK_KEYFILE }, .n_methods = 2 },
+                { .path = "B", .name = "b", .methods = { UNLOCK_TPM2, UNLOCK_PASSPHRASE }, .n_methods = 2 },
+        };
+        int in[2], out[2];
+
+        (void) state;
+        assert_int_equal(pipe(in), 0);
+        assert_int_equal(pipe(out), 0);
+        assert_int_equal(write(in[1], "right\n", 6), 6);
+        struct unlock_batch b = {
+                .tpm = get_tpm, .report = report, .final = true, .read_keyfile = read_right,
+                .prompt = { .in_fd = in[0], .out_fd = out[1], .timeout_ms = 1000, .tries = 1 },
+                .opened_by_person = by_person,
+        };
+        n_events = 0;
+        tpm_fails = true;
+        assert_int_equal(unlock_run(&b, v, 2), 0);
+        tpm_fails = false;
+        for (int i = 0; i < 2; i++) {
+                close(in[i]);
+                close(out[i]);
+        }
+        expect_events(want, sizeof(want) / sizeof(want[0]));
+}
+
 static void run(const char *mode) {
         struct unlock_volume v[2] = {
                 { .path = "A", .name = "a", .methods = { UNLOCK_TPM2 }, .n_methods = 1 },
@@ -145,14 +211,6 @@ static void run(const char *mode) {
         assert_int_equal(unlock_run(&b, v, 2), 0);
 }
 
-static void expect_events(const char *const *want, size_t n) {
-        for (size_t i = 0; i < n_events || i < n; i++)
-                print_message("  event %zu: %s (want %s)\n", i, i < n_events ? events[i] : "-",
-                              i < n ? want[i] : "-");
-        assert_int_equal(n_events, n);
-        for (size_t i = 0; i < n; i++)
-                assert_string_equal(events[i], want[i]);
-}
 
 /* B is bound behind A, A was unsealed in the same batch: A's keyslot is
  * opened (and reported) before the hook is asked again and B unsealed. */
@@ -194,6 +252,7 @@ int main(void) {
                 cmocka_unit_test(test_bound_behind_same_batch),
                 cmocka_unit_test(test_asked_twice),
                 cmocka_unit_test(test_refused),
+                cmocka_unit_test(test_opened_by_person),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
