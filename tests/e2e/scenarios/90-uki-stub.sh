@@ -2,12 +2,13 @@
 # systemd-stub under OVMF with swtpm measures the sections into PCR 11 and
 # hands .pcrsig/.pcrpkey to the initrd as /.extra (the initramfs has none of
 # its own); then usi-init's measure and unlock commands unseal both volumes
-# with the stub's signature, and refuse after leave-initrd.
+# with the stub's signature, and refuse after leave-initrd. The disk is
+# unbound (the unlock command does not measure keys into PCR 15).
 describe="UKI under OVMF: systemd-stub's PCR 11 and /.extra, unseal with them (busybox /init)"
 
 scenario() {
-        fixture_kernel && fixture_disk e2e || return 1
-        local dd p; dd=$(disk_dir e2e)
+        fixture_kernel && fixture_disk cli --unbound || return 1
+        local dd p; dd=$(disk_dir cli)
         build_initrd "$W/probe.img" --init "$TOP/initrd/probe-init" --compress zstd \
                 --add "$TOP/tests/e2e/guest/unlock-cli:/usr/lib/usi-probe.d/unlock-cli" || return 1
         "$TOP/initrd/build-uki" --out "$USI_OUT" --initrd "$W/probe.img" --output "$W/probe.efi" \
@@ -30,7 +31,7 @@ scenario() {
         expect_eq "PCR 11 after enter-initrd" "$(kv pcr11.enter)" "$(cat "$p/pcr11.enter-initrd")"
         expect_eq "unlock --check with the stub's signature" "$(kv check)" ok
         expect_eq "dm-crypt open of oem" "$(kv open.oem)" ok
-        expect_eq "ext4 in persistent" "$(kv file.persistent)" "COS_PERSISTENT of disk e2e, made by initrd/make-disk"
+        expect_eq "ext4 in persistent" "$(kv file.persistent)" "COS_PERSISTENT of disk cli, made by initrd/make-disk"
         expect_eq "PCR 11 after leave-initrd" "$(kv pcr11.leave)" "$(cat "$p/pcr11.leave-initrd")"
         expect_eq "unseal after leave-initrd" "$(kv check.after)" refused
 }
