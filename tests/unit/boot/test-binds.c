@@ -10,7 +10,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
-#include "binds.h"
+#include "seed.h"
 #include "root-fs.h"
 #include "testutil.h"
 

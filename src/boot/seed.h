@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "record.h"
+#include "plan.h"
 
 struct seed_stats {
         unsigned copied;        /* new in the state dir */
