@@ -10,58 +10,16 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
-#include "binds.h"
 #include "root-fs.h"
-#include "testutil.h"
-
-struct t {
-        char dir[64];
-        char src[96], dst[96], outside[96];
-        int sfd, dfd;
-};
-
-static void sh(const char *fmt, ...) {
-        char cmd[2048];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(cmd, sizeof cmd, fmt, ap);
-        va_end(ap);
-        assert_int_equal(system(cmd), 0);
-}
+#include "seed-test.h"
 
 static int setup(void **state) {
-        struct t *t = calloc(1, sizeof *t);
-        if (geteuid() != 0) {
-                free(t);
-                return -1;
-        }
-        strcpy(t->dir, "/tmp/usi-binds.XXXXXX");
-        assert_non_null(mkdtemp(t->dir));
-        snprintf(t->src, sizeof t->src, "%s/image", t->dir);
-        snprintf(t->dst, sizeof t->dst, "%s/state", t->dir);
-        snprintf(t->outside, sizeof t->outside, "%s/outside", t->dir);
-        sh("mkdir -p %s %s %s", t->src, t->dst, t->outside);
-        *state = t;
+        *state = seed_dirs_new();
         return 0;
 }
 
-static int teardown(void **state) {
-        struct t *t = *state;
-        sh("rm -rf %s", t->dir);
-        free(t);
-        return 0;
-}
-
-static int seed(struct t *t, enum seed_policy pol, struct seed_stats *st) {
-        _cleanup_free_ char *why = NULL;
-        int s = open(t->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC), d = open(t->dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        assert_true(s >= 0 && d >= 0);
-        int r = seed_tree(s, d, pol, st, &why);
-        if (r < 0)
-                print_error("seed_tree: %s\n", why);
-        close(s);
-        close(d);
-        return r;
+static int seed(struct seed_dirs *t, enum seed_policy pol, struct seed_stats *st) {
+        return seed_paths(t->src, t->dst, pol, st);
 }
 
 static void readfile(const char *dir, const char *name, char *buf, size_t size) {
@@ -97,7 +55,7 @@ static const uint8_t acl_blob[] = {
 };
 
 static void test_metadata_preserved(void **state) {
-        struct t *t = *state;
+        struct seed_dirs *t = *state;
         struct seed_stats st;
         char p[512], q[512], buf[256];
         struct stat a, b;
@@ -161,7 +119,7 @@ static void test_metadata_preserved(void **state) {
 }
 
 static void test_missing_keeps_everything_else(void **state) {
-        struct t *t = *state;
+        struct seed_dirs *t = *state;
         struct seed_stats st;
         char buf[256];
 
@@ -181,7 +139,7 @@ static void test_missing_keeps_everything_else(void **state) {
 }
 
 static void test_newer_replaces_only_older(void **state) {
-        struct t *t = *state;
+        struct seed_dirs *t = *state;
         struct seed_stats st;
         char buf[256];
 
@@ -200,7 +158,7 @@ static void test_newer_replaces_only_older(void **state) {
 }
 
 static void test_symlinks_never_followed(void **state) {
-        struct t *t = *state;
+        struct seed_dirs *t = *state;
         struct seed_stats st;
         char p[512];
         struct stat s;
@@ -220,7 +178,7 @@ static void test_symlinks_never_followed(void **state) {
 }
 
 static void test_no_temporary_left(void **state) {
-        struct t *t = *state;
+        struct seed_dirs *t = *state;
         struct seed_stats st;
 
         sh("mkdir -p %s/a/b && echo 1 >%s/a/b/c && echo 2 >%s/top", t->src, t->src, t->src);
@@ -228,11 +186,13 @@ static void test_no_temporary_left(void **state) {
         /* A second run finds everything present and changes nothing. */
         assert_int_equal(seed(t, SEED_MISSING, &st), 0);
         assert_int_equal(st.copied, 0);
-        assert_int_equal(system("find /tmp/usi-binds.* -name '.#usi-init.*' | grep -q ."), 256);
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "find %s -name '.#usi-init.*' | grep -q .", t->dir);
+        assert_int_equal(system(cmd), 256);
 }
 
 static void test_root_check_refuses_escapes(void **state) {
-        struct t *t = *state;
+        struct seed_dirs *t = *state;
         _cleanup_free_ char *why = NULL;
         int root, fd;
 
@@ -263,16 +223,9 @@ static void test_root_check_refuses_escapes(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_metadata_preserved, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_missing_keeps_everything_else, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_newer_replaces_only_older, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_symlinks_never_followed, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_no_temporary_left, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_root_check_refuses_escapes, setup, teardown),
+                SEED_TEST(test_metadata_preserved), SEED_TEST(test_missing_keeps_everything_else),
+                SEED_TEST(test_newer_replaces_only_older), SEED_TEST(test_symlinks_never_followed),
+                SEED_TEST(test_no_temporary_left), SEED_TEST(test_root_check_refuses_escapes),
         };
-        if (geteuid() != 0) {
-                printf("1..0 # SKIP seeding preserves owners and device nodes: needs root\n");
-                return 0;
-        }
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return run_as_root("seeding preserves owners and device nodes", tests, sizeof tests / sizeof tests[0]);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "record.h"
+#include "plan.h"
 
 struct seed_stats {
         unsigned copied;        /* new in the state dir */
@@ -15,5 +15,6 @@ struct seed_stats {
  * timestamps, xattrs (ACLs are xattrs), symlinks, device nodes, fifos and
  * sockets. Never deletes, never follows a symlink, never replaces an entry
  * of another type. Each file is written under a temporary name and renamed
- * into place, so a crash leaves either the old state or the new file. */
+ * into place only after one syncfs made every temporary durable
+ * (seed-batch.h), so a crash leaves either the old state or complete files. */
 int seed_tree(int src_dfd, int dst_dfd, enum seed_policy policy, struct seed_stats *stats, char **why);
