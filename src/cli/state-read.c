@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "json-parse.h"
 #include "encoding.h"
 #include "why.h"
 #include "safe-open.h"
@@ -15,11 +16,10 @@ int state_read(const char *path, struct json_object **ret, char **why) {
 
         if (r < 0)
                 return r;
-        o = json_tokener_parse(text);
-        if (!o || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                why_set(why, 0, "%s is not a JSON object", path);
-                return -EBADMSG;
+        r = json_parse_object(text, strlen(text), &o, why);
+        if (r < 0) {
+                why_prefix(why, "%s", path);
+                return r;
         }
         *ret = o;
         return 0;

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "json-parse.h"
 #include "sysext-verify.h"
 #include "encoding.h"
 #include "why.h"
@@ -266,7 +267,6 @@ static const char *json_string_field(json_object *o, const char *name) {
 static int read_signature(int fd, const struct sysext_part *p, struct sysext_image *img, char **why) {
         _cleanup_free_ char *buf = NULL;
         _cleanup_(json_putp) json_object *o = NULL;
-        struct json_tokener *tok;
         const char *rh, *sig;
         size_t len;
         int r;
@@ -284,14 +284,11 @@ static int read_signature(int fd, const struct sysext_part *p, struct sysext_ima
         for (size_t i = len; i < p->size; i++)
                 if (buf[i] != 0)
                         return why_set(why, EBADMSG, "verity-sig partition has data after its JSON text");
-        tok = json_tokener_new();
-        if (!tok)
-                return -ENOMEM;
-        o = json_tokener_parse_ex(tok, buf, (int) len);
-        r = json_tokener_get_error(tok) == json_tokener_success && tok->char_offset == (int) len;
-        json_tokener_free(tok);
-        if (!o || !r || !json_object_is_type(o, json_type_object))
-                return why_set(why, EBADMSG, "verity-sig partition does not hold one JSON object");
+        r = json_parse_object(buf, len, &o, why);
+        if (r < 0) {
+                why_prefix(why, "verity-sig partition");
+                return r;
+        }
 
         rh = json_string_field(o, "rootHash");
         sig = json_string_field(o, "signature");

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json-parse.h"
 #include "pcrsig.h"
 #include "policy.h"
 #include "safe-open.h"
@@ -85,13 +86,7 @@ int pcrsig_key_from_pem(const char *pem, size_t size, struct pcrsig_key *ret, ch
 }
 
 int pcrsig_parse(const char *json, json_object **ret, char **why) {
-        json_object *o = json_tokener_parse(json);
-        if (!o || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                return why_set(why, EBADMSG, "not a JSON object");
-        }
-        *ret = o;
-        return 0;
+        return json_parse_object(json, strlen(json), ret, why);
 }
 
 /* A signature file may come from the ESP, /oem or the command line: read
