@@ -141,18 +141,20 @@ int path_normalize(const char *in, enum path_kind kind, char **ret, const char *
 /* ---- errors -------------------------------------------------------------- */
 
 int config_error(strv *errors, const struct mark *m, const char *fmt, ...) {
-        char msg[1024], line[1400];
+        char msg[1024], raw[1400], line[1400];
         va_list ap;
 
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
         if (m && m->file && m->line > 0)
-                snprintf(line, sizeof line, "%s:%u:%u: %s", m->file, m->line, m->column, msg);
+                snprintf(raw, sizeof raw, "%s:%u:%u: %s", m->file, m->line, m->column, msg);
         else if (m && m->file)
-                snprintf(line, sizeof line, "%s: %s", m->file, msg);
+                snprintf(raw, sizeof raw, "%s: %s", m->file, msg);
         else
-                snprintf(line, sizeof line, "%s", msg);
+                snprintf(raw, sizeof raw, "%s", msg);
+        /* A key or value of the file is in msg: one line whatever it holds. */
+        str_escape(raw, line, sizeof line);
         if (strv_push(errors, line) < 0)
                 return -ENOMEM;
         return -EINVAL;

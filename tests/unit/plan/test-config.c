@@ -58,6 +58,8 @@ static void test_wrong_types(void **state) {
 
 static void test_unknown_keys(void **state) {
         expect_error("overlays:\n  size: 10%\n", "test.yaml:1:1: ", "unknown key 'overlays' in the configuration");
+        /* a key's newline and ANSI escape come back escaped: one line */
+        expect_error("\"a\\nb\\e[2J\": 1\n", "test.yaml:1:1: ", "unknown key 'a\\x0ab\\x1b[2J' in the configuration");
         expect_error("binds:\n  state-dir: /usr/local/.state\n", "test.yaml:2:3: ",
                      "unknown key 'state-dir' in binds; expected one of: state_dir, seed, paths, extra_paths");
         expect_error("volumes:\n  - name: oem\n    match: { label: X }\n", "test.yaml:3:14: ", "unknown key 'label' in match");
