@@ -253,6 +253,28 @@ static void test_files(void **state) {
         strv_clear(&errors);
         config_done(&c);
 
+        /* A root whose etc/usi-init leads out of it (here: into the first
+         * root): its files are not read, and the error says so. */
+        {
+                char root2[] = "/tmp/usi-sys2-XXXXXX";
+                assert_non_null(mkdtemp(root2));
+                snprintf(path, sizeof path, "%s/etc", root2);
+                assert_int_equal(mkdir(path, 0755), 0);
+                snprintf(path, sizeof path, "%s/etc/usi-init", root2);
+                {
+                        char target[4096];
+                        snprintf(target, sizeof target, "%s/etc/usi-init", dir);
+                        assert_int_equal(symlink(target, path), 0);
+                }
+                config_init(&c);
+                assert_true(config_load_system(&c, root2, &errors) < 0);
+                assert_true(errors.n >= 1);
+                assert_non_null(strstr(errors.v[0], "config.yaml: cannot read: "));
+                strv_clear(&errors);
+                config_done(&c);
+                rm_rf(root2);
+        }
+
         rm_rf(dir);
 }
 
