@@ -69,7 +69,7 @@ static void write_all(int fd, const char *buf, size_t len) {
 
 int log_full_errno(enum log_level level, int error, const char *fmt, ...) {
         int saved = errno;
-        char msg[2048], line[2200];
+        char raw[2048], msg[2048], line[2200];
         va_list ap;
         int n;
 
@@ -79,8 +79,11 @@ int log_full_errno(enum log_level level, int error, const char *fmt, ...) {
                 goto out;
 
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
+        vsnprintf(raw, sizeof raw, fmt, ap);
         va_end(ap);
+        /* One record, one line: a newline or an ANSI escape from an outside
+         * string would forge another record or drive the console. */
+        str_escape(raw, msg, sizeof msg);
 
         if (target == LOG_TARGET_KMSG) {
                 /* kmsg takes one record per write; the console gets the same words

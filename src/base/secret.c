@@ -96,6 +96,20 @@ int secret_read_file(const char *path, size_t max, int strip_newline, struct sec
         return r < 0 ? r : read_fd(fd, path, max, strip_newline, ret, why);
 }
 
+int secret_read_pin(const char *path, struct secret **ret, char **why) {
+        _cleanup_secret_ struct secret *s = NULL;
+        int r = secret_read_file(path, PIN_MAX, true, &s, why);
+
+        if (r < 0)
+                return r;
+        /* A blank PIN would still be sent to the TPM, and a wrong one costs
+         * a dictionary-attack attempt: refuse it before any TPM command. */
+        for (size_t i = 0; i < s->size; i++)
+                if (!strchr(" \t\r\n", s->data[i]))
+                        return *ret = TAKE_PTR(s), 0;
+        return why_set(why, ENODATA, "PIN file %s is empty or only white space; refused before any TPM command", path);
+}
+
 int secret_read_at(int dir_fd, const char *dir_name, const char *name, size_t max, int strip_newline,
                    struct secret **ret, char **why) {
         _cleanup_free_ char *shown = path_join(dir_name, name);

@@ -33,6 +33,9 @@ int secret_read_file(const char *path, size_t max, int strip_newline, struct sec
 /* The same for `name` beneath dir_fd (safe_open_at()). */
 int secret_read_at(int dir_fd, const char *dir_name, const char *name, size_t max, int strip_newline,
                    struct secret **ret, char **why);
+/* A PIN file: secret_read_file() with PIN_MAX and the newline dropped; an
+ * empty or white-space-only PIN is refused (-ENODATA), naming the file. */
+int secret_read_pin(const char *path, struct secret **ret, char **why);
 void secret_free(struct secret *s);
 
 static inline void secret_freep(struct secret **s) {

@@ -149,3 +149,36 @@ int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len) {
                 *ret_len = len;
         return 0;
 }
+
+static bool printable(unsigned char c) {
+        return c >= 0x20 && c < 0x7f;
+}
+
+char *str_escape(const char *s, char *out, size_t size) {
+        size_t n = 0;
+
+        if (size == 0)
+                return out;
+        for (; *s; s++) {
+                unsigned char c = (unsigned char) *s;
+                size_t need = printable(c) ? 1 : 4;
+                if (n + need >= size)
+                        break;
+                if (printable(c))
+                        out[n++] = (char) c;
+                else
+                        n += (size_t) snprintf(out + n, size - n, "\\x%02x", c);
+        }
+        out[n] = 0;
+        return out;
+}
+
+char *str_escape_dup(const char *s) {
+        size_t size = 1;
+        char *out;
+
+        for (const char *p = s; *p; p++)
+                size += printable((unsigned char) *p) ? 1 : 4;
+        out = malloc(size);
+        return out ? str_escape(s, out, size) : NULL;
+}

@@ -68,6 +68,16 @@ int strv_copy(strv *dst, const strv *src);
 /* a + b (b may start with '/'), malloc'ed; NULL on OOM. */
 char *path_join(const char *a, const char *b);
 
+/* A message is one line of text: every byte outside printable ASCII (a
+ * newline, an ANSI escape, a NUL-free remainder of anything) becomes \xNN.
+ * Applied where sentences are made (why_set, the log, config errors), so
+ * a string from outside input (a JSON field, a label, a file name, a config
+ * value) can neither break a line nor drive a terminal. Writes at most
+ * size bytes with the NUL, truncated on a whole escape; returns out. */
+char *str_escape(const char *s, char *out, size_t size);
+/* The same, malloc'ed; NULL when out of memory. */
+char *str_escape_dup(const char *s);
+
 /* Read fd to its end into a new NUL-terminated buffer. Never trusts
  * st_size (efivarfs and /proc report 0); -EFBIG past `max` bytes. */
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len);

@@ -15,7 +15,9 @@ int why_set(char **why, int err, const char *fmt, ...) {
                         s = NULL;
                 va_end(ap);
                 free(*why);
-                *why = s;
+                /* One line, whatever outside strings the format took in. */
+                *why = s ? str_escape_dup(s) : NULL;
+                free(s);
         }
         return -abs(err);
 }
@@ -32,7 +34,8 @@ void why_prefix(char **why, const char *fmt, ...) {
         va_end(ap);
         if (p && asprintf(&s, "%s: %s", p, *why) >= 0) {
                 free(*why);
-                *why = s;
+                *why = str_escape_dup(s);
+                free(s);
         }
         free(p);
 }

@@ -241,13 +241,13 @@ static int record(struct boot *b, const struct ext_list *l, size_t first, const 
 
 /* Stage list entries [first, first+n) with one set of flags. */
 static int stage_range(struct boot *b, const struct ext_list *l, size_t first, size_t n, const struct sysext_anchor *a,
-                       int ext_fd, int confext_fd, unsigned flags) {
+                       int ext_fd, int confext_fd, unsigned flags, uint64_t *room) {
         struct sysext_result *res = NULL;
         int r;
 
         if (n == 0)
                 return 0;
-        r = sysext_stage_all(l->v + first, n, a, ext_fd, confext_fd, flags | SYSEXT_STAGE_QUIET, &res);
+        r = sysext_stage_all(l->v + first, n, a, ext_fd, confext_fd, flags | SYSEXT_STAGE_QUIET, room, &res);
         if (r < 0)
                 return r;
         r = record(b, l, first, res, n);
@@ -269,6 +269,8 @@ int stage_extensions(const struct plan *p, struct boot *b) {
         size_t n_stub = 0;
         char no_anchor[WHY_MAX] = "";
         size_t accepted = 0;
+        /* One cap for both sources: they share /run. */
+        uint64_t room = SYSEXT_STAGE_ROOM_DEFAULT;
         int r;
 
         if (!any_source(p)) {
@@ -310,8 +312,8 @@ int stage_extensions(const struct plan *p, struct boot *b) {
 
         /* The stub's images are in RAM: each is freed as it is staged (or
          * refused). The persistent ones are copied and stay where they are. */
-        if ((r = stage_range(b, &l, 0, n_stub, &anchor, ext_fd, confext_fd, SYSEXT_STAGE_CONSUME)) < 0 ||
-            (r = stage_range(b, &l, n_stub, l.n - n_stub, &anchor, ext_fd, confext_fd, 0)) < 0)
+        if ((r = stage_range(b, &l, 0, n_stub, &anchor, ext_fd, confext_fd, SYSEXT_STAGE_CONSUME, &room)) < 0 ||
+            (r = stage_range(b, &l, n_stub, l.n - n_stub, &anchor, ext_fd, confext_fd, 0, &room)) < 0)
                 goto out;
         for (size_t i = 0; i < b->n_extensions; i++)
                 accepted += b->extensions[i].name != NULL;

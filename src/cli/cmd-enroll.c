@@ -238,7 +238,7 @@ static int read_inputs(const struct enroll_cli *a, struct enroll_args *e, char *
                 e->pubkey_pem = *pem;
         }
         if (a->pin_file) {
-                r = secret_read_file(a->pin_file, PIN_MAX, true, pin, &why);
+                r = secret_read_pin(a->pin_file, pin, &why);
                 if (r < 0)
                         return log_error("%s: --pin-file: %s", a->device, why_or(why)), r;
                 e->pin = *pin;

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <getopt.h>
 
 #include "commands.h"
@@ -8,7 +11,8 @@
 
 static void sysext_help(void) {
         printf("usage: usi-init sysext [--check] [--cert FILE]... [--efi-db FILE]... [--efivars DIR]\n"
-               "                       [--root DIR] [--stage DIR [--confext-dir DIR] [--consume]] IMAGE...\n"
+               "                       [--root DIR] [--stage DIR [--confext-dir DIR] [--consume]]\n"
+               "                       [--max-size BYTES] IMAGE...\n"
                "Check system extension images as the boot does: a GPT with only the data, verity\n"
                "and verity-sig partitions, UUIDs from the signed root hash, a PKCS#7 signature by a\n"
                "trust-anchor certificate, no file system at offset 0, and the whole hash tree.\n"
@@ -20,7 +24,8 @@ static void sysext_help(void) {
                "  --root DIR      trust DIR/usr/lib/verity.d/*.crt and DIR/etc/verity.d/*.crt\n"
                "  --stage DIR     hand accepted images over into DIR as NAME.raw, .verity, .roothash, .roothash.p7s\n"
                "  --confext-dir DIR  stage *.confext.raw images there instead (default: the --stage DIR)\n"
-               "  --consume       free each IMAGE while it is staged (the boot's /.extra/sysext); deletes it\n");
+               "  --consume       free each IMAGE while it is staged (the boot's /.extra/sysext); deletes it\n"
+               "  --max-size BYTES  stage at most BYTES in all (default 1 GiB, the boot's cap)\n");
 }
 
 int cmd_sysext(int argc, char **argv) {
@@ -33,6 +38,7 @@ int cmd_sysext(int argc, char **argv) {
                 { "stage",   required_argument, NULL, 'S' },
                 { "consume", no_argument,       NULL, 'X' },
                 { "confext-dir", required_argument, NULL, 'F' },
+                { "max-size", required_argument, NULL, 'M' },
                 { "help",    no_argument,       NULL, 'h' },
                 {}
         };
@@ -42,6 +48,7 @@ int cmd_sysext(int argc, char **argv) {
         _cleanup_free_ struct sysext_source *src = NULL;
         const char *stage = NULL, *confext_dir = NULL, *tmp;
         unsigned flags = 0;
+        uint64_t room = SYSEXT_STAGE_ROOM_DEFAULT;
         int c, r = 0, failed = 0;
 
         if (sysext_anchor_init(&anchor) < 0)
@@ -77,6 +84,16 @@ int cmd_sysext(int argc, char **argv) {
                 case 'F':
                         confext_dir = optarg;
                         break;
+                case 'M': {
+                        char *end = NULL;
+                        errno = 0;
+                        room = strtoull(optarg, &end, 10);
+                        if (!isdigit((unsigned char) optarg[0]) || *end || errno) {
+                                log_error("sysext: --max-size: '%s' is not a number of bytes", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                }
                 case 'h':
                         sysext_help();
                         return 0;
@@ -126,7 +143,7 @@ int cmd_sysext(int argc, char **argv) {
                 src[i - optind] = (struct sysext_source) { .dir_fd = AT_FDCWD, .file = argv[i], .path = argv[i] };
         /* The boot's own loop, so this command shows what a boot would do. */
         r = sysext_stage_all(src, (size_t) (argc - optind), &anchor, dir_fd,
-                             confext_fd >= 0 ? confext_fd : dir_fd, flags | SYSEXT_STAGE_QUIET, &res);
+                             confext_fd >= 0 ? confext_fd : dir_fd, flags | SYSEXT_STAGE_QUIET, &room, &res);
         if (r < 0) {
                 log_error("sysext: out of memory");
                 return 1;

@@ -214,7 +214,7 @@ int cmd_unlock(int argc, char **argv) {
                         }, stdout);
         if (a.pin_file) {
                 _cleanup_free_ char *why = NULL;
-                r = secret_read_file(a.pin_file, PIN_MAX, true, &pin, &why);
+                r = secret_read_pin(a.pin_file, &pin, &why);
                 if (r < 0) {
                         log_error("unlock: PIN file: %s", why);
                         return 1;

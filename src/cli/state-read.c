@@ -2,11 +2,35 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "json-parse.h"
 #include "encoding.h"
 #include "why.h"
 #include "safe-open.h"
 #include "state-read.h"
 #include "util.h"
+
+/* Every string of the file as str_escape() shows it, so what status and
+ * --explain print of it (a label, a path, a reason) stays one plain line. */
+static int escape_strings(struct json_object *o) {
+        if (json_object_is_type(o, json_type_string)) {
+                _cleanup_free_ char *e = str_escape_dup(json_object_get_string(o));
+                if (!e)
+                        return -ENOMEM;
+                return json_object_set_string(o, e) ? 0 : -ENOMEM;
+        }
+        if (json_object_is_type(o, json_type_array)) {
+                for (size_t i = 0; i < json_object_array_length(o); i++)
+                        if (escape_strings(json_object_array_get_idx(o, i)) < 0)
+                                return -ENOMEM;
+        } else if (json_object_is_type(o, json_type_object)) {
+                json_object_object_foreach(o, k, v) {
+                        (void) k;
+                        if (escape_strings(v) < 0)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
 
 int state_read(const char *path, struct json_object **ret, char **why) {
         _cleanup_free_ char *text = NULL;
@@ -15,11 +39,14 @@ int state_read(const char *path, struct json_object **ret, char **why) {
 
         if (r < 0)
                 return r;
-        o = json_tokener_parse(text);
-        if (!o || !json_object_is_type(o, json_type_object)) {
+        r = json_parse_object(text, strlen(text), &o, why);
+        if (r < 0) {
+                why_prefix(why, "%s", path);
+                return r;
+        }
+        if (escape_strings(o) < 0) {
                 json_object_put(o);
-                why_set(why, 0, "%s is not a JSON object", path);
-                return -EBADMSG;
+                return -ENOMEM;
         }
         *ret = o;
         return 0;

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "why.h"
 #include "safe-open.h"
+#include "root-fs.h"
 
 #define BUILTIN_NAME "(built-in defaults)"
 /* Config files are small; anything larger is a mistake or an attack. */
@@ -149,18 +150,20 @@ int path_normalize(const char *in, enum path_kind kind, char **ret, const char *
 /* ---- errors -------------------------------------------------------------- */
 
 int config_error(strv *errors, const struct mark *m, const char *fmt, ...) {
-        char msg[1024], line[1400];
+        char msg[1024], raw[1400], line[1400];
         va_list ap;
 
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
         if (m && m->file && m->line > 0)
-                snprintf(line, sizeof line, "%s:%u:%u: %s", m->file, m->line, m->column, msg);
+                snprintf(raw, sizeof raw, "%s:%u:%u: %s", m->file, m->line, m->column, msg);
         else if (m && m->file)
-                snprintf(line, sizeof line, "%s: %s", m->file, msg);
+                snprintf(raw, sizeof raw, "%s: %s", m->file, msg);
         else
-                snprintf(line, sizeof line, "%s", msg);
+                snprintf(raw, sizeof raw, "%s", msg);
+        /* A key or value of the file is in msg: one line whatever it holds. */
+        str_escape(raw, line, sizeof line);
         if (strv_push(errors, line) < 0)
                 return -ENOMEM;
         return -EINVAL;
@@ -1172,6 +1175,16 @@ int config_load_kairos_string(struct config *c, const char *name, const char *te
 
 /* The bytes of a file come through safe_read_path(): a FIFO, device,
  * symlink or oversized file is refused by name instead of read. */
+/* A file that could not be read, as an error of the configuration. */
+static int unreadable(struct config *c, const char *path, const char *why, int r, strv *errors) {
+        const char *fname = intern_file(c, path);
+
+        if (!fname)
+                return -ENOMEM;
+        config_error(errors, &(struct mark) { fname, 0, 0 }, "cannot read: %s", why_or(why));
+        return r;
+}
+
 static int load_file(struct config *c, const char *path, strv *errors, root_fn fn) {
         _cleanup_free_ char *text = NULL;
         _cleanup_free_ char *why = NULL;
@@ -1180,13 +1193,8 @@ static int load_file(struct config *c, const char *path, strv *errors, root_fn f
 
         if (r == -ENOENT)
                 return r;
-        if (r < 0) {
-                const char *fname = intern_file(c, path);
-                if (!fname)
-                        return -ENOMEM;
-                config_error(errors, &(struct mark) { fname, 0, 0 }, "cannot read: %s", why);
-                return r;
-        }
+        if (r < 0)
+                return unreadable(c, path, why, r, errors);
         return load_string(c, path, text, len, errors, fn);
 }
 
@@ -1207,24 +1215,51 @@ static int yaml_name_filter(const struct dirent *d) {
         return d->d_name[0] != '.' && n > 5 && streq(d->d_name + n - 5, ".yaml");
 }
 
+/* NAME beneath dir_fd (shown as dir): read by safe_read_at(), so no
+ * symlinked directory leads out of the root. */
+static int load_at(struct config *c, int dir_fd, const char *dir, const char *name, strv *errors) {
+        _cleanup_free_ char *path = path_join(dir, name), *text = NULL, *why = NULL;
+        size_t len = 0;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = safe_read_at(dir_fd, dir, name, CONFIG_MAX_BYTES, &text, &len, &why);
+        if (r == -ENOENT || r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return unreadable(c, path, why, r, errors);
+        return load_string(c, path, text, len, errors, root_usi);
+}
+
 int config_load_system(struct config *c, const char *root, strv *errors) {
-        _cleanup_free_ char *file = path_join(root, "/etc/usi-init/config.yaml");
-        _cleanup_free_ char *dir = path_join(root, "/etc/usi-init/config.d");
+        const char *shown = *root ? root : "/";
+        _cleanup_free_ char *dir = path_join(root, "/etc/usi-init/config.d"), *why = NULL;
+        _cleanup_close_ int root_fd = -1, dir_fd = -1;
         struct dirent **names = NULL;
         int n, r, ret = 0;
 
-        if (!file || !dir)
+        if (!dir)
                 return -ENOMEM;
-        r = config_load_file(c, file, errors);
+        root_fd = open(shown, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        r = load_at(c, root_fd, shown, "etc/usi-init/config.yaml", errors);
         if (r < 0 && r != -ENOENT)
                 ret = r;
 
-        n = scandir(dir, &names, yaml_name_filter, alphasort);
+        r = root_open_flags(root_fd, "/etc/usi-init/config.d", RESOLVE_TARGET, O_RDONLY | O_DIRECTORY, &dir_fd, &why);
+        if (r == -ENOENT)
+                return ret;
+        if (r < 0) {
+                r = unreadable(c, dir, why, r, errors);
+                return ret < 0 && r != -ENOMEM ? ret : r;
+        }
+        n = scandirat(dir_fd, ".", &names, yaml_name_filter, alphasort);
         if (n < 0)
-                return errno == ENOENT ? ret : (ret < 0 ? ret : -errno);
+                return ret < 0 ? ret : -errno;
         for (int i = 0; i < n; i++) {
-                _cleanup_free_ char *f = path_join(dir, names[i]->d_name);
-                r = f ? config_load_file(c, f, errors) : -ENOMEM;
+                r = load_at(c, dir_fd, dir, names[i]->d_name, errors);
                 if (r < 0 && r != -ENOENT && ret == 0)
                         ret = r;
                 free(names[i]);

@@ -5,6 +5,7 @@
 #include "load.h"
 #include "log.h"
 #include "safe-open.h"
+#include "why.h"
 
 static int yaml_filter(const struct dirent *d) {
         size_t n = strlen(d->d_name);
@@ -80,8 +81,34 @@ static const struct config_volume *config_on_volume(const struct config *c, cons
         return NULL;
 }
 
+/* The file rd.usi.config= names, beneath the root: openat2(RESOLVE_BENEATH)
+ * through safe_read_at(), so no symlinked directory of the root leads out of
+ * it, and a refusal names the file without a line of its content. */
+static int load_beneath_root(struct config *c, const char *root, const char *norm, const char *given, strv *errors) {
+        const char *shown_root = *root ? root : "/";
+        _cleanup_free_ char *path = path_join(root, norm), *text = NULL, *why = NULL;
+        _cleanup_close_ int root_fd = -1;
+        size_t len = 0;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        root_fd = open(shown_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return config_error(errors, &(struct mark) { given, 0, 0 }, "rd.usi.config: cannot open the root %s: %m",
+                                    shown_root);
+        r = safe_read_at(root_fd, shown_root, norm + strspn(norm, "/"), SAFE_CONFIG_MAX, &text, &len, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ENOENT)
+                return config_error(errors, &(struct mark) { given, 0, 0 }, "rd.usi.config: cannot read: no such file");
+        if (r < 0)
+                return config_error(errors, &(struct mark) { given, 0, 0 }, "rd.usi.config: %s", why_or(why));
+        return config_load_string(c, path, text, len, errors);
+}
+
 static int load_cmdline_config(struct config *c, const char *root, const char *given, bool oem, strv *errors) {
-        _cleanup_free_ char *norm = NULL, *path = NULL;
+        _cleanup_free_ char *norm = NULL;
         const struct config_volume *v;
         const char *why = NULL;
         int r;
@@ -101,11 +128,7 @@ static int load_cmdline_config(struct config *c, const char *root, const char *g
                 c->layer = CONFIG_LAYER_OEM;
         } else
                 c->layer = CONFIG_LAYER_CMDLINE;
-        path = path_join(root, norm);
-        r = path ? config_load_file(c, path, errors) : -ENOMEM;
-        if (r == -ENOENT)
-                config_error(errors, &(struct mark) { given, 0, 0 }, "rd.usi.config: cannot read: no such file");
-        return r;
+        return load_beneath_root(c, root, norm, given, errors);
 }
 
 int plan_load(const struct plan_inputs *in, bool oem, struct cmdline *cl, struct plan *p, strv *errors) {

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <linux/falloc.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "root-fs.h"
@@ -150,14 +151,32 @@ static int already_staged(int dir_fd, const char *name, char **why) {
         return why_set(why, EEXIST, "%s is already staged (an image of that name came first)", fn);
 }
 
+/* Refused before the copy: an image that does not fit the cap or the file
+ * system, so a large one never fills the staging directory first. The
+ * sizes are the verified ones (verity-sb.h), not the GPT's. */
+static int check_room(int dir_fd, const char *name, uint64_t need, const uint64_t *room, bool consume, char **why) {
+        struct statvfs sv;
+
+        if (room && need > *room)
+                return why_set(why, EFBIG, "extension %s needs %" PRIu64 " bytes, more than the %" PRIu64
+                               " bytes left of the staging cap", name, need, *room);
+        /* Consumed, the source frees its blocks as the copy grows: free
+         * space now says nothing then. */
+        if (!consume && fstatvfs(dir_fd, &sv) == 0 && sv.f_frsize > 0 && need / sv.f_frsize >= (uint64_t) sv.f_bavail)
+                return why_set(why, ENOSPC, "extension %s needs %" PRIu64 " bytes, more than the %" PRIu64
+                               " bytes free in the staging directory", name, need,
+                               (uint64_t) sv.f_bavail * sv.f_frsize);
+        return 0;
+}
+
 int sysext_stage_image(const struct sysext_source *s, const struct sysext_anchor *anchor, int dir_fd,
-                       unsigned flags, char **ret_name, enum sysext_kind *ret_kind, char **why) {
+                       unsigned flags, uint64_t *room, char **ret_name, enum sysext_kind *ret_kind, char **why) {
         _cleanup_close_ int src = -1;
         struct sysext_image img = {};
         int fds[_FILE_MAX] = { -1, -1, -1, -1 };
         bool consume = flags & SYSEXT_STAGE_CONSUME;
         char pd[FD_PATH_MAX], ph[FD_PATH_MAX];
-        uint64_t t0 = clock_usec(CLOCK_MONOTONIC), t1, t2;
+        uint64_t t0 = clock_usec(CLOCK_MONOTONIC), t1, t2, need;
         const char *path = s->path;
         struct stat st;
         int r;
@@ -188,6 +207,10 @@ int sysext_stage_image(const struct sysext_source *s, const struct sysext_anchor
         if (r < 0)
                 goto out;
         t1 = clock_usec(CLOCK_MONOTONIC);
+        need = img.data.size + img.hash.size + img.p7s_size + strlen(img.roothash_hex);
+        r = check_room(dir_fd, img.name, need, room, consume, why);
+        if (r < 0)
+                goto out;
 
         for (int i = 0; i < _FILE_MAX; i++) {
                 fds[i] = tmpfile_in(dir_fd);
@@ -215,6 +238,8 @@ int sysext_stage_image(const struct sysext_source *s, const struct sysext_anchor
                   strempty(img.signer), (t1 - t0) / 1000, (t2 - t1) / 1000, (clock_usec(CLOCK_MONOTONIC) - t2) / 1000);
         if (flags & SYSEXT_STAGE_CHECK_ONLY)
                 goto done;
+        if (room)
+                *room -= need;
 
         r = write_all(fds[FILE_ROOTHASH], img.roothash_hex, strlen(img.roothash_hex));
         if (r >= 0)
@@ -250,7 +275,7 @@ void sysext_results_free(struct sysext_result *r, size_t n) {
 }
 
 int sysext_stage_all(const struct sysext_source *src, size_t n, const struct sysext_anchor *anchor, int ext_fd,
-                     int confext_fd, unsigned flags, struct sysext_result **ret) {
+                     int confext_fd, unsigned flags, uint64_t *room, struct sysext_result **ret) {
         struct sysext_result *res = calloc(n ? n : 1, sizeof(*res));
         bool no_anchor = sysext_anchor_count(anchor) == 0;
         int accepted = 0;
@@ -281,7 +306,7 @@ int sysext_stage_all(const struct sysext_source *src, size_t n, const struct sys
                         if (fd < 0)
                                 r = why_set(&why, EOPNOTSUPP, "confexts are not enabled");
                         else
-                                r = sysext_stage_image(&src[i], anchor, fd, flags, &name, &kind, &why);
+                                r = sysext_stage_image(&src[i], anchor, fd, flags, room, &name, &kind, &why);
                 }
                 if (r == -ENOMEM)
                         goto oom;

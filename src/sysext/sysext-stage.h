@@ -36,13 +36,21 @@ struct sysext_source {
         bool confext;   /* from a confext directory: a confext whatever its name */
 };
 
+/* What all staged images together may take, unless the caller says
+ * otherwise: /run, where the boot stages them, is a tmpfs without a cap of
+ * its own. */
+#define SYSEXT_STAGE_ROOM_DEFAULT (UINT64_C(1) << 30)
+
 /* One image: inspect, copy its data and verity partitions into dir_fd,
  * verify the whole hash tree on those copies (what the final OS will
  * mount), then link the four files in. Nothing is left behind on failure;
  * a NAME already staged is refused before anything is copied.
- * *ret_name: NAME; *why: the reason of a refusal. */
+ * An image that needs more than *room bytes (NULL: no cap) or more than
+ * the staging file system has free is refused before anything is copied;
+ * one staged takes its size off *room. *ret_name: NAME; *why: the reason
+ * of a refusal. */
 int sysext_stage_image(const struct sysext_source *src, const struct sysext_anchor *anchor, int dir_fd,
-                       unsigned flags, char **ret_name, enum sysext_kind *ret_kind, char **why);
+                       unsigned flags, uint64_t *room, char **ret_name, enum sysext_kind *ret_kind, char **why);
 
 struct sysext_result {
         char *path;
@@ -57,9 +65,10 @@ void sysext_results_free(struct sysext_result *r, size_t n);
  * confext_fd (-1: confexts refused). A refusal is logged as one line
  * ("sysext IMAGE: rejected: REASON") and never stops the others; with no
  * anchor certificate nothing is staged and one warning says why. Returns
- * the number accepted; *ret lists every image. */
+ * the number accepted; *ret lists every image. *room: as for
+ * sysext_stage_image(), shared by the images. */
 int sysext_stage_all(const struct sysext_source *src, size_t n, const struct sysext_anchor *anchor, int ext_fd,
-                     int confext_fd, unsigned flags, struct sysext_result **ret);
+                     int confext_fd, unsigned flags, uint64_t *room, struct sysext_result **ret);
 
 /* The images of a source directory as systemd-stub picks them: regular
  * files whose names end in .raw in any case, sorted by name (byte order).

@@ -12,8 +12,10 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "json-parse.h"
 #include "sysext-verify.h"
 #include "encoding.h"
+#include "verity-sb.h"
 #include "why.h"
 
 enum part_role { ROLE_DATA, ROLE_HASH, ROLE_SIG, _ROLE_MAX };
@@ -155,6 +157,18 @@ struct layout {
         const char *designator;
 };
 
+/* A partition that overlaps another would hand the same bytes out twice,
+ * as data and as hash tree. */
+static int check_overlap(const struct layout *l, char **why) {
+        for (int a = 0; a < _ROLE_MAX; a++)
+                for (int b = a + 1; b < _ROLE_MAX; b++)
+                        if (l->part[a].offset < l->part[b].offset + l->part[b].size &&
+                            l->part[b].offset < l->part[a].offset + l->part[a].size)
+                                return why_set(why, EBADMSG, "%s partition %u overlaps %s partition %u",
+                                               role_names[a], l->part[a].number, role_names[b], l->part[b].number);
+        return 0;
+}
+
 /* An image file has no logical sector size of its own: a GPT written for
  * 4096-byte sectors has its header at 4096, not 512. Try both, as systemd
  * 255 and later do; blkid reports offsets in 512-byte units either way. */
@@ -236,7 +250,7 @@ static int read_layout(int fd, uint64_t file_size, struct layout *l, char **why)
         if (!l->have[ROLE_SIG])
                 return why_set(why, EBADMSG, "no %s-verity-sig partition: the verity root hash is not signed",
                                l->designator);
-        return 0;
+        return check_overlap(l, why);
 }
 
 static int pread_all(int fd, void *buf, size_t size, uint64_t offset) {
@@ -266,7 +280,6 @@ static const char *json_string_field(json_object *o, const char *name) {
 static int read_signature(int fd, const struct sysext_part *p, struct sysext_image *img, char **why) {
         _cleanup_free_ char *buf = NULL;
         _cleanup_(json_putp) json_object *o = NULL;
-        struct json_tokener *tok;
         const char *rh, *sig;
         size_t len;
         int r;
@@ -284,14 +297,11 @@ static int read_signature(int fd, const struct sysext_part *p, struct sysext_ima
         for (size_t i = len; i < p->size; i++)
                 if (buf[i] != 0)
                         return why_set(why, EBADMSG, "verity-sig partition has data after its JSON text");
-        tok = json_tokener_new();
-        if (!tok)
-                return -ENOMEM;
-        o = json_tokener_parse_ex(tok, buf, (int) len);
-        r = json_tokener_get_error(tok) == json_tokener_success && tok->char_offset == (int) len;
-        json_tokener_free(tok);
-        if (!o || !r || !json_object_is_type(o, json_type_object))
-                return why_set(why, EBADMSG, "verity-sig partition does not hold one JSON object");
+        r = json_parse_object(buf, len, &o, why);
+        if (r < 0) {
+                why_prefix(why, "verity-sig partition");
+                return r;
+        }
 
         rh = json_string_field(o, "rootHash");
         sig = json_string_field(o, "signature");
@@ -398,6 +408,33 @@ static int check_pkcs7(const struct sysext_anchor *anchor, struct sysext_image *
         return 0;
 }
 
+/* A data partition may end in alignment padding, no more. */
+#define DATA_SLACK_MAX (1024 * 1024)
+
+/* The sizes to copy come from the verity superblock (verity-sb.h), which
+ * the signed root hash covers through the tree: the GPT may only claim as
+ * much, and what it claims beyond is never read. */
+static int apply_geometry(int fd, struct layout *l, char **why) {
+        struct sysext_part *d = &l->part[ROLE_DATA], *h = &l->part[ROLE_HASH];
+        struct verity_geometry g;
+        int r = verity_geometry_read(fd, h->offset, &g, why);
+
+        if (r < 0)
+                return r;
+        if (g.hash_bytes > h->size)
+                return why_set(why, EBADMSG, "verity partition %u of %" PRIu64 " bytes is smaller than its tree (%" PRIu64 " bytes)",
+                               h->number, h->size, g.hash_bytes);
+        if (g.data_bytes > d->size)
+                return why_set(why, EBADMSG, "data partition %u of %" PRIu64 " bytes is smaller than the verity superblock's %" PRIu64,
+                               d->number, d->size, g.data_bytes);
+        if (d->size - g.data_bytes > DATA_SLACK_MAX)
+                return why_set(why, EBADMSG, "data partition %u claims %" PRIu64 " bytes, the verity superblock covers %" PRIu64,
+                               d->number, d->size, g.data_bytes);
+        d->size = g.data_bytes;
+        h->size = g.hash_bytes;
+        return 0;
+}
+
 int sysext_inspect(int fd, const struct sysext_anchor *anchor, struct sysext_image *img, char **why) {
         struct layout l = {};
         struct stat st;
@@ -425,6 +462,9 @@ int sysext_inspect(int fd, const struct sysext_anchor *anchor, struct sysext_ima
         if (r > 0)
                 return why_set(why, EBADMSG, "polyglot: a %s file system at offset 0 besides the GPT", fs);
 
+        r = apply_geometry(fd, &l, why);
+        if (r < 0)
+                return r;
         img->designator = l.designator;
         img->data = l.part[ROLE_DATA];
         img->hash = l.part[ROLE_HASH];

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 
+#include "json-parse.h"
 #include "luks-header.h"
 #include "why.h"
 
@@ -241,11 +242,8 @@ int luks_header_check(const char *json, const char *const *ciphers, char **why) 
         struct hdr h = { .ciphers = ciphers ? ciphers : luks_default_ciphers };
         int r = 0;
 
-        h.root = json ? json_tokener_parse(json) : NULL;
-        if (!h.root || !json_object_is_type(h.root, json_type_object)) {
-                json_object_put(h.root);
-                return refuse(why, "LUKS2 metadata is not a JSON object");
-        }
+        if (!json || json_parse_object(json, strlen(json), &h.root, NULL) < 0)
+                return refuse(why, "LUKS2 metadata is not a JSON object without a NUL in it");
         h.segments = jget(h.root, "segments", json_type_object);
         h.keyslots = jget(h.root, "keyslots", json_type_object);
         h.digests = jget(h.root, "digests", json_type_object);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json-parse.h"
 #include "pcrsig.h"
 #include "policy.h"
 #include "safe-open.h"
@@ -85,13 +86,7 @@ int pcrsig_key_from_pem(const char *pem, size_t size, struct pcrsig_key *ret, ch
 }
 
 int pcrsig_parse(const char *json, json_object **ret, char **why) {
-        json_object *o = json_tokener_parse(json);
-        if (!o || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                return why_set(why, EBADMSG, "not a JSON object");
-        }
-        *ret = o;
-        return 0;
+        return json_parse_object(json, strlen(json), ret, why);
 }
 
 /* A signature file may come from the ESP, /oem or the command line: read
@@ -254,6 +249,7 @@ size_t pcrsig_policies(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, cons
         for (size_t i = 0; i < json_object_array_length(arr) && n < max; i++) {
                 json_object *e = json_object_array_get_idx(arr, i), *pcrs;
                 const char *epol, *efp;
+                TPMT_SIGNATURE s;
                 size_t size;
 
                 if (!json_object_is_type(e, json_type_object) || !json_object_object_get_ex(e, "pcrs", &pcrs) ||
@@ -264,6 +260,11 @@ size_t pcrsig_policies(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, cons
                         continue;
                 epol = entry_string(e, "pol");
                 if (!epol || hex_parse(epol, out[n].pol, sizeof(out[n].pol), &size) < 0 || size != 32)
+                        continue;
+                /* With a key, an entry counts only if its signature verifies:
+                 * nothing else checks it before a verdict is given. */
+                if (key && (decode_signature(entry_string(e, "sig"), &s, NULL) < 0 ||
+                            pcrsig_verify(key, out[n].pol, &s) < 0))
                         continue;
                 out[n++].index = i;
         }

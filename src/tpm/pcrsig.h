@@ -49,6 +49,11 @@ struct pcrsig_policy {
         size_t index;
         uint8_t pol[64];        /* 32 bytes used; room to refuse longer ones */
 };
+/* Does `sig` (an entry's "sig", decoded) verify over pol with key, as the
+ * TPM's VerifySignature would? 0, -EKEYREJECTED, or another negative errno.
+ * For verdicts given without the TPM (pcrsig-verify.c). */
+int pcrsig_verify(const struct pcrsig_key *key, const uint8_t pol[32], const TPMT_SIGNATURE *sig);
+
 size_t pcrsig_policies(struct json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, const struct pcrsig_key *key,
                        struct pcrsig_policy *out, size_t max);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <tss2/tss2_mu.h>
 
+#include "json-parse.h"
 #include "policy.h"
 #include "token.h"
 
@@ -192,10 +193,10 @@ int tpm2_token_parse(const char *json, struct tpm2_token *t, char **why) {
         int r;
 
         *t = (struct tpm2_token) { .keyslot = -1 };
-        o = json_tokener_parse(json);
-        if (!o || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                return why_set(why, EBADMSG, "token is not a JSON object");
+        r = json_parse_object(json, strlen(json), &o, why);
+        if (r < 0) {
+                why_prefix(why, "token");
+                return r;
         }
         r = read_string(o, "type", true, &type, why);
         if (r >= 0 && !streq(type, "systemd-tpm2"))

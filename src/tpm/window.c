@@ -119,7 +119,9 @@ int window_token_now(struct tpm2_ctx *c, const struct tpm2_token *t, json_object
                         return r;
                 if (policy_pcr(pol, bank, t->pubkey_pcr_mask, values, tpm2_hash_size(bank)) < 0)
                         return why_set(why, EIO, "cannot compute the PCR policy");
-                if (pcrsig_find(sig, bank, t->pubkey_pcr_mask, &key, pol, &s, &none) < 0)
+                /* The TPM would check the signature; offline we must. */
+                if (pcrsig_find(sig, bank, t->pubkey_pcr_mask, &key, pol, &s, &none) < 0 ||
+                    pcrsig_verify(&key, pol, &s) < 0)
                         return 0;
         }
         if (t->pcr_mask && (r = tpm2_pcr_read(c, bank, t->pcr_mask, values, why)) < 0)

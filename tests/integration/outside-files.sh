@@ -54,6 +54,13 @@ refused "plan --cmdline-file" 1048576 "rd.usi.debug" \
 	'"$USI_INIT" plan --cmdline-file "$F"'
 refused "status --state-file" 4194304 '{"version":1,"outcome":"ok"}' \
 	'"$USI_INIT" status --state-file "$F"'
+# What status prints of a state file stays plain lines: a warning holding a
+# newline and an ANSI escape is shown escaped.
+printf '{"version":1,"outcome":"ok","warnings":["a\\nforged line\\u001b[2J"]}' > "$T/state-esc.json"
+OUT=$("$USI_INIT" status --state-file "$T/state-esc.json" 2>&1)
+check "status shows a state file's control characters escaped" \
+	sh -c 'printf "%s\n" "$1" | grep -qx "Warning: a\\\\x0aforged line\\\\x1b\[2J" && ! printf "%s" "$1" | grep -q "$(printf "\033")"' _ "$OUT"
+
 refused "unlock --pin-file" 1024 "1234" \
 	'"$USI_INIT" unlock --check --pin-file="$F" /nonexistent.img'
 refused "unlock --explain --signature" 1048576 '{}' \

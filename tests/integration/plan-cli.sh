@@ -107,6 +107,15 @@ check "  and names tpm.measure_phases as ignored" \
 check "  and keeps measuring the phases" \
 	python3 -c 'import json,sys; sys.exit(not json.load(open(sys.argv[1]))["tpm"]["measure_phases"])' "$t/oem.json"
 
+# rd.usi.config= stays beneath --root: a symlinked directory of the root
+# leading out of it is refused, and nothing of the file it reaches is shown.
+mkdir "$t/esc" && ln -s "$t/outside" "$t/esc/x" && mkdir "$t/outside"
+printf 'secret-line: [\n' > "$t/outside/c.yaml"
+echo "rd.usi.config=/x/c.yaml" > "$t/esc.cmdline"
+"$USI_INIT" plan --root "$t/esc" --cmdline-file "$t/esc.cmdline" > "$t/out" 2> "$t/err"
+check "rd.usi.config= through a symlink out of --root is refused" \
+	sh -c "test $? = 2 && grep -q 'rd.usi.config: .* leads outside $t/esc' '$t/err' && ! grep -q 'secret-line\|c.yaml:[0-9]' '$t/err'"
+
 "$USI_INIT" --version | grep -q '^usi-init '
 check "--version prints the version" test $? = 0
 

@@ -59,10 +59,23 @@ for m in upper garbage trailing nobase64 swap; do
 	python3 "$top_srcdir/tests/sysext/edit-sig.py" "$T/img/sig-$m.raw" $m "$T/img/second.raw"
 done
 expect sig-upper "rootHash is not lowercase hex"
-expect sig-garbage "verity-sig partition does not hold one JSON object"
+expect sig-garbage "verity-sig partition: not a JSON object"
 expect sig-trailing "verity-sig partition has data after its JSON text"
 expect sig-nobase64 "verity-sig \"signature\" is not valid base64"
 expect sig-swap "signature by /CN=usi-sysext-test over the root hash does not verify"
+
+# The GPT rewritten: sizes come from the verity superblock the signed root
+# hash covers, never from the partition table.
+cp "$T/img/signed.raw" "$T/img/gpt-grow.raw"
+python3 "$top_srcdir/tests/sysext/edit-gpt.py" "$T/img/gpt-grow.raw" grow $((64 * 1024 * 1024))
+expect gpt-grow "data partition 1 claims 67108864 bytes, the verity superblock covers 1048576"
+cp "$T/img/signed.raw" "$T/img/gpt-overlap.raw"
+python3 "$top_srcdir/tests/sysext/edit-gpt.py" "$T/img/gpt-overlap.raw" overlap
+expect gpt-overlap "data partition 1 overlaps verity partition 2"
+# Staging has a cap: an image over it is refused before any copy, by name.
+run --cert "$T/test.crt" --max-size 100000 "$T/img/signed.raw"
+check "an image over the staging cap is refused, named" \
+	grep -q "rejected: extension signed needs [0-9]* bytes, more than the 100000 bytes left of the staging cap" "$T/out"
 
 # The polyglot really is one: a squashfs reader and a GPT reader both see theirs.
 check "the polyglot carries a squashfs at offset 0 and a valid GPT" \

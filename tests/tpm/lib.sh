@@ -152,7 +152,17 @@ commands_are() {
 	diff "$T/want.sorted" "$T/count.sorted"
 }
 
-pcr_value() { tt tpm2_pcrread "$1:$2" | sed -n 's/^ *[0-9]*: 0x//p' | tr 'A-F' 'a-f'; }
+# pcr_value BANK N: the PCR's value in lower-case hex. tpm2-tools 5.4 prints
+# "  7 : 0x..." (a space before the colon for one-digit PCRs) and "  11: 0x...".
+# An empty answer would let an assertion that embeds it match anything, so it
+# says so on stderr and answers a word no PCR value equals.
+pcr_value() {
+	_v=$(tt tpm2_pcrread "$1:$2" | sed -n 's/^ *[0-9]* *: 0x//p' | tr 'A-F' 'a-f')
+	case $_v in
+	*[!0-9a-f]* | "") echo "pcr_value: no value read for $1:$2" >&2; echo "NO-PCR-VALUE"; return 1 ;;
+	esac
+	echo "$_v"
+}
 
 # unlock ARGS...: run usi-init unlock --check on $TCTI; output in $OUT, rc in $RC.
 unlock() {

@@ -28,6 +28,12 @@ static void test_kmsg_and_console(void **state) {
         drain(console[0], buf, sizeof buf);
         assert_string_equal(buf, "usi-init: error: unlock COS_OEM: no TPM\n");
 
+        /* an outside string cannot forge a second record or drive the console */
+        log_warn("label %s", "x\n<3>usi-init: forged\x1b[2J");
+        drain(kmsg[0], buf, sizeof buf);
+        assert_string_equal(buf, "<4>usi-init: label x\\x0a<3>usi-init: forged\\x1b[2J\n");
+        drain(console[0], buf, sizeof buf);
+
         log_warn("w");
         drain(kmsg[0], buf, sizeof buf);
         assert_string_equal(buf, "<4>usi-init: w\n");

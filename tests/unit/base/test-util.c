@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "util.h"
+#include "why.h"
 
 static int pipe_with(const char *data, size_t len) {
         int p[2];
@@ -68,10 +69,27 @@ static void test_path_join(void **state) {
         free(s);
 }
 
+/* A message stays one line of plain text whatever an outside string holds. */
+static void test_escape(void **state) {
+        char buf[16];
+        _cleanup_free_ char *d = str_escape_dup("a\nb\x1b[31mc\xc3\xa9\\x");
+        _cleanup_free_ char *why = NULL;
+
+        assert_string_equal(d, "a\\x0ab\\x1b[31mc\\xc3\\xa9\\x");
+        /* truncated on a whole escape */
+        assert_string_equal(str_escape("abcdefghijk\n", buf, 15), "abcdefghijk");
+        assert_string_equal(str_escape("abcdefghijk\n", buf, sizeof buf), "abcdefghijk\\x0a");
+        assert_int_equal(why_set(&why, EBADMSG, "pol %s", "x\nusi-init: error: forged\x1b[2J"), -EBADMSG);
+        assert_string_equal(why, "pol x\\x0ausi-init: error: forged\\x1b[2J");
+        why_prefix(&why, "file %s", "a\rb");
+        assert_string_equal(why, "file a\\x0db: pol x\\x0ausi-init: error: forged\\x1b[2J");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_read_full_fd),
                 cmocka_unit_test(test_path_join),
+                cmocka_unit_test(test_escape),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,6 +58,8 @@ static void test_wrong_types(void **state) {
 
 static void test_unknown_keys(void **state) {
         expect_error("overlays:\n  size: 10%\n", "test.yaml:1:1: ", "unknown key 'overlays' in the configuration");
+        /* a key's newline and ANSI escape come back escaped: one line */
+        expect_error("\"a\\nb\\e[2J\": 1\n", "test.yaml:1:1: ", "unknown key 'a\\x0ab\\x1b[2J' in the configuration");
         expect_error("binds:\n  state-dir: /usr/local/.state\n", "test.yaml:2:3: ",
                      "unknown key 'state-dir' in binds; expected one of: state_dir, seed, paths, extra_paths");
         expect_error("volumes:\n  - name: oem\n    match: { label: X }\n", "test.yaml:3:14: ", "unknown key 'label' in match");
@@ -250,6 +252,28 @@ static void test_files(void **state) {
         assert_non_null(strstr(errors.v[0], "not a regular file"));
         strv_clear(&errors);
         config_done(&c);
+
+        /* A root whose etc/usi-init leads out of it (here: into the first
+         * root): its files are not read, and the error says so. */
+        {
+                char root2[] = "/tmp/usi-sys2-XXXXXX";
+                assert_non_null(mkdtemp(root2));
+                snprintf(path, sizeof path, "%s/etc", root2);
+                assert_int_equal(mkdir(path, 0755), 0);
+                snprintf(path, sizeof path, "%s/etc/usi-init", root2);
+                {
+                        char target[4096];
+                        snprintf(target, sizeof target, "%s/etc/usi-init", dir);
+                        assert_int_equal(symlink(target, path), 0);
+                }
+                config_init(&c);
+                assert_true(config_load_system(&c, root2, &errors) < 0);
+                assert_true(errors.n >= 1);
+                assert_non_null(strstr(errors.v[0], "config.yaml: cannot read: "));
+                strv_clear(&errors);
+                config_done(&c);
+                rm_rf(root2);
+        }
 
         rm_rf(dir);
 }

@@ -112,6 +112,23 @@ static void test_find(void **state) {
         assert_non_null(strstr(why, "the file holds under sha256: {pcrs [11], pkfp 92563260e4172007"));
 }
 
+/* An entry's pol with a newline and ANSI escapes cannot break the refusal
+ * into lines or drive a terminal: it comes back escaped. */
+static void test_find_escapes(void **state) {
+        struct fx *f = *state;
+        json_object *sig = NULL;
+        TPMT_SIGNATURE s;
+        _cleanup_free_ char *why = NULL;
+
+        assert_int_equal(pcrsig_parse("{\"sha256\":[{\"pcrs\":[11],\"pkfp\":\"ab\\u001b[2J\","
+                                      "\"pol\":\"x\\nusi-init: unlocked\\u001b[31m\",\"sig\":\"AA==\"}]}", &sig, NULL), 0);
+        assert_int_equal(pcrsig_find(sig, TPM2_ALG_SHA256, 1u << 11, &f->key, f->pol, &s, &why), -ENOKEY);
+        assert_null(strchr(why, '\n'));
+        assert_null(strchr(why, '\x1b'));
+        assert_non_null(strstr(why, "pol x\\x0ausi-init: unlocked\\x1b[31m}"));
+        json_object_put(sig);
+}
+
 static void test_bad_keys(void **state) {
         _cleanup_free_ char *why = NULL;
         struct pcrsig_key k;
@@ -182,6 +199,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_fingerprint, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_public_template, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_find, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_find_escapes, setup, teardown),
                 cmocka_unit_test(test_bad_keys),
                 cmocka_unit_test(test_load),
                 cmocka_unit_test(test_load_refused),

@@ -36,6 +36,33 @@ static void test_read_file(void **state) {
         unlink(path);
 }
 
+/* A blank PIN is refused before any TPM command, naming the file. */
+static void test_read_pin(void **state) {
+        static const char *const blank[] = { "", "\n", " \t\r\n" };
+        char path[] = "/tmp/usi-pin-XXXXXX";
+        _cleanup_secret_ struct secret *s = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(blank); i++) {
+                _cleanup_free_ char *why = NULL;
+                int fd = mkstemp(path);
+                assert_true(fd >= 0);
+                assert_int_equal(write(fd, blank[i], strlen(blank[i])), (ssize_t) strlen(blank[i]));
+                close(fd);
+                assert_int_equal(secret_read_pin(path, &s, &why), -ENODATA);
+                assert_null(s);
+                assert_non_null(strstr(why, path));
+                unlink(path);
+                strcpy(path, "/tmp/usi-pin-XXXXXX");
+        }
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, " 12\n", 4), 4);
+        close(fd);
+        assert_int_equal(secret_read_pin(path, &s, NULL), 0);
+        assert_int_equal(s->size, 3);
+        unlink(path);
+}
+
 /* systemd enrols base64 of the 32 unsealed bytes: 44 characters. */
 static void test_passphrase(void **state) {
         _cleanup_secret_ struct secret *k = NULL, *p = NULL;
@@ -71,6 +98,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_new_free),
                 cmocka_unit_test(test_read_file),
+                cmocka_unit_test(test_read_pin),
                 cmocka_unit_test(test_passphrase),
                 cmocka_unit_test(test_pin_auth),
         };

@@ -141,7 +141,10 @@ static void test_not_json(void **state) {
         _cleanup_free_ char *why = NULL;
         struct tpm2_token t;
         assert_int_equal(tpm2_token_parse("{\"type\":", &t, &why), -EBADMSG);
-        assert_string_equal(why, "token is not a JSON object");
+        assert_string_equal(why, "token: not a JSON object");
+        /* A NUL inside a string would make "systemd-tpm2\u0000x" a TPM token. */
+        assert_int_equal(tpm2_token_parse("{\"type\":\"systemd-tpm2\\u0000x\",\"keyslots\":[\"1\"]}", &t, &why), -EBADMSG);
+        assert_string_equal(why, "token: a JSON string holds \\u0000 (a NUL)");
         assert_int_equal(tpm2_token_parse("{\"type\":\"systemd-fido2\",\"keyslots\":[\"1\"]}", &t, &why), -EMEDIUMTYPE);
         assert_non_null(strstr(why, "systemd-fido2"));
 }

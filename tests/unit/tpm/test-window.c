@@ -4,7 +4,10 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
+#include "encoding.h"
 #include "pcrsig.h"
 #include "policy.h"
 #include "token.h"
@@ -50,6 +53,7 @@ static void test_paths_equal_systemd_measure(void **state) {
 
 struct fx {
         struct tpm2_token token;
+        EVP_PKEY *signer;       /* made here: the token's tpm2_pubkey is its public half */
         struct window_path paths[WINDOW_N_PATHS];
         char fp[65];
 };
@@ -62,7 +66,23 @@ static int setup(void **state) {
         struct fx *f = calloc(1, sizeof(*f));
 
         assert_int_equal(tpm2_token_parse(json, &f->token, NULL), 0);
-        assert_int_equal(pcrsig_key_from_pem(pem, strlen(pem), &key, NULL), 0);
+        /* Entries are verified before a verdict: sign them with a key made
+         * here, which the token then names. */
+        f->signer = EVP_RSA_gen(2048);
+        assert_non_null(f->signer);
+        {
+                BIO *b = BIO_new(BIO_s_mem());
+                char *p;
+                long n;
+                assert_int_equal(PEM_write_bio_PUBKEY(b, f->signer), 1);
+                n = BIO_get_mem_data(b, &p);
+                free(f->token.pubkey_pem);
+                f->token.pubkey_pem = strndup(p, (size_t) n);
+                f->token.pubkey_pem_size = (size_t) n;
+                BIO_free(b);
+        }
+        assert_int_equal(pcrsig_key_from_pem(f->token.pubkey_pem, f->token.pubkey_pem_size, &key, NULL), 0);
+        (void) pem;
         hex_string(key.fingerprint, 32, f->fp);
         read_phases(base, want);
         assert_int_equal(window_paths_from(base, f->paths), 0);
@@ -73,6 +93,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
         struct fx *f = *state;
         tpm2_token_done(&f->token);
+        EVP_PKEY_free(f->signer);
         free(f);
         return 0;
 }
@@ -91,9 +112,19 @@ static json_object *signature(const struct fx *f, const int *paths, size_t n) {
                 json_object_array_add(pcrs, json_object_new_int(11));
                 json_object_object_add(e, "pcrs", pcrs);
                 json_object_object_add(e, "pkfp", json_object_new_string(i < n ? f->fp : "00ff"));
-                hex_string(path >= 0 ? f->paths[path].policy : foreign, 32, pol);
+                const uint8_t *bin = path >= 0 ? f->paths[path].policy : foreign;
+                uint8_t s[512];
+                char b64[1024];
+                size_t slen = sizeof(s);
+                EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+                hex_string(bin, 32, pol);
                 json_object_object_add(e, "pol", json_object_new_string(pol));
-                json_object_object_add(e, "sig", json_object_new_string("AAAA"));
+                assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, f->signer), 1);
+                assert_int_equal(EVP_DigestSign(md, s, &slen, bin, 32), 1);
+                EVP_MD_CTX_free(md);
+                b64[base64_encode(s, slen, b64)] = 0;
+                json_object_object_add(e, "sig", json_object_new_string(b64));
                 json_object_array_add(arr, e);
         }
         json_object_object_add(o, "sha256", arr);
@@ -135,6 +166,26 @@ static void test_leave_initrd_signed_is_open(void **state) {
 }
 
 /* systemd-measure's default: all four paths. */
+/* A leave-initrd entry whose signature does not verify opens nothing: the
+ * verdict is given without the TPM checking it. */
+static void test_corrupted_sig_is_not_open(void **state) {
+        struct fx *f = *state;
+        json_object *sig = signature(f, (const int[]) { 0, 1 }, 2), *e, *s;
+        struct window_token w;
+        char *b64;
+
+        e = json_object_array_get_idx(json_object_object_get(sig, "sha256"), 1);
+        s = json_object_object_get(e, "sig");
+        b64 = strdup(json_object_get_string(s));
+        b64[10] = b64[10] == 'A' ? 'B' : 'A';
+        json_object_set_string(s, b64);
+        free(b64);
+        assert_int_equal(window_judge_token(&f->token, sig, f->paths, &w, NULL), 0);
+        assert_int_equal(w.verdict, WINDOW_CLOSED);
+        assert_int_equal(w.n_entries, 1);
+        json_object_put(sig);
+}
+
 static void test_default_phases_are_open(void **state) {
         struct fx *f = *state;
         json_object *sig = signature(f, (const int[]) { 0, 1, 2, 3 }, 4);
@@ -169,6 +220,7 @@ int main(void) {
                 cmocka_unit_test(test_paths_equal_systemd_measure),
                 cmocka_unit_test_setup_teardown(test_enter_initrd_only_is_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_leave_initrd_signed_is_open, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_corrupted_sig_is_not_open, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_default_phases_are_open, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
         };
