@@ -279,3 +279,37 @@ bool pcrsig_policy_signed(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, c
                         return true;
         return false;
 }
+
+static void md_ctx_freep(EVP_MD_CTX **p) { EVP_MD_CTX_free(*p); }
+
+int pcrsig_entry_verify(const char *pem, size_t pem_size, TPMI_ALG_HASH bank, const char *pol_hex,
+                        const char *sig_b64, char **why) {
+        _cleanup_(bio_freep) BIO *bio = NULL;
+        _cleanup_(pkey_freep) EVP_PKEY *pkey = NULL;
+        _cleanup_(md_ctx_freep) EVP_MD_CTX *ctx = NULL;
+        _cleanup_free_ uint8_t *sig = NULL;
+        const EVP_MD *md = EVP_get_digestbyname(strempty(tpm2_hash_to_string(bank)));
+        uint8_t pol[64];
+        size_t pol_size, sig_size;
+        int r;
+
+        if (!md)
+                return why_set(why, EOPNOTSUPP, "bank %#x is not a hash libcrypto knows", bank);
+        if (!pol_hex || hex_parse(pol_hex, pol, sizeof(pol), &pol_size) < 0 || pol_size != 32)
+                return why_set(why, EBADMSG, "entry has no valid hex \"pol\" of 32 bytes");
+        if (!sig_b64 || base64_decode(sig_b64, &sig, &sig_size) < 0 || sig_size == 0)
+                return why_set(why, EBADMSG, "entry has no valid base64 \"sig\"");
+        bio = BIO_new_mem_buf(pem, (int) pem_size);
+        if (!bio)
+                return -ENOMEM;
+        pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+        if (!pkey)
+                return why_set(why, EBADMSG, "not a PEM public key");
+        ctx = EVP_MD_CTX_new();
+        if (!ctx)
+                return -ENOMEM;
+        if (EVP_DigestVerifyInit(ctx, NULL, md, NULL, pkey) != 1)
+                return why_set(why, EIO, "cannot set up the %s verification", tpm2_hash_to_string(bank));
+        r = EVP_DigestVerify(ctx, sig, sig_size, pol, pol_size);
+        return r == 1 ? 1 : 0;
+}

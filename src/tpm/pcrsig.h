@@ -55,3 +55,11 @@ size_t pcrsig_policies(struct json_object *sig, TPMI_ALG_HASH bank, uint32_t mas
 /* Whether any entry of the bank, by any key, signs `policy` for `mask`: the
  * hand-off check (shared spec trust-chain.md, "signed phase windows"). */
 bool pcrsig_policy_signed(struct json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, const uint8_t policy[32]);
+
+/* Verify one signature entry offline (libcrypto) against a PEM public key:
+ * "sig" (base64) must be the RSASSA-PKCS1-v1_5 signature of "pol" (hex) with
+ * the bank's hash, as systemd-measure sign makes it (EVP_DigestSign with the
+ * bank's digest over the policy digest). 1: valid, 0: not, negative errno
+ * when the entry or key cannot be read (*why names what). */
+int pcrsig_entry_verify(const char *pem, size_t pem_size, TPMI_ALG_HASH bank, const char *pol_hex,
+                        const char *sig_b64, char **why);
