@@ -20,8 +20,11 @@ struct json_object;
  * .cmdline .initrd .splash .dtb .pcrsig .pcrpkey) with .pcrsig left out by
  * unified_section_measure(), the loop in src/boot/efi/stub.c. Later stubs
  * measure more, so a UKI carrying these sections boots to another PCR 11
- * under them: .uname (253), .sbat (254) between .dtb and .pcrpkey, .ucode
- * (256) after .initrd. usi-init predicts the 252 stub's value. */
+ * under them: .uname and .sbat between .dtb and .pcrpkey (in the stub by
+ * v254; an upstream tpm-pcr.h with .uname and no .sbat shows .uname came
+ * first), .ucode after .initrd (v256). Debian's stub 252 carries its own
+ * .sbat, unmeasured by it, measured by the later stubs. usi-init predicts
+ * the 252 stub's value. */
 #define UKI_N_MEASURED 7
 extern const char *const uki_measured[UKI_N_MEASURED];
 
