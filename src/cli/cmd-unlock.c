@@ -6,6 +6,7 @@
 #include "luks-header.h"
 #include "unlock-core.h"
 #include "explain.h"
+#include "preflight.h"
 
 /* usi-init unlock: the boot's unlock path, run by hand. Each volume gets
  * exactly one line: how it was unlocked, or why not. */
@@ -25,6 +26,7 @@ struct unlock_cli {
         bool explain;                   /* signed phase windows, nothing unsealed */
         const char *pcr11_base;
         const char *state_file;
+        const char *uki;                /* the upgrade preflight */
 };
 
 static void unlock_help(void) {
@@ -33,6 +35,7 @@ static void unlock_help(void) {
                "       usi-init unlock --name=NAME [OPTIONS] DEVICE\n"
                "       usi-init unlock --check --explain [--signature=FILE] [--pcr11-base=HEX|tpm]\n"
                "                       [--state-file=FILE] [--tpm2-device=TCTI] IMAGE_OR_DEVICE...\n"
+               "       usi-init unlock --check --explain --uki=NEW.efi [IMAGE_OR_DEVICE...]\n"
                "Unseal the key of each LUKS2 volume through its systemd-tpm2 tokens and\n"
                "check it against the token's keyslot (--check, no device-mapper needed) or\n"
                "activate the volume as /dev/mapper/NAME. The fallbacks are tried only after\n"
@@ -42,7 +45,10 @@ static void unlock_help(void) {
                "--explain unseals nothing: it names the phase path each signature entry\n"
                "signs for the tokens' keys (PCR 11 from --pcr11-base, the TPM's PCR 11 now,\n"
                "or this boot's record in state.json) and whether the keys stay unsealable\n"
-               "after hand-off: exit 0 no, 3 yes, 4 unknown, 1 on errors.\n");
+               "after hand-off: exit 0 no, 3 yes, 4 unknown, 1 on errors.\n"
+               "--uki reads a new UKI offline: PCR 11 on each phase path, its .pcrsig entries\n"
+               "verified against its .pcrpkey, the image lint, and whether each volume's\n"
+               "tokens would open under it: exit 0 when all open and the lint passes, 5 if not.\n");
 }
 
 static int parse_args(int argc, char **argv, struct unlock_cli *a) {
@@ -58,6 +64,7 @@ static int parse_args(int argc, char **argv, struct unlock_cli *a) {
                 { "explain",     no_argument,       NULL, 'e' },
                 { "pcr11-base",  required_argument, NULL, 'B' },
                 { "state-file",  required_argument, NULL, 'S' },
+                { "uki",         required_argument, NULL, 'U' },
                 { "help",        no_argument,       NULL, 'h' },
                 {}
         };
@@ -104,13 +111,18 @@ static int parse_args(int argc, char **argv, struct unlock_cli *a) {
                 case 'S':
                         a->state_file = optarg;
                         break;
+                case 'U':
+                        a->uki = optarg;
+                        break;
                 case 'h':
                         unlock_help();
                         return 0;
                 default:
                         return -EINVAL;
                 }
-        if (optind >= argc)
+        if (a->uki && !a->explain)
+                return log_error("unlock: --uki goes with --check --explain"), -EINVAL;
+        if (optind >= argc && !a->uki)
                 return log_error("unlock: no image or device given"), -EINVAL;
         if (a->check == !!a->name)
                 return log_error("unlock: give exactly one of --check and --name"), -EINVAL;
@@ -206,6 +218,8 @@ int cmd_unlock(int argc, char **argv) {
         r = parse_args(argc, argv, &a);
         if (r <= 0)
                 return r < 0 ? EXIT_USAGE : 0;
+        if (a.uki)
+                return uki_preflight(a.uki, (const char *const *) argv + optind, (size_t) (argc - optind), stdout);
         if (a.explain)
                 return window_explain(&(struct window_explain_args) {
                                 .signatures = a.signatures, .tcti = a.tcti, .pcr11_base = a.pcr11_base,

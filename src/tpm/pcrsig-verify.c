@@ -6,10 +6,12 @@
 #include <openssl/param_build.h>
 
 #include "pcrsig.h"
+#include "policy.h"
 #include "util.h"
 
 /* Offline, what the TPM's VerifySignature would say: an entry's "sig" is
- * RSASSA-PKCS1-v1_5 with SHA-256 over its 32-byte "pol". Used where a
+ * RSASSA-PKCS1-v1_5 with the signature's hash (SHA-256 for the unseal;
+ * the bank's for the preflight) over its 32-byte "pol". Used where a
  * verdict ("unsealable") is given without the TPM checking the signature,
  * so a corrupted entry never counts as signed. */
 
@@ -42,14 +44,16 @@ static EVP_PKEY *key_to_pkey(const struct pcrsig_key *key) {
 int pcrsig_verify(const struct pcrsig_key *key, const uint8_t pol[32], const TPMT_SIGNATURE *sig) {
         _cleanup_(pkey_freep) EVP_PKEY *pkey = NULL;
         _cleanup_(md_freep) EVP_MD_CTX *md = NULL;
+        const char *hash = tpm2_hash_to_string(sig->signature.rsassa.hash);
+        const EVP_MD *digest = hash ? EVP_get_digestbyname(hash) : NULL;
 
-        if (sig->sigAlg != TPM2_ALG_RSASSA || sig->signature.rsassa.hash != TPM2_ALG_SHA256)
+        if (sig->sigAlg != TPM2_ALG_RSASSA || !digest)
                 return -EBADMSG;
         pkey = key_to_pkey(key);
         md = EVP_MD_CTX_new();
         if (!pkey || !md)
                 return -ENOMEM;
-        if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) != 1)
+        if (EVP_DigestVerifyInit(md, NULL, digest, NULL, pkey) != 1)
                 return -EIO;
         return EVP_DigestVerify(md, sig->signature.rsassa.sig.buffer, sig->signature.rsassa.sig.size, pol, 32) == 1 ?
                0 : -EKEYREJECTED;

@@ -280,3 +280,23 @@ bool pcrsig_policy_signed(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, c
                         return true;
         return false;
 }
+
+int pcrsig_entry_verify(const char *pem, size_t pem_size, TPMI_ALG_HASH bank, const char *pol_hex,
+                        const char *sig_b64, char **why) {
+        struct pcrsig_key key;
+        TPMT_SIGNATURE sig;
+        uint8_t pol[64];
+        size_t pol_size;
+        int r;
+
+        if (!tpm2_hash_size(bank))
+                return why_set(why, EOPNOTSUPP, "bank %#x is not a hash usi-init knows", bank);
+        if (!pol_hex || hex_parse(pol_hex, pol, sizeof(pol), &pol_size) < 0 || pol_size != 32)
+                return why_set(why, EBADMSG, "entry has no valid hex \"pol\" of 32 bytes");
+        if ((r = pcrsig_key_from_pem(pem, pem_size, &key, why)) < 0 || (r = decode_signature(sig_b64, &sig, why)) < 0)
+                return r;
+        /* systemd-measure signs each bank's entries with that bank's hash. */
+        sig.signature.rsassa.hash = bank;
+        r = pcrsig_verify(&key, pol, &sig);
+        return r == -EKEYREJECTED ? 0 : r < 0 ? why_set(why, r, "cannot verify the entry: %s", strerror(-r)) : 1;
+}

@@ -49,8 +49,8 @@ struct pcrsig_policy {
         size_t index;
         uint8_t pol[64];        /* 32 bytes used; room to refuse longer ones */
 };
-/* Does `sig` (an entry's "sig", decoded) verify over pol with key, as the
- * TPM's VerifySignature would? 0, -EKEYREJECTED, or another negative errno.
+/* Does `sig` (an entry's "sig", decoded; its rsassa.hash picks the digest)
+ * verify over pol with key, as the TPM's VerifySignature would? 0, -EKEYREJECTED, or another negative errno.
  * For verdicts given without the TPM (pcrsig-verify.c). */
 int pcrsig_verify(const struct pcrsig_key *key, const uint8_t pol[32], const TPMT_SIGNATURE *sig);
 
@@ -60,3 +60,11 @@ size_t pcrsig_policies(struct json_object *sig, TPMI_ALG_HASH bank, uint32_t mas
 /* Whether any entry of the bank, by any key, signs `policy` for `mask`: the
  * hand-off check (shared spec trust-chain.md, "signed phase windows"). */
 bool pcrsig_policy_signed(struct json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, const uint8_t policy[32]);
+
+/* Verify one signature entry offline (libcrypto) against a PEM public key:
+ * "sig" (base64) must be the RSASSA-PKCS1-v1_5 signature of "pol" (hex) with
+ * the bank's hash, as systemd-measure sign makes it (EVP_DigestSign with the
+ * bank's digest over the policy digest). 1: valid, 0: not, negative errno
+ * when the entry or key cannot be read (*why names what). */
+int pcrsig_entry_verify(const char *pem, size_t pem_size, TPMI_ALG_HASH bank, const char *pol_hex,
+                        const char *sig_b64, char **why);
