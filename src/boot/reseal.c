@@ -85,7 +85,7 @@ static int chain_before(const struct plan *p, const struct boot *b, const char *
 static int signed_now(const char *const *signatures, struct tpm2_ctx *tpm, const struct pcrsig_key *key,
                       char **why) {
         struct json_object *sig = NULL;
-        uint8_t pcr11[32], pol[POLICY_DIGEST_SIZE];
+        uint8_t pcr11[32], pol[POLICY_DIGEST_SIZE] = {}; /* policy_pcr() extends it */
         TPMT_SIGNATURE s;
         const char *path;
         int r;

@@ -6,6 +6,8 @@
 #include "log.h"
 #include "state-read.h"
 #include "state.h"
+#include "tpm2-da.h"
+#include <unistd.h>
 
 /* state.json for a person. The file is the interface; this only reads it. */
 
@@ -106,15 +108,34 @@ static void print_status(struct json_object *s) {
                         printf("Warning: %s\n", json_object_get_string(json_object_array_get_idx(a, i)));
 }
 
+/* The TPM's dictionary-attack state, live: the TPM named, else the
+ * kernel's resource manager when there is one (status in the final OS). */
+static void print_da(const char *tcti) {
+        _cleanup_tpm2_ struct tpm2_ctx *c = NULL;
+        _cleanup_free_ char *why = NULL;
+        struct tpm2_da da;
+        char s[512];
+
+        if (!tcti && access("/dev/tpmrm0", F_OK) < 0)
+                return;
+        if (tpm2_open(tcti ? tcti : "device:/dev/tpmrm0", &c, &why) < 0 || tpm2_da_read(c, &da, &why) < 0) {
+                printf("TPM: cannot read its dictionary-attack state: %s\n", why_or(why));
+                return;
+        }
+        tpm2_da_describe(&da, s, sizeof(s));
+        printf("%s\n", s);
+}
+
 int cmd_status(int argc, char **argv) {
         static const struct option opts[] = {
                 { "root",       required_argument, NULL, 'r' },
                 { "state-file", required_argument, NULL, 's' },
                 { "json",       no_argument,       NULL, 'j' },
+                { "tpm2-device", required_argument, NULL, 't' },
                 { "help",       no_argument,       NULL, 'h' },
                 {}
         };
-        const char *root = "", *file = NULL;
+        const char *root = "", *file = NULL, *tcti = NULL;
         bool json = false;
         int c;
 
@@ -129,9 +150,13 @@ int cmd_status(int argc, char **argv) {
                 case 'j':
                         json = true;
                         break;
+                case 't':
+                        tcti = optarg;
+                        break;
                 case 'h':
-                        printf("usage: usi-init status [--root DIR | --state-file FILE] [--json]\n"
-                               "Show what the last boot did, from %s.\n", STATE_FILE);
+                        printf("usage: usi-init status [--root DIR | --state-file FILE] [--json] [--tpm2-device=TCTI]\n"
+                               "Show what the last boot did, from %s, and the TPM's dictionary-attack\n"
+                               "state (the TPM named, else /dev/tpmrm0 when there is one).\n", STATE_FILE);
                         return 0;
                 default:
                         return EXIT_USAGE;
@@ -147,12 +172,18 @@ int cmd_status(int argc, char **argv) {
         _cleanup_free_ char *why = NULL;
         if (state_read(path, &s, &why) < 0) {
                 log_error("status: %s", why);
+                /* A node locked out of its TPM may have no record yet; the
+                 * lockout is what its operator needs then. */
+                if (!json)
+                        print_da(tcti);
                 return 1;
         }
         if (json)
                 printf("%s\n", json_object_to_json_string_ext(s, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-        else
+        else {
                 print_status(s);
+                print_da(tcti);
+        }
         int failed = streq_ptr(state_str(s, "outcome"), "failed");
         json_object_put(s);
         return failed ? 1 : 0;

@@ -291,6 +291,7 @@ static int unseal_token(struct crypt_device *cd, int id, struct tpm2_ctx *tpm, c
 static int unseal_from(struct crypt_device *cd, int from, struct tpm2_ctx *tpm, const struct tpm2_unseal_args *a,
                        struct luks_key *ret, char **all) {
         int max = crypt_token_max(CRYPT_LUKS2), last = -ENOENT;
+        bool lockout = false, wrong_pin = false;
 
         for (int id = from; id < max; id++) {
                 _cleanup_free_ char *reason = NULL;
@@ -304,8 +305,12 @@ static int unseal_from(struct crypt_device *cd, int from, struct tpm2_ctx *tpm, 
                 log_debug("token %d: %s", id, strempty(reason));
                 collect(all, id, reason);
                 last = r;
+                lockout = lockout || r == -EBUSY;
+                wrong_pin = wrong_pin || r == -EACCES;
         }
-        return last;
+        /* A lockout, then a wrong PIN, is what the caller must explain
+         * (with the TPM's counter), whichever token said it. */
+        return lockout ? -EBUSY : wrong_pin ? -EACCES : last;
 }
 
 int luks_unseal_tpm2(struct crypt_device *cd, struct tpm2_ctx *tpm, const struct tpm2_unseal_args *a,

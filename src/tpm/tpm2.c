@@ -52,7 +52,7 @@ struct tpm2_ctx {
         struct ticket tickets[MAX_TICKETS];
         size_t n_tickets;
         json_object *signature;        /* loaded once */
-        const char *signature_path;
+        char *signature_path;          /* our copy: the caller's list may go before the context */
         struct {                       /* PCR values read for the policies */
                 TPMI_ALG_HASH bank;    /* 0: empty */
                 uint32_t mask;
@@ -207,6 +207,7 @@ void tpm2_close(struct tpm2_ctx *c) {
         if (c->srk.handle != ESYS_TR_NONE)
                 (void) Esys_TR_Close(c->esys, &c->srk.handle);
         json_object_put(c->signature);
+        free(c->signature_path);
         explicit_bzero(c->tickets, sizeof(c->tickets));
         Esys_Finalize(&c->esys);
         tcti_count_free(c->counting);
@@ -445,7 +446,11 @@ int tpm2_seal(struct tpm2_ctx *c, const uint8_t policy[32], const TPM2B_AUTH *au
                 .publicArea = {
                         .type = TPM2_ALG_KEYEDHASH,
                         .nameAlg = TPM2_ALG_SHA256,
-                        .objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT,
+                        /* Without a PIN there is nothing to guess: noDA, so no
+                         * failed policy ever counts toward the lockout. With
+                         * one, every wrong PIN must count (tpm2_trust_pin_object). */
+                        .objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                                (auth ? 0 : TPMA_OBJECT_NODA),
                         .parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL,
                         .authPolicy.size = 32,
                 },
@@ -511,6 +516,25 @@ static int read_banks(struct tpm2_ctx *c, char **why) {
                 return tpm_fail(why, rc, "cannot read the PCR banks");
         c->banks = cap->data.assignedPCR;
         c->banks_read = true;
+        Esys_Free(cap);
+        return 0;
+}
+
+int tpm2_properties(struct tpm2_ctx *c, TPM2_PT first, size_t n, uint32_t *values, char **why) {
+        TPMS_CAPABILITY_DATA *cap = NULL;
+        TPMI_YES_NO more;
+        TSS2_RC rc;
+
+        memset(values, 0, n * sizeof(*values));
+        TPM_FIRST(c, rc, Esys_GetCapability(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_TPM_PROPERTIES,
+                                            first, (UINT32) n, &more, &cap));
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(why, rc, "cannot read the TPM's properties");
+        for (size_t i = 0; i < cap->data.tpmProperties.count; i++) {
+                const TPMS_TAGGED_PROPERTY *p = &cap->data.tpmProperties.tpmProperty[i];
+                if (p->property >= first && p->property - first < n)
+                        values[p->property - first] = p->value;
+        }
         Esys_Free(cap);
         return 0;
 }
@@ -686,10 +710,19 @@ int tpm2_pin_auth(const struct secret *pin, const uint8_t *salt, size_t salt_siz
 /* ---- the signed part -------------------------------------------------------- */
 
 static int load_signature(struct tpm2_ctx *c, const struct tpm2_unseal_args *a, char **why) {
+        const char *path;
+        int r;
+
         if (c->signature)
                 return 0;
-        return pcrsig_load(a ? a->signatures : NULL, !(a && a->signatures_complete), &c->signature,
-                           &c->signature_path, why);
+        r = pcrsig_load(a ? a->signatures : NULL, !(a && a->signatures_complete), &c->signature, &path, why);
+        if (r < 0)
+                return r;
+        if (!(c->signature_path = strdup(path))) {
+                json_object_put(TAKE_PTR(c->signature));
+                return -ENOMEM;
+        }
+        return 0;
 }
 
 /* Explain why the current PCR values are not covered by a signature: the

@@ -69,6 +69,9 @@ int tpm2_seal(struct tpm2_ctx *c, const uint8_t policy[32], const TPM2B_AUTH *au
 /* Values of the PCRs of `mask` in `bank`, ascending, each hash-size bytes. */
 int tpm2_pcr_read(struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint32_t mask, uint8_t *values, char **why);
 /* The active banks that have `pcr` allocated. */
+/* TPM2_GetCapability(TPM_PROPERTIES) of `n` consecutive properties from
+ * `first`; one the TPM does not report stays 0. */
+int tpm2_properties(struct tpm2_ctx *c, TPM2_PT first, size_t n, uint32_t *values, char **why);
 int tpm2_pcr_banks(struct tpm2_ctx *c, unsigned pcr, TPMI_ALG_HASH banks[8], size_t *n, char **why);
 /* Extend `pcr` in every active bank with H_bank(data), like systemd-pcrphase. */
 int tpm2_pcr_extend_data(struct tpm2_ctx *c, unsigned pcr, const void *data, size_t size, char **why);

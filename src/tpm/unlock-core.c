@@ -11,6 +11,7 @@
 #include "luks-header.h"
 #include "luks.h"
 #include "recovery-key.h"
+#include "tpm2-da.h"
 #include "unlock-core.h"
 
 #define PASSPHRASE_MAX 512
@@ -221,7 +222,20 @@ static int unseal(const struct unlock_batch *b, struct tpm_state *t, struct unlo
         r = tpm_get(b, t, why);
         if (r < 0)
                 return r;
-        return luks_unseal_tpm2(v->cd, t->ctx, &a, key, why);
+        r = luks_unseal_tpm2(v->cd, t->ctx, &a, key, why);
+        if (r == -EBUSY || r == -EACCES) {
+                /* A lockout or a wrong PIN: the counter, the maximum and
+                 * the way out, so a person knows how many tries are left. */
+                struct tpm2_da da;
+                char s[512];
+
+                if (why && tpm2_da_read(t->ctx, &da, NULL) >= 0) {
+                        _cleanup_free_ char *was = TAKE_PTR(*why);
+                        tpm2_da_describe(&da, s, sizeof(s));
+                        why_set(why, -r, "%s; %s", why_or(was), s);
+                }
+        }
+        return r;
 }
 
 struct tpm_job {

@@ -52,7 +52,8 @@ EOF2
         wait_console 'Recovery key for volume persistent|boot failed' ||
                 { boot_stop; fail "no recovery-key prompt for persistent"; return 1; }
         grep -q 'boot failed' "$W/recover.console" && { boot_stop; fail "the boot failed: $(failure_banner)"; return 1; }
-        expect_console 'volume persistent: tpm2 unlock of /dev/vda2 failed' "that persistent's TPM token failed first"
+        expect_console 'volume persistent: tpm2 unlock of /dev/vda2 failed: token 0: signature file /\.extra/tpm2-pcr-signature\.json: no signature by key' \
+                "that persistent's TPM token failed first, naming the signature file it read"
         send "$(printf '%s' "$rk" | tr -d - | tr 'a-z' 'A-Z')"
         wait_final || { boot_stop; fail "neither the final OS nor a failure banner after the recovery key"; return 1; }
         grep -Eq 'boot failed|Kernel panic' "$W/recover.console" && { boot_stop; fail "the boot failed: $(failure_banner)"; return 1; }
