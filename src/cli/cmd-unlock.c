@@ -35,7 +35,8 @@ static void unlock_help(void) {
                "       usi-init unlock --name=NAME [OPTIONS] DEVICE\n"
                "       usi-init unlock --check --explain [--signature=FILE] [--pcr11-base=HEX|tpm]\n"
                "                       [--state-file=FILE] [--tpm2-device=TCTI] IMAGE_OR_DEVICE...\n"
-               "       usi-init unlock --check --explain --uki=NEW.efi [IMAGE_OR_DEVICE...]\n"
+               "       usi-init unlock --check --explain --uki=NEW.efi [--tpm2-device=TCTI]\n"
+               "                       [--state-file=FILE] [IMAGE_OR_DEVICE...]\n"
                "Unseal the key of each LUKS2 volume through its systemd-tpm2 tokens and\n"
                "check it against the token's keyslot (--check, no device-mapper needed) or\n"
                "activate the volume as /dev/mapper/NAME. The fallbacks are tried only after\n"
@@ -48,7 +49,10 @@ static void unlock_help(void) {
                "after hand-off: exit 0 no, 3 yes, 4 unknown, 1 on errors.\n"
                "--uki reads a new UKI offline: PCR 11 on each phase path, its .pcrsig entries\n"
                "verified against its .pcrpkey, the image lint, and whether each volume's\n"
-               "tokens would open under it: exit 0 when all open and the lint passes, 5 if not.\n");
+               "tokens would open under it, then its hand-off window. No volume named: the\n"
+               "ones this boot opened (state.json). --tpm2-device also checks the tokens'\n"
+               "literal PCRs against the TPM now (PCR 15 as this boot chained it).\n"
+               "Exit 0 when every volume opens, 5 if one would stay locked.\n");
 }
 
 static int parse_args(int argc, char **argv, struct unlock_cli *a) {
@@ -219,7 +223,10 @@ int cmd_unlock(int argc, char **argv) {
         if (r <= 0)
                 return r < 0 ? EXIT_USAGE : 0;
         if (a.uki)
-                return uki_preflight(a.uki, (const char *const *) argv + optind, (size_t) (argc - optind), stdout);
+                return uki_preflight(&(struct preflight_args) {
+                                .uki = a.uki, .images = (const char *const *) argv + optind,
+                                .n_images = (size_t) (argc - optind), .state_file = a.state_file, .tcti = a.tcti,
+                        }, stdout);
         if (a.explain)
                 return window_explain(&(struct window_explain_args) {
                                 .signatures = a.signatures, .tcti = a.tcti, .pcr11_base = a.pcr11_base,

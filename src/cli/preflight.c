@@ -7,9 +7,13 @@
 #include "log.h"
 #include "luks.h"
 #include "measure.h"
+#include "pcr15.h"
 #include "pcrsig.h"
 #include "policy.h"
 #include "preflight.h"
+#include "state-read.h"
+#include "state.h"
+#include "token-pcrs.h"
 #include "uki.h"
 
 #define PCR11_MASK (UINT32_C(1) << MEASURE_PCR_PHASE)
@@ -35,9 +39,87 @@ static void lint_add(char *lint, size_t size, const char *what) {
         snprintf(lint + len, size - len, "%s%s", len ? "; " : "", what);
 }
 
+/* What every volume is judged against. */
+struct preflight {
+        const char *path;                       /* the UKI */
+        const struct uki *u;
+        const struct uki_entry *e;
+        size_t n;
+        const char *uki_fp;
+        struct window_path paths[WINDOW_N_PATHS];       /* the new UKI's phase paths */
+        struct json_object *state;              /* this boot's record, NULL */
+        struct tpm2_ctx *tpm;                   /* --tpm2-device, NULL */
+        FILE *out;
+};
+
+/* PCR 15 (sha256) when volume `name` unseals in a boot like this one: the
+ * volume-key extends this boot's record lists before its own. -ENOENT
+ * when the record does not name it. */
+static int chain_from_state(struct json_object *state, const char *name, uint8_t value[64]) {
+        struct json_object *a;
+        char prefix[PCR15_DESCRIPTION_MAX];
+
+        memset(value, 0, 64);
+        if (!state || !json_object_object_get_ex(state, "volume_key_measurements", &a) ||
+            !json_object_is_type(a, json_type_array))
+                return -ENOENT;
+        snprintf(prefix, sizeof(prefix), "cryptsetup:%s:", name);
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                struct json_object *x = json_object_array_get_idx(a, i);
+                struct pcr15_digests d = { .n = 1 };
+                const char *desc = state_str(x, "description"), *dig = state_str(x, "digest");
+
+                if (!streq_ptr(state_str(x, "bank"), "sha256") || !desc || !dig)
+                        continue;
+                if (strncmp(desc, prefix, strlen(prefix)) == 0)
+                        return 0;
+                d.v[0].alg = TPM2_ALG_SHA256;
+                if (hex_parse(dig, d.v[0].digest, sizeof(d.v[0].digest), &d.v[0].size) < 0 || d.v[0].size != 32 ||
+                    pcr15_chain(TPM2_ALG_SHA256, value, &d) < 0)
+                        return -EBADMSG;
+        }
+        return -ENOENT;
+}
+
+/* With the TPM: do the token's literal PCRs still hold (PCR 15 at its value
+ * in a boot like this one)? NULL, or why not. */
+static const char *literal_now(const struct preflight *pf, const struct tpm2_token *t, const char *name,
+                               const struct pcrsig_key *key, char *reason, size_t size) {
+        TPMI_ALG_HASH bank = t->pcr_bank ? t->pcr_bank : TPM2_ALG_SHA256;
+        size_t hsize = tpm2_hash_size(bank), k = 0;
+        uint8_t values[24 * 64], want[32];
+        _cleanup_free_ char *why = NULL;
+        char lm[64];
+
+        if (!pf->tpm || !t->pcr_mask)
+                return NULL;
+        if (tpm2_pcr_read(pf->tpm, bank, t->pcr_mask, values, &why) < 0)
+                return snprintf(reason, size, "cannot read its literal PCRs: %s", why_or(why)), reason;
+        for (unsigned i = 0; i < PCR15_PCR; i++)
+                k += !!(t->pcr_mask & (UINT32_C(1) << i));
+        if (t->pcr_mask & (UINT32_C(1) << PCR15_PCR)) {
+                uint8_t chain[64];
+                if (bank != TPM2_ALG_SHA256 || chain_from_state(pf->state, name, chain) < 0)
+                        return snprintf(reason, size, "PCR 15 at its unseal is not known (no volume-key record "
+                                        "of this boot names %s)", name), reason;
+                memcpy(values + k * hsize, chain, hsize);
+        }
+        if (policy_token(want, t->pubkey_pcr_mask ? &key->name : NULL, bank, t->pcr_mask, values, t->pin) < 0)
+                return snprintf(reason, size, "cannot compute its policy"), reason;
+        if (memcmp(want, t->policy_hash, 32) != 0)
+                return snprintf(reason, size, "its literal PCR %s no longer hold%s the values it was sealed to "
+                                "(the TPM's now%s)", pcr_mask_to_string(t->pcr_mask, lm, sizeof(lm)),
+                                __builtin_popcount(t->pcr_mask) > 1 ? "" : "s",
+                                t->pcr_mask & (UINT32_C(1) << PCR15_PCR) ? ", PCR 15 as this boot chained it" : ""),
+                       reason;
+        return NULL;
+}
+
 /* One token under the new UKI: NULL when it opens, else the reason. */
-static const char *token_verdict(const struct uki *u, const struct uki_entry *e, size_t n, const struct tpm2_token *t,
-                                 const char *uki_fp, char *reason, size_t size, char *fp_out) {
+static const char *token_verdict(const struct preflight *pf, const struct tpm2_token *t, const char *name,
+                                 char *reason, size_t size, char *fp_out) {
+        const struct uki *u = pf->u;
+        const char *uki_fp = pf->uki_fp;
         TPMI_ALG_HASH bank = t->pcr_bank ? t->pcr_bank : TPM2_ALG_SHA256;
         _cleanup_free_ char *why = NULL;
         struct pcrsig_key key;
@@ -57,7 +139,7 @@ static const char *token_verdict(const struct uki *u, const struct uki_entry *e,
         if (!uki_fp[0] || strcasecmp(uki_fp, fp_out) != 0)
                 return snprintf(reason, size, "the UKI's .pcrpkey %.8s.. is not the token's key %.8s..",
                                 uki_fp[0] ? uki_fp : "(unreadable)", fp_out), reason;
-        if (!enter_initrd_signed(e, n, bank, fp_out))
+        if (!enter_initrd_signed(pf->e, pf->n, bank, fp_out))
                 return snprintf(reason, size, "no valid %s signature of enter-initrd by key %.8s..",
                                 strempty(tpm2_hash_to_string(bank)), fp_out), reason;
         /* These literal PCRs move with a new UKI (4: the image itself), an
@@ -66,15 +148,39 @@ static const char *token_verdict(const struct uki *u, const struct uki_entry *e,
                 return snprintf(reason, size, "its literal PCR %s changes with a new UKI, command line or extension",
                                 pcr_mask_to_string(t->pcr_mask & (UINT32_C(1) << 4 | UINT32_C(1) << 12 | UINT32_C(1) << 13),
                                                    lm, sizeof(lm))), reason;
-        return NULL;
+        return literal_now(pf, t, name, &key, reason, size);
 }
 
-/* Each volume: opens when one of its systemd-tpm2 tokens does. */
-static int preflight_volume(FILE *out, const char *uki_path, const struct uki *u, const struct uki_entry *e, size_t n,
-                            const char *uki_fp, const char *image) {
+/* The hand-off window of the token that opens, under the new UKI's
+ * signature, as --explain says it for the current one. */
+static void window_line(const struct preflight *pf, const struct tpm2_token *t, const char *name) {
+        static const char *const answer[] = {
+                [WINDOW_CLOSED] = "no (nothing signed after leave-initrd)",
+                [WINDOW_LATCHED] = "no (signed after leave-initrd, but the token binds PCR 15, which the volume keys "
+                                   "move first)",
+                [WINDOW_UNKNOWN] = "unknown (entries for no phase path of this UKI)",
+                [WINDOW_OPEN] = "yes",
+        };
+        _cleanup_free_ char *why = NULL;
+        struct window_token w;
+
+        if (window_judge_token(t, pf->u->pcrsig, pf->paths, &w, &why) < 0) {
+                fprintf(pf->out, "%s: %s: keys unsealable after hand-off: unknown (%s)\n", pf->path, name, why_or(why));
+                return;
+        }
+        if (w.verdict == WINDOW_OPEN)
+                fprintf(pf->out, "%s: %s: keys unsealable after hand-off: yes (entry %zu signs %s); %s\n", pf->path, name,
+                        w.entries[w.open_entry].index, window_paths[w.entries[w.open_entry].path], MEASURE_HANDOFF_REMEDY);
+        else
+                fprintf(pf->out, "%s: %s: keys unsealable after hand-off: %s\n", pf->path, name, answer[w.verdict]);
+}
+
+/* Each volume: opens when one of its systemd-tpm2 tokens does. `name` is
+ * the plan's (from this boot's record), else the LUKS2 label. */
+static int preflight_volume(const struct preflight *pf, const char *image, const char *name) {
         _cleanup_luks_ struct crypt_device *cd = NULL;
         _cleanup_free_ char *why = NULL;
-        char reason[256] = "no systemd-tpm2 token", fp[65] = "";
+        char reason[384] = "no systemd-tpm2 token", fp[65] = "";
         const char *label;
         int r;
 
@@ -82,7 +188,7 @@ static int preflight_volume(FILE *out, const char *uki_path, const struct uki *u
         if (r < 0)
                 return log_error("%s: %s", image, strempty(why)), r;
         label = crypt_get_label(cd);
-        label = label && *label ? label : image;
+        label = name ? name : label && *label ? label : image;
         for (int id = 0; id < crypt_token_max(CRYPT_LUKS2); id++) {
                 struct tpm2_token t;
                 const char *bad;
@@ -93,29 +199,70 @@ static int preflight_volume(FILE *out, const char *uki_path, const struct uki *u
                         snprintf(reason, sizeof(reason), "token %d: %s", id, strempty(why));
                         continue;
                 }
-                bad = token_verdict(u, e, n, &t, uki_fp, reason, sizeof(reason), fp);
-                tpm2_token_done(&t);
+                bad = token_verdict(pf, &t, label, reason, sizeof(reason), fp);
                 if (!bad) {
-                        fprintf(out, "%s: %s: opens (enter-initrd signed by key %.8s..)\n", uki_path, label, fp);
+                        fprintf(pf->out, "%s: %s: opens (enter-initrd signed by key %.8s..)\n", pf->path, label, fp);
+                        window_line(pf, &t, label);
+                        tpm2_token_done(&t);
                         return 1;
                 }
+                tpm2_token_done(&t);
         }
-        fprintf(out, "%s: %s: stays locked: %s\n", uki_path, label, reason);
+        fprintf(pf->out, "%s: %s: stays locked: %s\n", pf->path, label, reason);
         return 0;
 }
 
-int uki_preflight(const char *path, const char *const *images, size_t n_images, FILE *out) {
+/* No volume named: the ones this boot opened, from its record. */
+static int volumes_from_state(const struct preflight *pf, bool *locked) {
+        struct json_object *a;
+        size_t judged = 0;
+
+        if (!json_object_object_get_ex(pf->state, "volumes", &a) || !json_object_is_type(a, json_type_array))
+                return 0;
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                struct json_object *v = json_object_array_get_idx(a, i);
+                const char *name = state_str(v, "name"), *dev = state_str(v, "device");
+                int r;
+
+                if (!state_flag(v, "opened") || !name || !dev)
+                        continue;
+                r = preflight_volume(pf, dev, name);
+                if (r < 0)
+                        return r;
+                *locked = *locked || r == 0;
+                judged++;
+        }
+        return (int) judged;
+}
+
+int uki_preflight(const struct preflight_args *a, FILE *out) {
+        _cleanup_tpm2_ struct tpm2_ctx *tpm = NULL;
         _cleanup_free_ char *why = NULL;
+        const char *path = a->uki, *state_path = a->state_file ? a->state_file : STATE_FILE;
+        struct json_object *state = NULL;
         struct uki_entry entries[UKI_MAX_ENTRIES];
         const struct uki_bank *b;
         const struct uki_entry *signed_entry;
         char hex[129], lint[1024] = "", align[768] = "", uki_fp[65] = "";
         struct uki u;
-        size_t n;
+        size_t n, judged = 0;
         bool locked = false;
+        int r;
 
         if (uki_load(path, &u, &why) < 0)
                 return log_error("unlock: %s", strempty(why)), 1;
+        /* This boot's record: its volumes when none are named, the PCR 15
+         * chain of each. A named file must be there; the default may not. */
+        r = state_read(state_path, &state, &why);
+        if (r < 0 && (a->state_file || r != -ENOENT)) {
+                uki_done(&u);
+                return log_error("unlock: %s", strempty(why)), 1;
+        }
+        if (a->tcti && tpm2_open(a->tcti, &tpm, &why) < 0) {
+                json_object_put(state);
+                uki_done(&u);
+                return log_error("unlock: %s", strempty(why)), 1;
+        }
         fprintf(out, "%s: PE: %zu sections, SectionAlignment %#x, FileAlignment %#x\n", path, u.pe.n_sections,
                 u.pe.section_alignment, u.pe.file_alignment);
         fprintf(out, "%s: measured into PCR 11 (systemd-stub 252):", path);
@@ -176,19 +323,29 @@ int uki_preflight(const char *path, const char *const *images, size_t n_images, 
         if (pe_lint_alignment(&u.pe, align, sizeof(align)) > 0)
                 fprintf(out, "%s: lint: alignment: %s\n", path, align);
 
-        for (size_t i = 0; i < n_images; i++) {
-                int r = preflight_volume(out, path, &u, entries, n, uki_fp, images[i]);
-                if (r < 0) {
-                        uki_done(&u);
-                        return 1;
-                }
-                if (r == 0)
-                        locked = true;
+        struct preflight pf = { .path = path, .u = &u, .e = entries, .n = n, .uki_fp = uki_fp, .state = state,
+                                .tpm = tpm, .out = out };
+        r = window_paths_from(b->base, pf.paths);
+        for (size_t i = 0; r >= 0 && i < a->n_images; i++) {
+                r = preflight_volume(&pf, a->images[i], NULL);
+                locked = locked || r == 0;
+                judged++;
+        }
+        if (r >= 0 && !a->n_images && state) {
+                r = volumes_from_state(&pf, &locked);
+                judged = r > 0 ? (size_t) r : 0;
+        }
+        if (r >= 0 && !judged)
+                fprintf(out, "%s: no volume judged (none named, and %s lists no opened volume)\n", path, state_path);
+        json_object_put(state);
+        if (r < 0) {
+                uki_done(&u);
+                return 1;
         }
         uki_done(&u);
         /* With volumes, their verdicts decide; without, whether the
          * signature lint passed. */
-        if (n_images ? locked : lint[0] != 0)
+        if (judged ? locked : lint[0] != 0)
                 return PREFLIGHT_EXIT_LOCKED;
         return 0;
 }

@@ -9,4 +9,11 @@
  * .pcrsig entries verify against its .pcrpkey, the image lint, and per
  * volume whether its systemd-tpm2 tokens would unseal under it. */
 #define PREFLIGHT_EXIT_LOCKED 5   /* a volume would stay locked, or the lint failed */
-int uki_preflight(const char *uki, const char *const *images, size_t n_images, FILE *out);
+struct preflight_args {
+        const char *uki;
+        const char *const *images;      /* none: this boot's opened volumes, from state.json */
+        size_t n_images;
+        const char *state_file;         /* NULL: STATE_FILE */
+        const char *tcti;               /* NULL: no TPM, literal PCRs other than 4/12/13 unchecked */
+};
+int uki_preflight(const struct preflight_args *a, FILE *out);

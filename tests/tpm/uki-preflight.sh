@@ -111,6 +111,61 @@ preflight "$T/misaligned.efi"
 check "the lint names the field of an added section" expect_has "section .osrel: VirtualAddress"
 check "the lint names SectionAlignment" expect_has "is not a multiple of SectionAlignment"
 
+# The hand-off window under the new UKI: sign_all signed leave-initrd too.
+preflight "$T/new.efi" "$T/a.img"
+check "the window of a UKI signed after leave-initrd: keys unsealable after hand-off, the entry named" \
+	expect_has "$T/new.efi: persistent: keys unsealable after hand-off: yes (entry "
+# shellcheck disable=SC2086
+"$MEASURE" sign $SECTIONS --bank=sha256 --phase=enter-initrd --private-key="$T/sign.pem" \
+	--public-key="$T/sign.pub.pem" --tpm2-device="$TCTI" > "$T/uki/pcrsig" 2>"$T/sign.log"
+tpm_flush
+mk "$T/closed.efi" linux osrel cmdline initrd splash dtb pcrpkey pcrsig
+preflight "$T/closed.efi" "$T/a.img"
+check "a UKI signed for enter-initrd alone: opens, window closed" sh -c '[ "$1" = 0 ] &&
+	printf "%s\n" "$2" | grep -qxF "$3: persistent: keys unsealable after hand-off: no (nothing signed after leave-initrd)"' \
+	- "$RC" "$OUT" "$T/closed.efi"
+cp "$T/good.json" "$T/uki/pcrsig"
+
+# No volume named: this boot's opened volumes from its record, each by its
+# plan name; with the TPM, the literal PCRs (PCR 15 at the value the
+# record chains for the volume: the extends before its own).
+D=$(openssl rand -hex 32)
+CHAIN=$(python3 -c 'import hashlib, sys; print(hashlib.sha256(bytes(32) + bytes.fromhex(sys.argv[1])).hexdigest())' "$D")
+make_image "$T/c.img"
+"$USI_INIT" enroll --tpm2-device="$TCTI" --public-key="$T/sign.pub.pem" --pcrs=16 --pcr15="$CHAIN" \
+	--unlock-key-file="$T/pw" "$T/c.img" >"$T/enroll-c.log" 2>&1
+record() { # FILE OEM-DIGEST
+	cat > "$1" <<EOF
+{"volumes": [{"name": "oem", "found": true, "device": "$T/b.img", "opened": false},
+             {"name": "persistent", "found": true, "device": "$T/c.img", "opened": true}],
+ "volume_key_measurements": [
+   {"pcr": 15, "bank": "sha256", "description": "cryptsetup:oem:1111", "digest": "$2"},
+   {"pcr": 15, "bank": "sha256", "description": "cryptsetup:persistent:2222", "digest": "$(openssl rand -hex 32)"}]}
+EOF
+}
+record "$T/state.json" "$D"
+preflight "$T/closed.efi" --state-file="$T/state.json"
+check "no volume named: the opened ones of the record, by plan name (exit 0)" sh -c '[ "$1" = 0 ] &&
+	printf "%s\n" "$2" | grep -qxF "$3: persistent: opens (enter-initrd signed by key $4..)" &&
+	! printf "%s\n" "$2" | grep -qF "$3: oem:"' - "$RC" "$OUT" "$T/closed.efi" "$FP"
+preflight "$T/closed.efi" --state-file="$T/state.json" --tpm2-device="$TCTI"
+check "with the TPM: PCR 16 as sealed and PCR 15 as the record chains it: opens" \
+	sh -c '[ "$1" = 0 ] && printf "%s\n" "$2" | grep -qxF "$3: persistent: opens (enter-initrd signed by key $4..)"' \
+	- "$RC" "$OUT" "$T/closed.efi" "$FP"
+record "$T/other.json" "$(openssl rand -hex 32)"
+preflight "$T/closed.efi" --state-file="$T/other.json" --tpm2-device="$TCTI"
+check "a record whose chain is another: stays locked, exit 5" sh -c '[ "$1" = 5 ] &&
+	printf "%s\n" "$2" | grep -qF "$3: persistent: stays locked: its literal PCR 15+16 no longer hold the values it was sealed to (the TPM"' \
+	- "$RC" "$OUT" "$T/closed.efi"
+tt tpm2_pcrextend "16:sha256=$(printf x | sha256sum | cut -d' ' -f1)"
+preflight "$T/closed.efi" --state-file="$T/state.json" --tpm2-device="$TCTI"
+check "PCR 16 moved: stays locked, exit 5" sh -c '[ "$1" = 5 ] && printf "%s\n" "$2" | grep -qF "$3: persistent: stays locked: its literal PCR 15+16 no longer hold"' \
+	- "$RC" "$OUT" "$T/closed.efi"
+preflight "$T/closed.efi" --state-file="$T/state.json"
+check "  which offline, without the TPM, is not judged (exit 0)" [ "$RC" = 0 ]
+preflight "$T/closed.efi" --state-file="$T/missing.json"
+check "a named record that is not there: exit 1" [ "$RC" = 1 ]
+
 # Not a PE file.
 printf 'MZ not really' > "$T/junk.efi"
 preflight "$T/junk.efi"
