@@ -474,6 +474,7 @@ static int take(struct boot *b, const struct plan_volume *v, const struct probed
         bv->found = true;
         bv->found_by = kind;
         bv->found_ms = boot_elapsed_ms(b);
+        bv->found_at_ms = clock_usec(CLOCK_BOOTTIME) / 1000u;
         /* A plain volume is mountable as is; a LUKS2 one only once the unlock
          * stage put its mapping here. */
         if (d->content == CONTENT_FS) {

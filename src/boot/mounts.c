@@ -210,6 +210,7 @@ static int mount_volume(const struct plan *p, const struct plan_volume *v, struc
                 log_info("volume %s: mounted %s on %s%s", v->name, bv->mount_device, b->root, v->mount);
         }
         bv->mounted = true;
+        bv->mounted_at_ms = clock_usec(CLOCK_BOOTTIME) / 1000u;
         return boot_add_mount(b, STAGE_MOUNTS, bv->mount_device, v->mount, fstype, v->options, existed);
 }
 

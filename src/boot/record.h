@@ -56,6 +56,9 @@ struct boot_volume {
         struct probed dev;              /* the raw device found and what is on it */
         enum match_kind found_by;       /* which match of the plan picked it */
         uint64_t found_ms;              /* since the boot started */
+        /* The volume's timeline, in the stages' clock (ms since the kernel
+         * started, CLOCK_BOOTTIME); 0: did not happen. `status --svg`. */
+        uint64_t found_at_ms, unsealed_at_ms, opened_at_ms, mounted_at_ms;
 
         /* unlock stage (src/boot/unlock.c): set only after a key from the trust
          * chain opened the LUKS2 header of dev.devnode. */

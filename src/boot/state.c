@@ -55,6 +55,12 @@ static struct json_object *volume_json(const struct boot_volume *v) {
         json_object_object_add(o, "mount_device", jstr(v->mount_device));
         json_object_object_add(o, "fstype", jstr(v->mount_fstype));
         json_object_object_add(o, "mounted", json_object_new_boolean(v->mounted));
+        /* Its timeline, in the stages' clock (ms since the kernel started). */
+        static const char *const at[] = { "found_at_ms", "unsealed_at_ms", "opened_at_ms", "mounted_at_ms" };
+        const uint64_t when[] = { v->found_at_ms, v->unsealed_at_ms, v->opened_at_ms, v->mounted_at_ms };
+        for (size_t i = 0; i < ELEMENTSOF(at); i++)
+                if (when[i])
+                        json_object_object_add(o, at[i], json_object_new_uint64(when[i]));
         return o;
 }
 

@@ -106,6 +106,7 @@ static int opened(struct boot_volume *bv, enum unlock_method m) {
         int r;
 
         bv->opened = true;
+        bv->opened_at_ms = clock_usec(CLOCK_BOOTTIME) / 1000u;
         bv->unlocked_by = m;
         if (asprintf(&bv->mapper, "/dev/mapper/%s", bv->name) < 0)
                 return -ENOMEM;
@@ -162,6 +163,7 @@ static int stage_report(void *userdata, struct unlock_volume *uv, const struct u
                         return -ENOMEM;
                 *bv->pcr15 = uv->pcr15;
         }
+        bv->unsealed_at_ms = a->method == UNLOCK_TPM2 ? uv->unsealed_ms : 0;
         return opened(bv, a->method);
 }
 

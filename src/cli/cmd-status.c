@@ -6,6 +6,7 @@
 #include "log.h"
 #include "state-read.h"
 #include "state.h"
+#include "status-svg.h"
 #include "tpm2-da.h"
 #include <unistd.h>
 
@@ -132,12 +133,13 @@ int cmd_status(int argc, char **argv) {
                 { "state-file", required_argument, NULL, 's' },
                 { "json",       no_argument,       NULL, 'j' },
                 { "tpm2-device", required_argument, NULL, 't' },
+                { "svg",        required_argument, NULL, 'g' },
                 { "help",       no_argument,       NULL, 'h' },
                 {}
         };
-        const char *root = "", *file = NULL, *tcti = NULL;
+        const char *root = "", *file = NULL, *tcti = NULL, *svg = NULL;
         bool json = false;
-        int c;
+        int c, r;
 
         while ((c = getopt_long(argc, argv, "r:s:jh", opts, NULL)) >= 0)
                 switch (c) {
@@ -153,10 +155,17 @@ int cmd_status(int argc, char **argv) {
                 case 't':
                         tcti = optarg;
                         break;
+                case 'g':
+                        svg = optarg;
+                        break;
                 case 'h':
                         printf("usage: usi-init status [--root DIR | --state-file FILE] [--json] [--tpm2-device=TCTI]\n"
+                               "                       [--svg FILE]\n"
                                "Show what the last boot did, from %s, and the TPM's dictionary-attack\n"
-                               "state (the TPM named, else /dev/tpmrm0 when there is one).\n", STATE_FILE);
+                               "state (the TPM named, else /dev/tpmrm0 when there is one).\n"
+                               "--svg draws the boot's timeline instead (one bar per stage and per volume\n"
+                               "step: found, unsealed, opened, mounted) into FILE (\"-\": standard output).\n",
+                               STATE_FILE);
                         return 0;
                 default:
                         return EXIT_USAGE;
@@ -177,6 +186,13 @@ int cmd_status(int argc, char **argv) {
                 if (!json)
                         print_da(tcti);
                 return 1;
+        }
+        if (svg) {
+                r = status_svg(s, svg, &why);
+                json_object_put(s);
+                if (r < 0)
+                        return log_error("status: --svg: %s", why_or(why)), 1;
+                return 0;
         }
         if (json)
                 printf("%s\n", json_object_to_json_string_ext(s, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

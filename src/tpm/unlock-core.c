@@ -319,6 +319,7 @@ static int run_tpm_steps(const struct unlock_batch *b, struct unlock_volume *v, 
                         r = report(b, vol, UNLOCK_TPM2, -1, r, why);
                         continue;
                 }
+                vol->unsealed_ms = clock_usec(CLOCK_BOOTTIME) / 1000u;
                 jobs[n_t] = (struct luks_job) { .cd = vol->cd, .name = vol->name, .key = &t[n_t].key,
                                                 .measure = b->measure && vol->name ? &vol->pcr15 : NULL };
                 n_t++;

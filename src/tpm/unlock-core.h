@@ -56,6 +56,7 @@ struct unlock_volume {
         enum unlock_method opened_by;
         int token, keyslot;             /* token -1 unless opened by one */
         bool measured;                  /* pcr15 holds the volume key's HMACs */
+        uint64_t unsealed_ms;           /* CLOCK_BOOTTIME ms when the TPM gave its key; 0: never */
         struct pcr15_digests pcr15;
 
         /* the batch's own, during a run */

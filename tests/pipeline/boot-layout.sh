@@ -21,6 +21,7 @@ pl_ns "
 	echo \$(( (\$(date +%s%N) - start) / 1000000 )) >$T/ms
 	cp $S $T/state.json 2>/dev/null
 	\"\$USI_INIT\" status --root $R >$T/status 2>&1; echo \$? >$T/status.rc
+	\"\$USI_INIT\" status --root $R --svg $T/timeline.svg >$T/svg.out 2>&1; echo \$? >$T/svg.rc
 	python3 $top_srcdir/tests/pipeline/mount-order.py $R $S >$T/order 2>&1; echo \$? >$T/order.rc
 	python3 $top_srcdir/tests/pipeline/binds-match.py $R $S >$T/binds 2>&1; echo \$? >$T/binds.rc
 	grep ' $R/' /proc/self/mountinfo >$T/mountinfo
@@ -71,6 +72,9 @@ diag "stages: $(pl_json "$T/state.json" '" ".join("%s=%dms" % (x["name"], x["ms"
 check "usi-init status --root summarises the boot for a person" sh -c \
 	"test \$(cat $T/status.rc) = 0 && grep -q '^Boot: success' $T/status && grep -q '^Volume oem: /dev/loop[0-9]* (ext4 label COS_OEM) by fs_label' $T/status"
 sed 's/^/# /' "$T/status" | head -6
+check "status --svg draws this boot: every stage, each volume found and mounted, as recorded" sh -c \
+	"test \$(cat $T/svg.rc) = 0 && python3 $top_srcdir/tests/integration/svg-check.py $T/state.json $T/timeline.svg &&
+	 grep -q 'data-name=\"persistent\" data-step=\"mounted\"' $T/timeline.svg"
 
 # After the namespace is gone nothing of it is left on the host.
 check "nothing stays mounted after the namespace ends" sh -c "! grep -q ' $R/' /proc/self/mountinfo"
