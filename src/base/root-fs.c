@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdint.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
@@ -8,8 +11,117 @@
 #include "why.h"
 #include "util.h"
 
-static long sys_openat2(int dfd, const char *path, struct open_how *how) {
-        return syscall(SYS_openat2, dfd, path, how, sizeof *how);
+#define BENEATH_MAX_DEPTH 64
+#define BENEATH_MAX_LINKS 40
+
+static int walk_beneath(int dir_fd, const char *name, int flags, bool no_symlinks, bool follow_last) {
+        int stack[BENEATH_MAX_DEPTH], depth = 0, links = 0, r;
+        _cleanup_free_ char *left = strdup(name);
+
+        if (!left)
+                return -ENOMEM;
+        if (*left == '/')
+                return -EXDEV;
+        for (char *p = left;;) {
+                int cur = depth ? stack[depth - 1] : dir_fd, fd;
+                size_t len;
+                struct stat st;
+                bool last;
+
+                p += strspn(p, "/");
+                len = strcspn(p, "/");
+                last = !p[len + strspn(p + len, "/")];
+                if (len > NAME_MAX) {
+                        r = -ENAMETOOLONG;
+                        break;
+                }
+                char comp[NAME_MAX + 1];
+                memcpy(comp, p, len);
+                comp[len] = 0;
+                p += len;
+                if (!len || streq(comp, ".")) {
+                        if (!last)
+                                continue;
+                        fd = openat(cur, ".", flags | O_CLOEXEC);
+                        r = fd < 0 ? -errno : fd;
+                        break;
+                }
+                if (streq(comp, "..")) {
+                        if (!depth) {
+                                r = -EXDEV;
+                                break;
+                        }
+                        close(stack[--depth]);
+                        if (last) {
+                                fd = openat(depth ? stack[depth - 1] : dir_fd, ".", flags | O_CLOEXEC);
+                                r = fd < 0 ? -errno : fd;
+                                break;
+                        }
+                        continue;
+                }
+                if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
+                    (!last || follow_last)) {
+                        char to[PATH_MAX];
+                        ssize_t n;
+                        char *rest;
+
+                        if (no_symlinks || ++links > BENEATH_MAX_LINKS) {
+                                r = -ELOOP;
+                                break;
+                        }
+                        n = readlinkat(cur, comp, to, sizeof(to) - 1);
+                        if (n < 0) {
+                                r = -errno;
+                                break;
+                        }
+                        to[n] = 0;
+                        if (to[0] == '/') {
+                                r = -EXDEV;
+                                break;
+                        }
+                        /* Its target, then what was left after it. */
+                        if (asprintf(&rest, "%s/%s", to, p) < 0) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        free(left);
+                        p = left = rest;
+                        continue;
+                }
+                if (last) {
+                        fd = openat(cur, comp, flags | O_CLOEXEC | (follow_last ? 0 : O_NOFOLLOW));
+                        r = fd < 0 ? -errno : fd;
+                        break;
+                }
+                if (depth == BENEATH_MAX_DEPTH) {
+                        r = -ENAMETOOLONG;
+                        break;
+                }
+                /* O_NOFOLLOW: a symlink put there since the fstatat fails. */
+                fd = openat(cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0) {
+                        r = -errno;
+                        break;
+                }
+                stack[depth++] = fd;
+        }
+        while (depth)
+                close(stack[--depth]);
+        return r;
+}
+
+int openat_beneath(int dir_fd, const char *name, int flags, bool no_symlinks, bool follow_last) {
+        struct open_how how = {
+                .flags = (uint64_t) (flags | O_CLOEXEC | (follow_last ? 0 : O_NOFOLLOW)),
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0),
+        };
+        int fd = (int) syscall(SYS_openat2, dir_fd, name, &how, sizeof how);
+
+        if (fd >= 0)
+                return fd;
+        if (errno != ENOSYS)
+                return -errno;
+        return walk_beneath(dir_fd, name, flags, no_symlinks, follow_last);
 }
 
 const char *fd_path(int fd, char buf[static FD_PATH_MAX]) {
@@ -64,11 +176,6 @@ static void explain(int root_fd, const char *path, int error, char **why) {
 static int open_beneath(int root_fd, const char *path, enum resolve_mode mode, int flags, bool follow_last,
                         int *ret_fd, char **why) {
         follow_last = follow_last && mode == RESOLVE_TARGET;
-        struct open_how how = {
-                .flags = (uint64_t) (flags | O_CLOEXEC | (follow_last ? 0 : O_NOFOLLOW)),
-                .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS |
-                           (mode == RESOLVE_STRICT ? RESOLVE_NO_SYMLINKS : 0),
-        };
         const char *rel = path;
         struct stat st;
 
@@ -76,9 +183,9 @@ static int open_beneath(int root_fd, const char *path, enum resolve_mode mode, i
                 rel++;
         if (!*rel)
                 rel = ".";
-        int fd = (int) sys_openat2(root_fd, rel, &how);
+        int fd = openat_beneath(root_fd, rel, flags, mode == RESOLVE_STRICT, follow_last);
         if (fd < 0) {
-                int e = errno;
+                int e = -fd;
                 if (e == ENOENT)
                         why_set(why, 0, "%s does not exist", path);
                 else if (e == ELOOP || e == EXDEV)

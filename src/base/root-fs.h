@@ -39,6 +39,15 @@ int root_mkdir_p(int root_fd, const char *path, enum resolve_mode mode, const st
  * as root_open would; a missing tail is fine. */
 int root_check(int root_fd, const char *path, enum resolve_mode mode, char **why);
 
+/* openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS [| RESOLVE_NO_SYMLINKS]),
+ * or its walk in user space where the kernel (before 5.6) or a tool running
+ * us (valgrind) has no openat2: a relative name only; ".." never above
+ * dir_fd, an absolute symlink or a climb out is -EXDEV; with no_symlinks
+ * any symlink on the way is -ELOOP, else a relative one is followed (at
+ * most 40). The last component is never followed unless follow_last.
+ * Returns the fd or a negative errno. */
+int openat_beneath(int dir_fd, const char *name, int flags, bool no_symlinks, bool follow_last);
+
 /* "/proc/self/fd/N", so a path-taking API acts on exactly what fd is. */
 #define FD_PATH_MAX 32
 const char *fd_path(int fd, char buf[static FD_PATH_MAX]);

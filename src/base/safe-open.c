@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <string.h>
 #include <stdint.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
+#include "root-fs.h"
 #include "safe-open.h"
 #include "why.h"
 #include "util.h"
@@ -84,36 +85,10 @@ static int explain_open(int dir_fd, const char *dir_name, const char *name, cons
         return -error;
 }
 
-static bool has_dotdot(const char *name) {
-        for (const char *p = name; p; p = strchr(p, '/')) {
-                while (*p == '/')
-                        p++;
-                if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0'))
-                        return true;
-        }
-        return false;
-}
-
+/* Beneath dir_fd, the last component never followed; a symlink on the
+ * way only when it stays beneath (openat_beneath()). */
 static int open_below(int dir_fd, const char *name) {
-        struct open_how how = {
-                .flags = OPEN_FLAGS,
-                .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-        };
-        int fd = (int) syscall(SYS_openat2, dir_fd, name, &how, sizeof how);
-
-        if (fd >= 0 || errno != ENOSYS)
-                return fd < 0 ? -errno : fd;
-        /* A kernel older than 5.6 has no openat2. Then the last component is
-         * still never followed (O_NOFOLLOW), and an absolute name or a ".."
-         * component is refused so the name cannot climb out; what is lost is
-         * the refusal of a symlink in the middle of `name`. Most callers pass
-         * a single component (safe_open_path() always does); the boot's key
-         * file is the exception, a path the image's config names under the
-         * root. */
-        if (*name == '/' || has_dotdot(name))
-                return -EXDEV;
-        fd = openat(dir_fd, name, OPEN_FLAGS);
-        return fd < 0 ? -errno : fd;
+        return openat_beneath(dir_fd, name, OPEN_FLAGS, false, false);
 }
 
 static int open_shown(int dir_fd, const char *dir_name, const char *name, const char *shown, size_t max,

@@ -186,6 +186,7 @@ static void test_without_openat2(void **state) {
                       read_in_d("fifo", &why) == -EBADFD && strstr(why, "is a FIFO") &&
                       read_in_d("out", &why) == -ELOOP && strstr(why, "is a symlink") &&
                       read_in_d("../secret", &why) == -EXDEV && strstr(why, "leads outside") &&
+                      read_in_d("up/secret", &why) == -EXDEV && strstr(why, "leads outside") &&
                       read_in_d("/etc/passwd", &why) == -EXDEV &&
                       read_in_d("big", &why) == -EFBIG ? 0 : 1);
         }
