@@ -80,4 +80,13 @@ unlock "$S" "$T/notoken"
 check "LUKS2 without a systemd-tpm2 token is refused" expect_fail "$T/notoken: no systemd-tpm2 token"
 unlock "$S" "$T/nonexistent"
 check "missing image is refused" expect_fail "$T/nonexistent: cannot open: No such file or directory"
+
+# The disk on another machine: the sealed blob belongs to the first TPM's
+# storage key, so another TPM at the same PCR 11 cannot load it.
+swtpm_start other
+replay_sections
+"$USI_INIT" measure --tpm2-device="$TCTI" enter-initrd >/dev/null 2>&1
+unlock "$S" "$T/img"
+check "another TPM at the signed PCR 11 cannot load the sealed object" \
+	expect_fail "$T/img: token 0:" "does not belong to this TPM"
 done_testing
