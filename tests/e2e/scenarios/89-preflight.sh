@@ -49,11 +49,11 @@ pf_uki() {
                 { fail "build-uki $1 failed: $(tail -n1 "$W/build.log")"; return 1; }
 }
 
-# pf_locked_boot NAME: the UKI's boot tries the TPM for oem and fails, the
+# pf_locked_boot NAME DISK_DIR: the UKI's boot tries the TPM for oem and fails, the
 # boot fails in the unlock stage before any volume is opened, the final OS
 # never runs and the node halts (no fallback is configured). Sets PF_BANNER.
 pf_locked_boot() {
-        node_boot "$1" "$dd" --uki "$W/$1.efi" --disk-snapshot "$W/disk.img"
+        node_boot "$1" "$2" --uki "$W/$1.efi" --disk-snapshot "$W/disk.img"
         wait_failure || { boot_stop; return 1; }
         PF_BANNER=$(failure_banner)
         expect_console 'volume oem: tpm2 unlock of /dev/vda1 failed: token 0: ' "$1: the TPM unlock of oem failing"
@@ -80,7 +80,10 @@ scenario() {
         # (b) a fresh key: .pcrpkey and .pcrsig both from it.
         pf_uki "$W/b.efi" "$W/foreign" "$E2E_CMDLINE rd.immucore.securebootdisabled" || return 1
         foreign=$(pf_fp "$W/foreign/keys/pcr-public.pem")
-        [ ${#foreign} = 8 ] && [ "$foreign" != "$kit" ] || { fail "no fresh key in $W/foreign/keys"; return 1; }
+        if [ ${#foreign} != 8 ] || [ "$foreign" = "$kit" ]; then
+                fail "no fresh key in $W/foreign/keys (fingerprint '$foreign', the kit's $kit)"
+                return 1
+        fi
         # (c) (a) without its .pcrsig.
         objcopy --remove-section .pcrsig "$W/a.efi" "$W/c.efi" 2>>"$W/build.log" ||
                 { fail "objcopy --remove-section .pcrsig $W/a.efi failed"; return 1; }
@@ -121,14 +124,14 @@ scenario() {
 
         # (b) the foreign key: the signature the stub hands over is by no key
         # the tokens trust.
-        pf_locked_boot b || return 1
+        pf_locked_boot b "$dd" || return 1
         case $PF_BANNER in
         *"boot failed in stage unlock, device /dev/vda1 (volume oem, label COS_OEM):"*"/.extra/tpm2-pcr-signature.json: no signature by key ${kit}"*"pkfp ${foreign}"*) ;;
         *) fail "b: the banner does not name the kit's key $kit missing and the foreign key $foreign present: $PF_BANNER" ;;
         esac
 
         # (c) no .pcrsig: no /.extra signature at all.
-        pf_locked_boot c || return 1
+        pf_locked_boot c "$dd" || return 1
         case $PF_BANNER in
         *"boot failed in stage unlock, device /dev/vda1 (volume oem, label COS_OEM):"*"token 0: no PCR signature file (tried /.extra/tpm2-pcr-signature.json"*) ;;
         *) fail "c: the banner does not say there is no signature file: $PF_BANNER" ;;
