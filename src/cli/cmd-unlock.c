@@ -52,7 +52,8 @@ static void unlock_help(void) {
                "tokens would open under it, then its hand-off window. No volume named: the\n"
                "ones this boot opened (state.json). --tpm2-device also checks the tokens'\n"
                "literal PCRs against the TPM now (PCR 15 as this boot chained it).\n"
-               "Exit 0 when every volume opens, 5 if one would stay locked.\n");
+               "Exit 0 when every volume opens, 5 if one would stay locked, 4 when no volume\n"
+               "was judged.\n");
 }
 
 static int parse_args(int argc, char **argv, struct unlock_cli *a) {

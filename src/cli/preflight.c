@@ -201,7 +201,13 @@ static int preflight_volume(const struct preflight *pf, const char *image, const
                 }
                 bad = token_verdict(pf, &t, label, reason, sizeof(reason), fp);
                 if (!bad) {
+                        char lm[64];
                         fprintf(pf->out, "%s: %s: opens (enter-initrd signed by key %.8s..)\n", pf->path, label, fp);
+                        /* Said, so the verdict never claims more than was checked. */
+                        if (t.pcr_mask && !pf->tpm)
+                                fprintf(pf->out, "%s: %s: literal PCR %s not checked (offline; name the TPM: "
+                                        "--tpm2-device)\n", pf->path, label,
+                                        pcr_mask_to_string(t.pcr_mask, lm, sizeof(lm)));
                         window_line(pf, &t, label);
                         tpm2_token_done(&t);
                         return 1;
@@ -326,6 +332,8 @@ int uki_preflight(const struct preflight_args *a, FILE *out) {
         struct preflight pf = { .path = path, .u = &u, .e = entries, .n = n, .uki_fp = uki_fp, .state = state,
                                 .tpm = tpm, .out = out };
         r = window_paths_from(b->base, pf.paths);
+        if (r < 0)
+                log_error("unlock: %s: cannot compute the phase policies of its PCR 11: %s", path, strerror(-r));
         for (size_t i = 0; r >= 0 && i < a->n_images; i++) {
                 r = preflight_volume(&pf, a->images[i], NULL);
                 locked = locked || r == 0;
@@ -343,9 +351,9 @@ int uki_preflight(const struct preflight_args *a, FILE *out) {
                 return 1;
         }
         uki_done(&u);
-        /* With volumes, their verdicts decide; without, whether the
-         * signature lint passed. */
-        if (judged ? locked : lint[0] != 0)
-                return PREFLIGHT_EXIT_LOCKED;
-        return 0;
+        /* Exit 0 says every volume opens: never without a volume judged (a
+         * UKI signed by any key passes its own lint). */
+        if (!judged)
+                return PREFLIGHT_EXIT_NOTHING;
+        return locked ? PREFLIGHT_EXIT_LOCKED : 0;
 }

@@ -8,7 +8,8 @@
  * reboot, what the new UKI gives PCR 11 on each phase path, which of its
  * .pcrsig entries verify against its .pcrpkey, the image lint, and per
  * volume whether its systemd-tpm2 tokens would unseal under it. */
-#define PREFLIGHT_EXIT_LOCKED 5   /* a volume would stay locked, or the lint failed */
+#define PREFLIGHT_EXIT_LOCKED 5   /* a volume would stay locked */
+#define PREFLIGHT_EXIT_NOTHING 4  /* no volume judged: none named, none in state.json */
 struct preflight_args {
         const char *uki;
         const char *const *images;      /* none: this boot's opened volumes, from state.json */

@@ -48,7 +48,8 @@ check "objcopy makes the UKI" mk "$T/new.efi" pcrsig dtb osrel pcrpkey splash cm
 preflight() { OUT=$("$USI_INIT" unlock --check --explain --uki="$@" 2>&1); RC=$?; }
 preflight "$T/new.efi"
 diag "$OUT"
-check "a signed UKI passes the preflight (exit 0)" [ "$RC" = 0 ]
+check "no volume named and no record: exit 4, saying no volume was judged" \
+	sh -c '[ "$1" = 4 ] && printf "%s\n" "$2" | grep -q ": no volume judged"' - "$RC" "$OUT"
 check "the stub 252's sections, in its order" \
 	expect_line "$T/new.efi: measured into PCR 11 (systemd-stub 252): .linux .osrel .cmdline .initrd .splash .dtb .pcrpkey"
 check "PCR 11 after the sections is systemd-measure's (no phase)" \
@@ -162,7 +163,9 @@ preflight "$T/closed.efi" --state-file="$T/state.json" --tpm2-device="$TCTI"
 check "PCR 16 moved: stays locked, exit 5" sh -c '[ "$1" = 5 ] && printf "%s\n" "$2" | grep -qF "$3: persistent: stays locked: its literal PCR 15+16 no longer hold"' \
 	- "$RC" "$OUT" "$T/closed.efi"
 preflight "$T/closed.efi" --state-file="$T/state.json"
-check "  which offline, without the TPM, is not judged (exit 0)" [ "$RC" = 0 ]
+check "  which offline, without the TPM, is not judged (exit 0), and the verdict says so" \
+	sh -c '[ "$1" = 0 ] && printf "%s\n" "$2" | grep -qxF "$3: persistent: literal PCR 15+16 not checked (offline; name the TPM: --tpm2-device)"' \
+	- "$RC" "$OUT" "$T/closed.efi"
 preflight "$T/closed.efi" --state-file="$T/missing.json"
 check "a named record that is not there: exit 1" [ "$RC" = 1 ]
 
