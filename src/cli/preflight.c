@@ -50,6 +50,7 @@ struct preflight {
         struct json_object *state;              /* this boot's record, NULL */
         struct tpm2_ctx *tpm;                   /* --tpm2-device, NULL */
         FILE *out;
+        bool key_of_a_token;                    /* some token judged names the UKI's key */
 };
 
 /* PCR 15 (sha256) when volume `name` unseals in a boot like this one: the
@@ -116,7 +117,7 @@ static const char *literal_now(const struct preflight *pf, const struct tpm2_tok
 }
 
 /* One token under the new UKI: NULL when it opens, else the reason. */
-static const char *token_verdict(const struct preflight *pf, const struct tpm2_token *t, const char *name,
+static const char *token_verdict(struct preflight *pf, const struct tpm2_token *t, const char *name,
                                  char *reason, size_t size, char *fp_out) {
         const struct uki *u = pf->u;
         const char *uki_fp = pf->uki_fp;
@@ -136,6 +137,7 @@ static const char *token_verdict(const struct preflight *pf, const struct tpm2_t
                 return snprintf(reason, size, "the UKI has no .pcrpkey"), reason;
         if (!u->pcrsig)
                 return snprintf(reason, size, "the UKI has no readable .pcrsig"), reason;
+        pf->key_of_a_token = pf->key_of_a_token || (uki_fp[0] && strcasecmp(uki_fp, fp_out) == 0);
         if (!uki_fp[0] || strcasecmp(uki_fp, fp_out) != 0)
                 return snprintf(reason, size, "the UKI's .pcrpkey %.8s.. is not the token's key %.8s..",
                                 uki_fp[0] ? uki_fp : "(unreadable)", fp_out), reason;
@@ -177,7 +179,7 @@ static void window_line(const struct preflight *pf, const struct tpm2_token *t, 
 
 /* Each volume: opens when one of its systemd-tpm2 tokens does. `name` is
  * the plan's (from this boot's record), else the LUKS2 label. */
-static int preflight_volume(const struct preflight *pf, const char *image, const char *name) {
+static int preflight_volume(struct preflight *pf, const char *image, const char *name) {
         _cleanup_luks_ struct crypt_device *cd = NULL;
         _cleanup_free_ char *why = NULL;
         char reason[384] = "no systemd-tpm2 token", fp[65] = "";
@@ -219,7 +221,7 @@ static int preflight_volume(const struct preflight *pf, const char *image, const
 }
 
 /* No volume named: the ones this boot opened, from its record. */
-static int volumes_from_state(const struct preflight *pf, bool *locked) {
+static int volumes_from_state(struct preflight *pf, bool *locked) {
         struct json_object *a;
         size_t judged = 0;
 
@@ -345,6 +347,10 @@ int uki_preflight(const struct preflight_args *a, FILE *out) {
         }
         if (r >= 0 && !judged)
                 fprintf(out, "%s: no volume judged (none named, and %s lists no opened volume)\n", path, state_path);
+        /* The upgrade that locks every volume at once: a new signing key
+         * no token was enrolled for (rotate first: enroll --unlock-tpm2). */
+        if (r >= 0 && judged && uki_fp[0] && !pf.key_of_a_token)
+                fprintf(out, "%s: lint: its key %.8s.. is the key of no token of the volumes judged\n", path, uki_fp);
         json_object_put(state);
         if (r < 0) {
                 uki_done(&u);

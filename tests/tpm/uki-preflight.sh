@@ -76,6 +76,9 @@ check "its verdict names the key" expect_line "$T/new.efi: persistent: opens (en
 preflight "$T/new.efi" "$T/a.img" "$T/b.img"
 check "a volume of another key stays locked (exit 5)" [ "$RC" = 5 ]
 check "its verdict names both keys" expect_has "$T/new.efi: oem: stays locked: the UKI's .pcrpkey $FP.. is not the token's key"
+check "  one volume has the UKI's key: no lint about it" sh -c '! printf "%s\n" "$1" | grep -q "is the key of no token"' - "$OUT"
+preflight "$T/new.efi" "$T/b.img"
+check "no volume has the UKI's key: the lint says so" expect_line "$T/new.efi: lint: its key $FP.. is the key of no token of the volumes judged"
 
 # A signature by a foreign key in the UKI: it does not verify against .pcrpkey.
 check "systemd-measure signs with the other key" sign_all other "$T/foreign.json"
