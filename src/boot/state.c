@@ -10,6 +10,7 @@
 #include "encoding.h"
 #include "policy.h"
 #include "safe-open.h"
+#include "mem-map.h"
 #include "state.h"
 
 static const char *const bound_words[] = { [BOUND_UNKNOWN] = NULL, [BOUND_NO] = "no", [BOUND_YES] = "yes" };
@@ -205,6 +206,22 @@ struct json_object *state_to_json(const struct plan *p, const struct boot *b) {
         struct rusage ru;
         if (getrusage(RUSAGE_SELF, &ru) == 0)
                 json_object_object_add(o, "peak_rss_kb", json_object_new_uint64((uint64_t) ru.ru_maxrss));
+        /* What holds the memory now, by mapping: the boot explains its own
+         * figure (docs/BENCHMARKS.md). */
+        struct mem_mapping top[8];
+        uint64_t total;
+        if (mem_largest(top, ELEMENTSOF(top), &total) >= 0) {
+                struct json_object *mem = json_object_new_object(), *big = json_object_new_array();
+                json_object_object_add(mem, "rss_kb", json_object_new_uint64(total));
+                for (size_t i = 0; i < ELEMENTSOF(top) && top[i].rss_kb; i++) {
+                        struct json_object *e = json_object_new_object();
+                        json_object_object_add(e, "mapping", jstr(top[i].name));
+                        json_object_object_add(e, "rss_kb", json_object_new_uint64(top[i].rss_kb));
+                        json_object_array_add(big, e);
+                }
+                json_object_object_add(mem, "largest", big);
+                json_object_object_add(o, "memory", mem);
+        }
         if (p)
                 json_object_object_add(o, "plan", plan_to_json(p));
         return o;
