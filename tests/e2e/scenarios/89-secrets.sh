@@ -57,6 +57,9 @@ EOF2
         [ -s "$f" ] || { tr -d '\r' < "$W/typed.console" | sed -n 's/^run-secret-dump.log: //p' > "$W/dump.log"; f=$W/dump.log; }
         sed -n '/SECRET-DUMP-BEGIN/,/SECRET-DUMP-END/p' "$f" | sed '1d;$d' | base64 -d 2>/dev/null |
                 tar -xf - -C "$W/dump" 2>/dev/null
+        for f in pid1.cmdline pid1.environ; do
+                find "$W/dump/tmp" -name "$f" -exec mv {} "$W/dump/$f" \; 2>/dev/null
+        done
         [ -s "$W/dump/run/usi-init/state.json" ] && [ -s "$W/dump/pid1.environ" ] && [ -s "$W/dump/pid1.cmdline" ] ||
                 { fail "the dump of /run and PID 1's argv and environment is incomplete: $(ls -R "$W/dump" | head -c 300)"; return 1; }
         # The searches can see: the dump holds what is known to be there.
