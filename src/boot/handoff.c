@@ -84,7 +84,7 @@ void window_audit(const struct plan *p, struct boot *b) {
 
         if (unlock_signature_paths(p, b, &paths) < 0)
                 return;
-        r = tpm2_open(tpm_session_tcti(p), &tpm, &why);
+        r = tpm_session_open(p, &tpm, &why);
         if (r >= 0)
                 r = measure_signed_now(tpm, (const char *const *) paths.v, &path, &why);
         /* -ENOENT from measure_signed_now(): no signature file. */

@@ -30,7 +30,7 @@ int measure_boot_phase(const struct plan *p, struct boot *b, const char *word) {
         /* Outside the unlock stage's lifetime the connection is our own and
          * closed again at once: nothing is left open across the hand-off. */
         if (!tpm) {
-                r = tpm2_open(tpm_session_tcti(p), &own, &why);
+                r = tpm_session_open(p, &own, &why);
                 tpm = own;
         }
         if (r >= 0)
@@ -45,7 +45,7 @@ void window_record_base(const struct plan *p, struct boot *b) {
         _cleanup_tpm2_ struct tpm2_ctx *tpm = NULL;
         _cleanup_free_ char *why = NULL;
 
-        if (tpm2_open(tpm_session_tcti(p), &tpm, &why) < 0 ||
+        if (tpm_session_open(p, &tpm, &why) < 0 ||
             tpm2_pcr_read(tpm, TPM2_ALG_SHA256, UINT32_C(1) << MEASURE_PCR_PHASE, b->window.pcr11_base, &why) < 0) {
                 log_warn("early: cannot read PCR %d before enter-initrd: %s", MEASURE_PCR_PHASE, strempty(why));
                 return;

@@ -6,9 +6,16 @@ const char *tpm_session_tcti(const struct plan *p) {
         return !p->tpm_device || streq(p->tpm_device, "device:/dev/tpmrm0") ? NULL : p->tpm_device;
 }
 
+int tpm_session_open(const struct plan *p, struct tpm2_ctx **ret, char **why) {
+        int r = tpm2_open(tpm_session_tcti(p), ret, why);
+        if (r >= 0)
+                tpm2_set_timeout(*ret, p->tpm_timeout_ms);
+        return r;
+}
+
 int tpm_session_get(const struct plan *p, struct boot *b, struct tpm2_ctx **ret, char **why) {
         if (!b->tpm) {
-                int r = tpm2_open(tpm_session_tcti(p), &b->tpm, why);
+                int r = tpm_session_open(p, &b->tpm, why);
                 if (r < 0)
                         return r;
         }

@@ -14,6 +14,10 @@
 /* The plan's TPM as a TCTI string for tpm2_open() (NULL: the defaults). */
 const char *tpm_session_tcti(const struct plan *p);
 
+/* A connection of the plan's TPM with its deadline per command
+ * (tpm.timeout), for work that keeps its own. */
+int tpm_session_open(const struct plan *p, struct tpm2_ctx **ret, char **why);
+
 /* The connection, opened on first use. */
 int tpm_session_get(const struct plan *p, struct boot *b, struct tpm2_ctx **ret, char **why);
 

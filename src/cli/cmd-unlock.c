@@ -17,6 +17,7 @@ struct unlock_cli {
         bool check;
         const char *name;
         const char *tcti;
+        unsigned tpm_timeout_ms;        /* each TPM command's deadline */
         const char *signatures[MAX_SIGNATURES + 1];
         size_t n_signatures;
         const char *pin_file;
@@ -30,8 +31,8 @@ struct unlock_cli {
 };
 
 static void unlock_help(void) {
-        printf("usage: usi-init unlock --check [--tpm2-device=TCTI] [--signature=FILE] [--pin-file=FILE]\n"
-               "                       [--key-file=FILE] [--passphrase [--timeout=SEC]] IMAGE_OR_DEVICE...\n"
+        printf("usage: usi-init unlock --check [--tpm2-device=TCTI] [--tpm2-timeout=SEC] [--signature=FILE]\n"
+               "                       [--pin-file=FILE] [--key-file=FILE] [--passphrase [--timeout=SEC]] IMAGE_OR_DEVICE...\n"
                "       usi-init unlock --name=NAME [OPTIONS] DEVICE\n"
                "       usi-init unlock --check --explain [--signature=FILE] [--pcr11-base=HEX|tpm]\n"
                "                       [--state-file=FILE] [--tpm2-device=TCTI] IMAGE_OR_DEVICE...\n"
@@ -43,6 +44,8 @@ static void unlock_help(void) {
                "the TPM failed for every volume: --key-file, then --passphrase (read from\n"
                "standard input, echo off on a terminal, --timeout seconds, default 120).\n"
                "One line per volume; exit 1 if any failed.\n"
+               "--tpm2-timeout: how long each TPM command may take before the TPM is given\n"
+               "up (default 30, 0: no limit), as tpm.timeout does for the boot.\n"
                "--explain unseals nothing: it names the phase path each signature entry\n"
                "signs for the tokens' keys (PCR 11 from --pcr11-base, the TPM's PCR 11 now,\n"
                "or this boot's record in state.json) and whether the keys stay unsealable\n"
@@ -61,6 +64,7 @@ static int parse_args(int argc, char **argv, struct unlock_cli *a) {
                 { "check",       no_argument,       NULL, 'c' },
                 { "name",        required_argument, NULL, 'n' },
                 { "tpm2-device", required_argument, NULL, 't' },
+                { "tpm2-timeout", required_argument, NULL, 'D' },
                 { "signature",   required_argument, NULL, 's' },
                 { "pin-file",    required_argument, NULL, 'p' },
                 { "key-file",    required_argument, NULL, 'k' },
@@ -86,6 +90,14 @@ static int parse_args(int argc, char **argv, struct unlock_cli *a) {
                 case 't':
                         a->tcti = optarg;
                         break;
+                case 'D': {
+                        unsigned sec;
+                        if (safe_atou(optarg, &sec) < 0 || sec > 3600)
+                                return log_error("unlock: --tpm2-timeout wants seconds (0 to 3600), not '%s'", optarg),
+                                        -EINVAL;
+                        a->tpm_timeout_ms = sec * 1000u;
+                        break;
+                }
                 case 's':
                         if (a->n_signatures == MAX_SIGNATURES)
                                 return log_error("unlock: at most %d --signature files", MAX_SIGNATURES), -EINVAL;
@@ -157,6 +169,8 @@ struct cli_run {
 static int cli_tpm(void *userdata, struct tpm2_ctx **ret, char **why) {
         struct cli_run *c = userdata;
         int r = tpm2_open(c->a->tcti, &c->tpm, why);
+        if (r >= 0)
+                tpm2_set_timeout(c->tpm, c->a->tpm_timeout_ms);
         *ret = c->tpm;
         return r;
 }
@@ -212,7 +226,7 @@ static char *cli_reasons_line(const struct cli_reasons *re) {
 }
 
 int cmd_unlock(int argc, char **argv) {
-        struct unlock_cli a = { .timeout_ms = UNLOCK_PROMPT_TIMEOUT_MS };
+        struct unlock_cli a = { .timeout_ms = UNLOCK_PROMPT_TIMEOUT_MS, .tpm_timeout_ms = TPM2_TIMEOUT_DEFAULT_MS };
         _cleanup_secret_ struct secret *pin = NULL;
         struct unlock_volume *v;
         struct cli_reasons *reasons;

@@ -836,6 +836,7 @@ static int apply(struct ctx *x, field_fn fn, const char *path, yaml_node_t *v, v
 
 static const struct field tpm_fields[] = {
         { "device",         f_string,    offsetof(struct config, tpm_device) },
+        { "timeout",        f_seconds,   offsetof(struct config, tpm_timeout_sec) },
         { "signatures",     f_file_list, offsetof(struct config, tpm_signatures) },
         { "measure_phases", f_bool,      offsetof(struct config, tpm_measure_phases) },
         { "measure_volume_keys", f_bool, offsetof(struct config, tpm_measure_volume_keys) },
@@ -1272,6 +1273,7 @@ int config_load_system(struct config *c, const char *root, strv *errors) {
 
 void config_init(struct config *c) {
         *c = (struct config) {
+                .tpm_timeout_sec = -1,
                 .tpm_measure_phases = TRI_UNSET,
                 .tpm_measure_volume_keys = TRI_UNSET,
                 .root_relocate = TRI_UNSET,

@@ -123,6 +123,7 @@ struct config {
         size_t n_volumes;
 
         char *tpm_device;
+        int tpm_timeout_sec;            /* -1 */
         struct cpath_list tpm_signatures;
         int tpm_measure_phases;         /* TRI */
         int tpm_measure_volume_keys;    /* TRI */

@@ -27,6 +27,7 @@ const char config_defaults_yaml[] =
         "    unlock: [tpm2]\n"
         "tpm:\n"
         "  device: device:/dev/tpmrm0\n"
+        "  timeout: 30\n"
         "  signatures: []\n"
         "  measure_phases: true\n"
         "  measure_volume_keys: true\n"

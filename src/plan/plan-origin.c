@@ -17,6 +17,7 @@ static const struct {
         bool (*cmdline)(const struct cmdline *cl);
 } trust_settings[] = {
         { "tpm.device",              cl_tpm_device },
+        { "tpm.timeout",             NULL },
         { "tpm.signatures",          NULL },
         { "tpm.measure_phases",      NULL },
         { "tpm.measure_volume_keys", NULL },

@@ -242,7 +242,11 @@ int plan_print_text(const struct plan *p, FILE *f) {
         fprintf(f, "fsck of ext file systems: mode %s, repair %s\n", fsck_mode_to_string(p->fsck.mode),
                 fsck_repair_to_string(p->fsck.repair));
 
-        fprintf(f, "TPM: %s; PCR signature searched in:", p->tpm_device);
+        if (p->tpm_timeout_ms)
+                fprintf(f, "TPM: %s, each command within %u s", p->tpm_device, p->tpm_timeout_ms / 1000);
+        else
+                fprintf(f, "TPM: %s, no time limit per command", p->tpm_device);
+        fprintf(f, "; PCR signature searched in:");
         for (size_t i = 0; i < p->signatures.n; i++)
                 fprintf(f, " %s", p->signatures.v[i]);
         fputc('\n', f);
@@ -355,6 +359,7 @@ struct json_object *plan_to_json(const struct plan *p) {
         json_object_object_add(o, "volumes", vols);
 
         json_object_object_add(tpm, "device", jstr(p->tpm_device));
+        json_object_object_add(tpm, "timeout_ms", json_object_new_int64(p->tpm_timeout_ms));
         json_object_object_add(tpm, "signatures", jstrv(&p->signatures));
         json_object_object_add(tpm, "measure_phases", json_object_new_boolean(p->measure_phases));
         json_object_object_add(tpm, "measure_volume_keys", json_object_new_boolean(p->measure_volume_keys));

@@ -455,6 +455,8 @@ static int build_tpm(const struct config *c, const struct cmdline *cl, struct pl
         if (!(p->tpm_device = strdup(cl->tpm2_device ? cl->tpm2_device :
                                      c->tpm_device ? c->tpm_device : "device:/dev/tpmrm0")))
                 return -ENOMEM;
+        /* 30 s: the built-in default's, also the TPM layer's own. */
+        p->tpm_timeout_ms = (c->tpm_timeout_sec >= 0 ? (unsigned) c->tpm_timeout_sec : 30u) * 1000u;
         for (size_t i = 0; i < c->tpm_signatures.n; i++)
                 if ((r = push_unique(&p->signatures, c->tpm_signatures.v[i].path)) < 0)
                         return r;

@@ -66,6 +66,7 @@ struct plan {
         size_t n_volumes;
 
         char *tpm_device;
+        unsigned tpm_timeout_ms;          /* each TPM command's deadline; 0: none */
         strv signatures;                  /* search order */
         bool measure_phases;
         bool measure_volume_keys;         /* PCR 15, src/tpm/pcr15.h */

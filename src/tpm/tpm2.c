@@ -11,7 +11,7 @@
 #include "log.h"
 #include "token-pcrs.h"
 #include "pcrsig.h"
-#include "tcti-count.h"
+#include "tcti-guard.h"
 #include "encoding.h"
 #include "policy.h"
 #include "tpm2-trust.h"
@@ -37,7 +37,8 @@ struct parent {
 
 struct tpm2_ctx {
         TSS2_TCTI_CONTEXT *tcti;
-        TSS2_TCTI_CONTEXT *counting;   /* in front of tcti: counts the commands */
+        TSS2_TCTI_CONTEXT *guard;      /* in front of tcti: counts, deadline, transport failures */
+        unsigned timeout_ms;           /* each command's deadline */
         ESYS_CONTEXT *esys;
         char *tcti_name;
         struct parent ecc, rsa, srk;   /* srk: from a token's tpm2_srk, verified */
@@ -86,6 +87,9 @@ static const struct {
         { TPM2_RC_SIGNATURE,   "PCR policy signature does not verify with the token's public key" },
         { TPM2_RC_OBJECT_MEMORY, "TPM is out of object memory (handles leaked by another program?)" },
         { TPM2_RC_SESSION_MEMORY, "TPM is out of session memory (sessions leaked by another program?)" },
+        { TPM2_RC_MEMORY,      "TPM is out of memory (TPM_RC_MEMORY: it needs space for its own work; too many objects or sessions loaded?)" },
+        { TPM2_RC_INITIALIZE,  "TPM is not started (TPM_RC_INITIALIZE: it was reset and nobody sent TPM2_Startup since)" },
+        { TPM2_RC_FAILURE,     "TPM is in failure mode (TPM_RC_FAILURE: only a reset of the machine clears it)" },
 };
 
 const char *tpm2_rc_sentence(TSS2_RC rc) {
@@ -96,8 +100,60 @@ const char *tpm2_rc_sentence(TSS2_RC rc) {
         return Tss2_RC_Decode(rc);
 }
 
-static int tpm_fail(char **why, TSS2_RC rc, const char *what) {
-        return why_set(why, EIO, "%s: %s", what, tpm2_rc_sentence(rc));
+#define RC_TEXT_MAX 512
+
+/* The sentence for rc as this context's TPM gave it. ESYS sends a command
+ * again by itself when the TPM answers TPM_RC_RETRY, TPM_RC_YIELDED or
+ * TPM_RC_TESTING, a few times and without a pause; when it gives up, the
+ * TPM, the command and the count say more than the code alone. */
+static const char *rc_text(struct tpm2_ctx *c, TSS2_RC rc, char buf[RC_TEXT_MAX]) {
+        TSS2_RC b = rc_base(rc);
+        uint32_t cc, last;
+        unsigned n;
+        char name[24];
+
+        if (b != TPM2_RC_RETRY && b != TPM2_RC_YIELDED && b != TPM2_RC_TESTING)
+                return tpm2_rc_sentence(rc);
+        tcti_guard_last(c->guard, &cc, &last, &n);
+        snprintf(buf, RC_TEXT_MAX, "the TPM '%s' answered %s with TPM_RC_%s %u time%s in a row (%s): gave up",
+                 c->tcti_name, tcti_guard_command_name(cc, name),
+                 b == TPM2_RC_RETRY ? "RETRY" : b == TPM2_RC_YIELDED ? "YIELDED" : "TESTING", n, n == 1 ? "" : "s",
+                 tpm2_rc_sentence(rc));
+        return buf;
+}
+
+static int tpm_fail(struct tpm2_ctx *c, char **why, TSS2_RC rc, const char *what) {
+        return why_set(why, EIO, "%s: %s", what, rc_text(c, rc, (char[RC_TEXT_MAX]) {}));
+}
+
+/* A failure of the way to the TPM, rather than the TPM's answer, leaves
+ * ESYS unusable ("called in the wrong order" for every later command): the
+ * first such failure is what a person needs, whatever step noticed it. */
+static int transport_result(struct tpm2_ctx *c, int r, char **why) {
+        char detail[64], name[24];
+        uint32_t cc = 0;
+
+        if (r >= 0)
+                return r;
+        switch (tcti_guard_fault(c->guard, &cc, detail, sizeof(detail))) {
+        case TCTI_GUARD_LOST:
+                return why_set(why, ECONNRESET, "the connection to the TPM '%s' was lost during %s", c->tcti_name,
+                               tcti_guard_command_name(cc, name));
+        case TCTI_GUARD_TIMEOUT:
+                if (c->timeout_ms % 1000)
+                        snprintf(detail, sizeof(detail), "%u.%03u", c->timeout_ms / 1000, c->timeout_ms % 1000);
+                else
+                        snprintf(detail, sizeof(detail), "%u", c->timeout_ms / 1000);
+                return why_set(why, ETIMEDOUT, "the TPM '%s' did not answer %s within %s s "
+                               "(tpm.timeout, --tpm2-timeout): gave up", c->tcti_name,
+                               tcti_guard_command_name(cc, name), detail);
+        case TCTI_GUARD_MALFORMED:
+                return why_set(why, EPROTO, "the TPM '%s' sent a malformed response to %s (%s)", c->tcti_name,
+                               tcti_guard_command_name(cc, name), detail);
+        case TCTI_GUARD_OK:
+                break;
+        }
+        return r;
 }
 
 /* ---- context ------------------------------------------------------------ */
@@ -108,14 +164,15 @@ static int open_one(struct tpm2_ctx *c, const char *tcti, char **why) {
         rc = Tss2_TctiLdr_Initialize(tcti, &c->tcti);
         if (rc != TSS2_RC_SUCCESS)
                 return why_set(why, ENODEV, "no TPM: cannot open TCTI '%s' (%s)", tcti, Tss2_RC_Decode(rc));
-        if (tcti_count_new(c->tcti, &c->stats.commands, &c->counting) < 0) {
+        if (tcti_guard_new(c->tcti, &c->stats.commands, &c->guard) < 0) {
                 Tss2_TctiLdr_Finalize(&c->tcti);
                 return -ENOMEM;
         }
-        rc = Esys_Initialize(&c->esys, c->counting, NULL);
+        tcti_guard_set_timeout(c->guard, c->timeout_ms);
+        rc = Esys_Initialize(&c->esys, c->guard, NULL);
         if (rc != TSS2_RC_SUCCESS) {
-                tcti_count_free(c->counting);
-                c->counting = NULL;
+                tcti_guard_free(c->guard);
+                c->guard = NULL;
                 Tss2_TctiLdr_Finalize(&c->tcti);
                 return why_set(why, ENODEV, "no TPM: TCTI '%s' does not answer (%s)", tcti, Tss2_RC_Decode(rc));
         }
@@ -141,6 +198,7 @@ int tpm2_open(const char *tcti, struct tpm2_ctx **ret, char **why) {
                 return -ENOMEM;
         c->ecc.handle = c->rsa.handle = c->srk.handle = ESYS_TR_NONE;
         c->session = ESYS_TR_NONE;
+        c->timeout_ms = TPM2_TIMEOUT_DEFAULT_MS;
         if (tcti)
                 r = open_one(c, tcti, why);
         else {
@@ -210,10 +268,19 @@ void tpm2_close(struct tpm2_ctx *c) {
         free(c->signature_path);
         explicit_bzero(c->tickets, sizeof(c->tickets));
         Esys_Finalize(&c->esys);
-        tcti_count_free(c->counting);
-        Tss2_TctiLdr_Finalize(&c->tcti);
+        /* A TCTI still blocked in a receive that missed its deadline is
+         * left to the process's exit: finalizing it would free what that
+         * thread uses. */
+        if (tcti_guard_inner_idle(c->guard))
+                Tss2_TctiLdr_Finalize(&c->tcti);
+        tcti_guard_free(c->guard);
         free(c->tcti_name);
         free(c);
+}
+
+void tpm2_set_timeout(struct tpm2_ctx *c, unsigned timeout_ms) {
+        c->timeout_ms = timeout_ms;
+        tcti_guard_set_timeout(c->guard, timeout_ms);
 }
 
 const struct tpm2_stats *tpm2_get_stats(const struct tpm2_ctx *c) {
@@ -337,7 +404,7 @@ static int srk_parent(struct tpm2_ctx *c, const struct tpm2_token *t, ESYS_TR *r
         TPM_FIRST(c, rc, Esys_ReadPublic(c->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name, NULL));
         if (rc != TSS2_RC_SUCCESS) {
                 r = why_set(why, ENOENT, "tpm2_srk names 0x%08x, which the TPM does not hold (%s): refused", handle,
-                            tpm2_rc_sentence(rc));
+                            rc_text(c, rc, (char[RC_TEXT_MAX]) {}));
                 goto done;
         }
         r = tpm2_trust_srk(handle, recorded, pub, name, why);
@@ -382,7 +449,7 @@ static int get_parent(struct tpm2_ctx *c, const struct tpm2_token *t, ESYS_TR *r
                                                     ESYS_TR_NONE, &sens, &tmpl, &outside, &none, &p->handle,
                                                     NULL, NULL, NULL, NULL));
                 if (rc != TSS2_RC_SUCCESS)
-                        return tpm_fail(why, rc, t->primary_alg == TPM2_ALG_RSA ?
+                        return tpm_fail(c, why, rc, t->primary_alg == TPM2_ALG_RSA ?
                                         "cannot create the RSA primary key" : "cannot create the ECC primary key");
                 p->transient = true;
                 c->stats.primaries_created++;
@@ -400,7 +467,7 @@ static int start_session(struct tpm2_ctx *c, ESYS_TR salt_key, TPM2_SE type, ESY
         rc = Esys_StartAuthSession(c->esys, salt_key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                                    NULL, type, &sym, TPM2_ALG_SHA256, ret);
         if (rc != TSS2_RC_SUCCESS)
-                return tpm_fail(why, rc, "cannot start a TPM session");
+                return tpm_fail(c, why, rc, "cannot start a TPM session");
         if (salt_key != ESYS_TR_NONE)
                 c->stats.salted_sessions++;
         return 0;
@@ -433,13 +500,13 @@ static int policy_session(struct tpm2_ctx *c, ESYS_TR parent, char **why) {
                 return r;
         c->session_fresh = true;
         rc = Esys_TRSess_SetAttributes(c->esys, c->session, TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION, 0xff);
-        return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(why, rc, "cannot set session attributes");
+        return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(c, why, rc, "cannot set session attributes");
 }
 
 /* ---- sealing ---------------------------------------------------------------- */
 
-int tpm2_seal(struct tpm2_ctx *c, const uint8_t policy[32], const TPM2B_AUTH *auth, const struct secret *data,
-              TPM2B_PRIVATE *ret_private, TPM2B_PUBLIC *ret_public, char **why) {
+static int seal(struct tpm2_ctx *c, const uint8_t policy[32], const TPM2B_AUTH *auth, const struct secret *data,
+                TPM2B_PRIVATE *ret_private, TPM2B_PUBLIC *ret_public, char **why) {
         /* A token without tpm2_srk: get_parent() picks what an unseal picks. */
         const struct tpm2_token v252 = { .primary_alg = TPM2_ALG_ECC };
         TPM2B_PUBLIC tmpl = {
@@ -478,7 +545,7 @@ int tpm2_seal(struct tpm2_ctx *c, const uint8_t policy[32], const TPM2B_AUTH *au
         rc = Esys_TRSess_SetAttributes(c->esys, session, TPMA_SESSION_DECRYPT, 0xff);
         if (rc != TSS2_RC_SUCCESS) {
                 flush(c, &session);
-                return tpm_fail(why, rc, "cannot set session attributes");
+                return tpm_fail(c, why, rc, "cannot set session attributes");
         }
         if (auth)
                 sens.sensitive.userAuth = *auth;
@@ -489,7 +556,7 @@ int tpm2_seal(struct tpm2_ctx *c, const uint8_t policy[32], const TPM2B_AUTH *au
         explicit_bzero(&sens, sizeof(sens));
         if (rc != TSS2_RC_SUCCESS) {
                 flush(c, &session);
-                return tpm_fail(why, rc, "cannot seal the key in the TPM");
+                return tpm_fail(c, why, rc, "cannot seal the key in the TPM");
         }
         /* Without continueSession the TPM ended the session with the
          * command; ESYS keeps its record until closed. */
@@ -499,6 +566,11 @@ int tpm2_seal(struct tpm2_ctx *c, const uint8_t policy[32], const TPM2B_AUTH *au
         Esys_Free(priv);
         Esys_Free(pub);
         return 0;
+}
+
+int tpm2_seal(struct tpm2_ctx *c, const uint8_t policy[32], const TPM2B_AUTH *auth, const struct secret *data,
+              TPM2B_PRIVATE *ret_private, TPM2B_PUBLIC *ret_public, char **why) {
+        return transport_result(c, seal(c, policy, auth, data, ret_private, ret_public, why), why);
 }
 
 /* ---- PCRs ------------------------------------------------------------------ */
@@ -513,14 +585,14 @@ static int read_banks(struct tpm2_ctx *c, char **why) {
         TPM_FIRST(c, rc, Esys_GetCapability(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS, 0, 1,
                                             &more, &cap));
         if (rc != TSS2_RC_SUCCESS)
-                return tpm_fail(why, rc, "cannot read the PCR banks");
+                return tpm_fail(c, why, rc, "cannot read the PCR banks");
         c->banks = cap->data.assignedPCR;
         c->banks_read = true;
         Esys_Free(cap);
         return 0;
 }
 
-int tpm2_properties(struct tpm2_ctx *c, TPM2_PT first, size_t n, uint32_t *values, char **why) {
+static int properties(struct tpm2_ctx *c, TPM2_PT first, size_t n, uint32_t *values, char **why) {
         TPMS_CAPABILITY_DATA *cap = NULL;
         TPMI_YES_NO more;
         TSS2_RC rc;
@@ -529,7 +601,7 @@ int tpm2_properties(struct tpm2_ctx *c, TPM2_PT first, size_t n, uint32_t *value
         TPM_FIRST(c, rc, Esys_GetCapability(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_TPM_PROPERTIES,
                                             first, (UINT32) n, &more, &cap));
         if (rc != TSS2_RC_SUCCESS)
-                return tpm_fail(why, rc, "cannot read the TPM's properties");
+                return tpm_fail(c, why, rc, "cannot read the TPM's properties");
         for (size_t i = 0; i < cap->data.tpmProperties.count; i++) {
                 const TPMS_TAGGED_PROPERTY *p = &cap->data.tpmProperties.tpmProperty[i];
                 if (p->property >= first && p->property - first < n)
@@ -539,7 +611,11 @@ int tpm2_properties(struct tpm2_ctx *c, TPM2_PT first, size_t n, uint32_t *value
         return 0;
 }
 
-int tpm2_pcr_banks(struct tpm2_ctx *c, unsigned pcr, TPMI_ALG_HASH banks[8], size_t *n, char **why) {
+int tpm2_properties(struct tpm2_ctx *c, TPM2_PT first, size_t n, uint32_t *values, char **why) {
+        return transport_result(c, properties(c, first, n, values, why), why);
+}
+
+static int pcr_banks(struct tpm2_ctx *c, unsigned pcr, TPMI_ALG_HASH banks[8], size_t *n, char **why) {
         int r = read_banks(c, why);
         if (r < 0)
                 return r;
@@ -551,6 +627,10 @@ int tpm2_pcr_banks(struct tpm2_ctx *c, unsigned pcr, TPMI_ALG_HASH banks[8], siz
                         banks[(*n)++] = s->hash;
         }
         return 0;
+}
+
+int tpm2_pcr_banks(struct tpm2_ctx *c, unsigned pcr, TPMI_ALG_HASH banks[8], size_t *n, char **why) {
+        return transport_result(c, pcr_banks(c, pcr, banks, n, why), why);
 }
 
 /* A token without tpm2-pcr-bank: sha256 when active, else sha1 (as systemd). */
@@ -569,7 +649,7 @@ static int best_bank(struct tpm2_ctx *c, uint32_t mask, TPMI_ALG_HASH *ret, char
         return *ret ? 0 : why_set(why, EOPNOTSUPP, "TPM has neither a sha256 nor a sha1 PCR bank");
 }
 
-int tpm2_pcr_read(struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint32_t mask, uint8_t *values, char **why) {
+static int pcr_read(struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint32_t mask, uint8_t *values, char **why) {
         size_t hsize = tpm2_hash_size(bank), got = 0;
         uint32_t left = mask;
 
@@ -583,7 +663,7 @@ int tpm2_pcr_read(struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint32_t mask, uint8_t
                 TPM_FIRST(c, rc, Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, NULL,
                                                &out_sel, &digests));
                 if (rc != TSS2_RC_SUCCESS)
-                        return tpm_fail(why, rc, "cannot read PCRs");
+                        return tpm_fail(c, why, rc, "cannot read PCRs");
                 done = out_sel->count ? (uint32_t) out_sel->pcrSelections[0].pcrSelect[0] |
                         (uint32_t) out_sel->pcrSelections[0].pcrSelect[1] << 8 |
                         (uint32_t) out_sel->pcrSelections[0].pcrSelect[2] << 16 : 0;
@@ -607,6 +687,10 @@ int tpm2_pcr_read(struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint32_t mask, uint8_t
                 left &= ~done;
         }
         return 0;
+}
+
+int tpm2_pcr_read(struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint32_t mask, uint8_t *values, char **why) {
+        return transport_result(c, pcr_read(c, bank, mask, values, why), why);
 }
 
 /* The values of `mask` from one PCR_Read shared by every volume of the
@@ -637,8 +721,8 @@ static void pcr_values_forget(struct tpm2_ctx *c) {
         c->pcrs.mask = 0;
 }
 
-int tpm2_pcr_extend_banks(struct tpm2_ctx *c, unsigned pcr, tpm2_bank_digest_fn fn, void *userdata,
-                          TPML_DIGEST_VALUES *ret, char **why) {
+static int pcr_extend_banks(struct tpm2_ctx *c, unsigned pcr, tpm2_bank_digest_fn fn, void *userdata,
+                            TPML_DIGEST_VALUES *ret, char **why) {
         TPMI_ALG_HASH banks[8];
         TPML_DIGEST_VALUES d = {};
         size_t n;
@@ -660,10 +744,15 @@ int tpm2_pcr_extend_banks(struct tpm2_ctx *c, unsigned pcr, tpm2_bank_digest_fn 
         pcr_values_forget(c);
         TPM_FIRST(c, rc, Esys_PCR_Extend(c->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d));
         if (rc != TSS2_RC_SUCCESS)
-                return tpm_fail(why, rc, "cannot extend the PCR");
+                return tpm_fail(c, why, rc, "cannot extend the PCR");
         if (ret)
                 *ret = d;
         return 0;
+}
+
+int tpm2_pcr_extend_banks(struct tpm2_ctx *c, unsigned pcr, tpm2_bank_digest_fn fn, void *userdata,
+                          TPML_DIGEST_VALUES *ret, char **why) {
+        return transport_result(c, pcr_extend_banks(c, pcr, fn, userdata, ret, why), why);
 }
 
 struct data {
@@ -771,12 +860,12 @@ static int verify_signature(struct tpm2_ctx *c, const struct pcrsig_key *key, co
         rc = Esys_LoadExternal(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, &key->public,
                                ESYS_TR_RH_OWNER, &h);
         if (rc != TSS2_RC_SUCCESS)
-                return tpm_fail(why, rc, "cannot load the PCR signing key into the TPM");
+                return tpm_fail(c, why, rc, "cannot load the PCR signing key into the TPM");
         rc = Esys_VerifySignature(c->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &digest, sig, &tk);
         flush(c, &h);
         if (rc != TSS2_RC_SUCCESS)
                 return why_set(why, EBADMSG, "PCR policy signature in %s does not verify with the token's key: %s",
-                               c->signature_path, tpm2_rc_sentence(rc));
+                               c->signature_path, rc_text(c, rc, (char[RC_TEXT_MAX]) {}));
         c->stats.signatures_verified++;
         /* Keep the ticket for the next volume; the oldest goes when full. */
         if (c->n_tickets == MAX_TICKETS)
@@ -873,14 +962,14 @@ static int signed_part(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
         policy_pcr_selection(bank, t->pubkey_pcr_mask, &sel);
         rc = Esys_PolicyPCR(c->esys, c->session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &none, &sel);
         if (rc != TSS2_RC_SUCCESS)
-                return tpm_fail(why, rc, "TPM refused PolicyPCR");
+                return tpm_fail(c, why, rc, "TPM refused PolicyPCR");
         memcpy(appr.buffer, approved, 32);
         rc = Esys_PolicyAuthorize(c->esys, c->session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                                   &appr, &ref, &key.name, &tk->tk);
         if (rc == TSS2_RC_SUCCESS)
                 return 0;
         if (rc_base(rc) != rc_base(TPM2_RC_VALUE | TPM2_RC_P | TPM2_RC_1))
-                return tpm_fail(why, rc, "TPM refused PolicyAuthorize");
+                return tpm_fail(c, why, rc, "TPM refused PolicyAuthorize");
         /* The PCR values are not those of the approved policy: the only
          * signed one does not hold, or the PCRs moved after our read. Read
          * them now; the caller tries again, and the next round finds the
@@ -951,7 +1040,7 @@ static int tpm_policy_mismatch(struct tpm2_ctx *c, const struct tpm2_token *t, T
 
         rc = Esys_PolicyGetDigest(c->esys, c->session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &d);
         if (rc != TSS2_RC_SUCCESS)
-                return tpm_fail(why, rc, "cannot read the policy digest");
+                return tpm_fail(c, why, rc, "cannot read the policy digest");
         if (d->size == 32 && memcmp(d->buffer, t->policy_hash, 32) == 0)
                 r = 0;
         else
@@ -982,12 +1071,12 @@ static int satisfy_policy(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_A
                 policy_pcr_selection(bank, t->pcr_mask, &sel);
                 rc = Esys_PolicyPCR(c->esys, c->session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &none, &sel);
                 if (rc != TSS2_RC_SUCCESS)
-                        return tpm_fail(why, rc, "TPM refused PolicyPCR");
+                        return tpm_fail(c, why, rc, "TPM refused PolicyPCR");
         }
         if (t->pin) {
                 rc = Esys_PolicyAuthValue(c->esys, c->session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE);
                 if (rc != TSS2_RC_SUCCESS)
-                        return tpm_fail(why, rc, "TPM refused PolicyAuthValue");
+                        return tpm_fail(c, why, rc, "TPM refused PolicyAuthValue");
         }
         r = predict_policy(c, t, bank, &key_name, predicted, why);
         if (r < 0)
@@ -1020,7 +1109,7 @@ static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
         rc = Esys_TRSess_SetAttributes(c->esys, c->session,
                                        TPMA_SESSION_ENCRYPT | (last ? 0 : TPMA_SESSION_CONTINUESESSION), 0xff);
         if (rc != TSS2_RC_SUCCESS)
-                return tpm_fail(why, rc, "cannot set session attributes");
+                return tpm_fail(c, why, rc, "cannot set session attributes");
         rc = Esys_Unseal(c->esys, obj, c->session, ESYS_TR_NONE, ESYS_TR_NONE, &out);
         if (rc != TSS2_RC_SUCCESS) {
                 TSS2_RC b = rc_base(rc);
@@ -1038,7 +1127,7 @@ static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
                         return -EAGAIN;
                 }
                 return why_set(why, b == TPM2_RC_LOCKOUT ? EBUSY : (b == TPM2_RC_AUTH_FAIL || b == TPM2_RC_BAD_AUTH) ? EACCES : EIO,
-                               "%s", tpm2_rc_sentence(rc));
+                               "%s", rc_text(c, rc, (char[RC_TEXT_MAX]) {}));
         }
         if (last) {
                 /* Gone from the TPM; ESYS keeps its record until closed. */
@@ -1057,8 +1146,8 @@ static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
         return 0;
 }
 
-int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const struct tpm2_unseal_args *a,
-                struct secret **ret, char **why) {
+static int unseal_token(struct tpm2_ctx *c, const struct tpm2_token *t, const struct tpm2_unseal_args *a,
+                        struct secret **ret, char **why) {
         TPMI_ALG_HASH bank = t->pcr_bank;
         ESYS_TR parent = ESYS_TR_NONE, obj = ESYS_TR_NONE;
         TSS2_RC rc;
@@ -1083,7 +1172,7 @@ int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const struct tpm
                                    &t->public, &obj));
         if (rc != TSS2_RC_SUCCESS)
                 return why_set(why, rc_base(rc) == TPM2_RC_LOCKOUT ? EBUSY : EIO,
-                               "cannot load the sealed object: %s", tpm2_rc_sentence(rc));
+                               "cannot load the sealed object: %s", rc_text(c, rc, (char[RC_TEXT_MAX]) {}));
         if (t->pin) {
                 TPM2B_AUTH auth;
                 r = tpm2_pin_auth(a->pin, t->salt, t->salt_size, &auth);
@@ -1116,4 +1205,9 @@ int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const struct tpm
         }
         flush(c, &obj);
         return r;
+}
+
+int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const struct tpm2_unseal_args *a,
+                struct secret **ret, char **why) {
+        return transport_result(c, unseal_token(c, t, a, ret, why), why);
 }

@@ -32,8 +32,18 @@ struct tpm2_stats {
 #define TPM2_DEFAULT_TCTIS "device:/dev/tpmrm0", "device:/dev/tpm0"
 
 /* tcti: "driver:conf" (device:/dev/tpmrm0, swtpm:path=SOCK, pcap:swtpm:...),
- * NULL for the defaults. -ENODEV with "no TPM: ..." when none answers. */
+ * NULL for the defaults. -ENODEV with "no TPM: ..." when none answers.
+ * When the way to the TPM fails (the connection lost, no answer within the
+ * deadline, a malformed response), every function below says so in one
+ * sentence naming the TCTI and the command, whichever step noticed it. */
 int tpm2_open(const char *tcti, struct tpm2_ctx **ret, char **why);
+/* Every command gets `timeout_ms` (0: no limit) from its transmit to its
+ * whole response; a TPM that misses it is given up for the rest of the
+ * context, with "the TPM 'TCTI' did not answer COMMAND within N s". The
+ * default is long enough for a discrete TPM generating an RSA primary key,
+ * which takes seconds to tens of seconds on the slow ones. */
+#define TPM2_TIMEOUT_DEFAULT_MS (30u * 1000u)
+void tpm2_set_timeout(struct tpm2_ctx *c, unsigned timeout_ms);
 void tpm2_close(struct tpm2_ctx *c);
 static inline void tpm2_closep(struct tpm2_ctx **c) { tpm2_close(*c); }
 #define _cleanup_tpm2_ __attribute__((cleanup(tpm2_closep)))

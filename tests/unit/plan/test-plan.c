@@ -200,6 +200,27 @@ static void test_measure_volume_keys(void **state) {
         assert_int_equal(errors.n, 0);
 }
 
+/* tpm.timeout: each TPM command's deadline, 30 s by default, 0 for none;
+ * more than an hour is refused with the key named. */
+static void test_tpm_timeout(void **state) {
+        strv errors = {};
+        struct plan p;
+
+        assert_int_equal(load_plan("", NULL, &p, &errors), 0);
+        assert_int_equal(p.tpm_timeout_ms, 30000);
+        plan_done(&p);
+        assert_int_equal(load_plan("tpm:\n  timeout: 2\n", NULL, &p, &errors), 0);
+        assert_int_equal(p.tpm_timeout_ms, 2000);
+        plan_done(&p);
+        assert_int_equal(load_plan("tpm:\n  timeout: 0\n", NULL, &p, &errors), 0);
+        assert_int_equal(p.tpm_timeout_ms, 0);
+        plan_done(&p);
+        assert_int_equal(errors.n, 0);
+        assert_true(load_plan("tpm:\n  timeout: 4000\n", NULL, &p, &errors) < 0);
+        assert_true(errors.n > 0 && strstr(errors.v[0], "seconds from 0 to 3600"));
+        strv_clear(&errors);
+}
+
 /* tpm.bind_volumes: warn by default, require taken from the image, a word
  * it does not know named, and require without the volume-key measurements
  * (which make the chain) refused. /oem cannot set it (a trust key). */
@@ -541,6 +562,7 @@ int main(void) {
                 cmocka_unit_test(test_cmdline_overrides),
                 cmocka_unit_test(test_failure_policy),
                 cmocka_unit_test(test_measure_volume_keys),
+                cmocka_unit_test(test_tpm_timeout),
                 cmocka_unit_test(test_bind_volumes),
                 cmocka_unit_test(test_reseal),
                 cmocka_unit_test(test_volumes),
