@@ -200,12 +200,14 @@ printf '# ms per command\nUnseal 40\nPolicyPCR 5\n' > "$T/latency"
 proxy_start model --latency "$T/latency" --rm-model 1,2 --model-only
 punlock "$T/img"
 check "with a latency model the volume unlocks" expect_ok "$T/img" 0 1
-# Unseal names the sealed object (0x80...) and the policy session in its
-# authorization area: 40 + 2 x (1 + 2); PolicyPCR the session: 5 + 3;
-# LoadExternal none.
-check "Unseal: its latency plus two swapped handles" grep -q "Unseal rc=0x0 delay=46 forwarded" "$PLOG"
-check "PolicyPCR: its latency plus the policy session" grep -q "PolicyPCR rc=0x0 delay=8 forwarded" "$PLOG"
-check "LoadExternal: nothing" grep -q "LoadExternal rc=0x0 delay=0 forwarded" "$PLOG"
+# The resource manager loads every live context before a command and saves
+# it after: at the Unseal, the primary, the sealed object and the policy
+# session are live: 40 + 3 x (1 + 2); at PolicyPCR the same three: 5 + 9;
+# LoadExternal has no latency of its own here, only the three: 9.
+check "Unseal: its latency plus three live contexts swapped" grep -q "Unseal rc=0x0 delay=49 forwarded" "$PLOG"
+check "PolicyPCR: its latency plus the same three" grep -q "PolicyPCR rc=0x0 delay=14 forwarded" "$PLOG"
+check "LoadExternal: the three live contexts only" grep -q "LoadExternal rc=0x0 delay=9 forwarded" "$PLOG"
+check "CreatePrimary: nothing live before it" grep -q "CreatePrimary rc=0x0 delay=0 forwarded" "$PLOG"
 check "the summary adds the modelled delays" \
 	grep -qx "delay_ms $(awk '{ sub("delay=", "", $4); s += $4 } END { print s }' "$PLOG")" "$PSUM"
 proxy_stop

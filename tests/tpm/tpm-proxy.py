@@ -23,11 +23,15 @@ and then forwarded, or answered by a fault:
 Each fault may end with ",from=N" (the Nth CMD is the first one hit,
 default 1) and ",times=K" (K of them, default every one from there); CMD is
 a name of the COMMANDS table below or a number. --latency FILE adds a delay
-per command ("CommandName ms" lines, # comments), --rm-model LOAD,SAVE adds,
-per command, (transient objects + sessions it uses) x (LOAD + SAVE) ms: what
-the kernel's resource manager spends swapping them in and out (ContextLoad
-before, ContextSave after). --model-only logs the modelled delays without
-sleeping them.
+per command ("CommandName ms" lines, # comments; "StartAuthSession(salted)"
+prices a session with a salt, whose tpmKey is not TPM_RH_NULL, apart),
+--rm-model LOAD,SAVE adds, per command, (transient objects + sessions live
+in the TPM at that moment) x (LOAD + SAVE) ms: what the kernel's resource
+manager spends swapping the connection's contexts in before each command
+and out after it (ContextLoad, ContextSave). Live: created by CreatePrimary,
+Load, LoadExternal, CreateLoaded, ContextLoad or StartAuthSession, until a
+FlushContext or a session used without continueSession. --model-only logs
+the modelled delays without sleeping them.
 
 The log (--log FILE) gets one line per command: "N NAME rc=0xRC delay=MS
 ACTION" (ACTION: forwarded, or the fault); the summary (--summary FILE,
@@ -152,34 +156,41 @@ class Fault:
         return nth >= self.first and (self.times is None or nth < self.first + self.times)
 
 
+# Commands whose response's handle area returns a new transient object or
+# session (TPM 2.0 part 3), and the latency table's name for a salted session.
+CC_START_AUTH_SESSION, CC_FLUSH_CONTEXT = 0x176, 0x165
+CREATES_HANDLE = {0x131, 0x157, 0x167, 0x161, 0x176, 0x191}  # CreatePrimary Load LoadExternal ContextLoad StartAuthSession CreateLoaded
+TPM_RH_NULL = 0x40000007
+SALTED = "StartAuthSession(salted)"
+
+
 def name_of(cc):
     return COMMANDS[cc][0] if cc in COMMANDS else "0x%x" % cc
 
 
-def handles_used(cmd):
-    """The transient objects and sessions a command names: those of its
-    handle area (COMMANDS' count) and the sessions of its authorization area."""
+def sessions_of(cmd):
+    """(session handle, continueSession) of each session of the command's
+    authorization area."""
     tag, _, cc = struct.unpack_from(">HII", cmd, 0)
-    n = COMMANDS.get(cc, ("", 0))[1]
-    used = set()
-    off = 10
-    for _ in range(n):
-        if off + 4 > len(cmd):
-            return used
-        used.add(struct.unpack_from(">I", cmd, off)[0])
+    off = 10 + 4 * COMMANDS.get(cc, ("", 0))[1]
+    out = []
+    if tag != TPM_ST_SESSIONS or off + 4 > len(cmd):
+        return out
+    size, = struct.unpack_from(">I", cmd, off)
+    off += 4
+    end = min(off + size, len(cmd))
+    while off + 7 <= end:
+        h, = struct.unpack_from(">I", cmd, off)
         off += 4
-    if tag == TPM_ST_SESSIONS and off + 4 <= len(cmd):
-        size, = struct.unpack_from(">I", cmd, off)
-        off += 4
-        end = min(off + size, len(cmd))
-        while off + 4 <= end:
-            used.add(struct.unpack_from(">I", cmd, off)[0])
-            off += 4
-            off += 2 + struct.unpack_from(">H", cmd, off)[0] if off + 2 <= end else 0   # nonce
-            off += 1                                                                    # attributes
-            off += 2 + struct.unpack_from(">H", cmd, off)[0] if off + 2 <= end else 0   # hmac
-    # Transient objects 0x80..., HMAC and policy sessions 0x02..., 0x03...
-    return {h for h in used if h >> 24 in (0x80, 0x02, 0x03) and h != TPM_RS_PW}
+        off += 2 + struct.unpack_from(">H", cmd, off)[0]
+        if off >= end:
+            break
+        attrs = cmd[off]
+        off += 1
+        off += 2 + (struct.unpack_from(">H", cmd, off)[0] if off + 2 <= end else 0)
+        if h >> 24 in (0x02, 0x03):
+            out.append((h, bool(attrs & 1)))
+    return out
 
 
 def recv_exact(sock, n):
@@ -202,11 +213,14 @@ class Proxy:
         self.delay_ms = 0.0
         self.frozen = False
         self.latency = {}
+        self.live = set()       # transient objects and sessions the TPM holds now
         self.held = []          # sockets of frozen connections: kept open, never answered
         if args.latency:
             for line in open(args.latency):
                 line = line.split("#", 1)[0].split()
-                if line:
+                if line and line[0] == SALTED:
+                    self.latency[SALTED] = float(line[1])
+                elif line:
                     self.latency[number_or_name(line[0], CODES, "command")] = float(line[1])
         self.rm = tuple(float(x) for x in args.rm_model.split(",")) if args.rm_model else None
         self.log = open(args.log, "a", buffering=1) if args.log else None
@@ -221,11 +235,29 @@ class Proxy:
                 self.frozen = True
                 fault = Fault("%d:freeze" % cc)
             delay = self.latency.get(cc, 0.0)
+            if cc == CC_START_AUTH_SESSION and len(cmd) >= 14 and SALTED in self.latency and \
+                    struct.unpack_from(">I", cmd, 10)[0] != TPM_RH_NULL:
+                delay = self.latency[SALTED]        # a salt: an ECDH (or RSA decrypt) in the TPM
             if self.rm:
-                delay += len(handles_used(cmd)) * (self.rm[0] + self.rm[1])
+                # The kernel's resource manager loads every context of the
+                # connection before a command (ContextLoad each) and saves
+                # them after (ContextSave each): the live ones cost, not
+                # only the ones the command names.
+                delay += len(self.live) * (self.rm[0] + self.rm[1])
             if fault and fault.action == "delay":
                 delay += fault.arg
         return cc, fault, delay
+
+    def track(self, cc, cmd, rsp):
+        """What the TPM holds after a command that succeeded."""
+        with self.lock:
+            if cc in CREATES_HANDLE and len(rsp) >= 14:
+                self.live.add(struct.unpack_from(">I", rsp, 10)[0])
+            elif cc == CC_FLUSH_CONTEXT and len(cmd) >= 14:
+                self.live.discard(struct.unpack_from(">I", cmd, 10)[0])
+            for h, cont in sessions_of(cmd):
+                if not cont:
+                    self.live.discard(h)
 
     def record(self, cc, rc, delay, action):
         name = name_of(cc)
@@ -290,6 +322,8 @@ class Proxy:
                     rsize = struct.unpack_from(">I", rhead, 2)[0]
                     rsp = rhead + (recv_exact(up, rsize - 10) or b"" if rsize > 10 else b"")
                 rc = struct.unpack_from(">I", rsp, 6)[0]
+                if rc == 0 and not fault:
+                    self.track(cc, cmd, rsp)
                 if fault and fault.action == "short":
                     rsp = rsp[:2] + struct.pack(">I", len(rsp) + 16) + rsp[6:]
                 elif fault and fault.action == "badtag":
