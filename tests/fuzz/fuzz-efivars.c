@@ -16,10 +16,10 @@
 #include <unistd.h>
 
 #include "efivars.h"
+#include "fuzz-plan.h"
 #include "fuzz-tmpdir.h"
 #include "kairos-mode.h"
 #include "plan-inputs.h"
-#include "plan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -77,7 +77,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (plan_inputs_gather(&in, fuzz_dir, EFIVARS_DIR, &why) >= 0) {
                 struct cmdline cl;
                 struct config c;
-                struct plan p;
                 strv errors = {};
 
                 kairos_mode_detect(true, NULL, in.facts.loader_entry, in.facts.loader_partuuid, &m);
@@ -86,16 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 (void) kairos_mode_extension_dir(&m);
                 cmdline_init(&cl);
                 config_init(&c);
-                if (cmdline_parse("", &cl) == 0 && config_load_defaults(&c, &errors) == 0 &&
-                    plan_build_on(&c, &cl, &in.facts, &p, &errors) == 0) {
-                        FILE *f = fopen("/dev/null", "w");
-                        if (f) {
-                                plan_print_text(&p, f);
-                                plan_print_json(&p, f);
-                                fclose(f);
-                        }
-                        plan_done(&p);
-                }
+                if (cmdline_parse("", &cl) == 0 && config_load_defaults(&c, &errors) == 0)
+                        fuzz_plan_print(&c, &cl, &in.facts, &errors);
                 strv_clear(&errors);
                 config_done(&c);
                 cmdline_done(&cl);
