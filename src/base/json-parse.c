@@ -9,12 +9,17 @@
 #include "why.h"
 
 int json_text_has_nul_escape(const char *text, size_t len) {
-        bool in_string = false;
+        /* json-c takes 'single-quoted' strings too: inside one, a '"' is
+         * text, and the other way round. */
+        char quote = 0;
 
         for (size_t i = 0; i < len; i++) {
-                if (text[i] == '"')
-                        in_string = !in_string;
-                else if (in_string && text[i] == '\\') {
+                if (!quote) {
+                        if (text[i] == '"' || text[i] == '\'')
+                                quote = text[i];
+                } else if (text[i] == quote)
+                        quote = 0;
+                else if (text[i] == '\\') {
                         /* An escape: "\\" and "\"" must not end or start
                          * anything, so the next character is skipped. */
                         if (i + 5 < len && text[i + 1] == 'u' && strncmp(text + i + 2, "0000", 4) == 0)

@@ -92,27 +92,6 @@ static int open_dir(struct boot *b, struct ext_list *l, const char *path, enum r
         return keep_fd(l, fd);
 }
 
-/* kairos-agent enables an image by a symlink in <mode>/ or common/ to the
- * image in the top directory (an absolute path as the final OS sees it).
- * Such a link is followed only there: to a plain file name directly in top,
- * opened again without following anything. */
-static const char *kairos_link_target(int dir_fd, const char *file, const char *top, char *buf, size_t size) {
-        ssize_t n = readlinkat(dir_fd, file, buf, size - 1);
-        const char *name;
-
-        if (n <= 0 || (size_t) n >= size - 1)
-                return NULL;
-        buf[n] = '\0';
-        if (!(name = startswith(buf, "../"))) {
-                if (!(name = startswith(buf, top)) || *name != '/')
-                        return NULL;
-                name++;
-        }
-        if (!*name || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
-                return NULL;
-        return name;
-}
-
 static int add_kairos_dir(struct boot *b, struct ext_list *l, const char *top, int top_fd, const char *sub, bool confext) {
         _cleanup_free_ char *dir = path_join(top, sub);
         strv found = {};
@@ -133,7 +112,7 @@ static int add_kairos_dir(struct boot *b, struct ext_list *l, const char *top, i
                         r = add(l, EXT_SOURCE_KAIROS, fd, file, found.v[i], confext);
                         continue;
                 }
-                if (!(target = kairos_link_target(fd, file, top, link, sizeof link))) {
+                if (!(target = kairos_mode_link_target(fd, file, top, link, sizeof link))) {
                         log_warn("extensions: %s skipped: a symlink that does not name an image in %s", found.v[i], top);
                         continue;
                 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kairos-mode.h"
 #include "util.h"
@@ -101,6 +102,23 @@ void kairos_mode_cmdline(const struct cmdline *cl, struct kairos_mode *ret) {
                         return;
                 }
         }
+}
+
+const char *kairos_mode_link_target(int dir_fd, const char *file, const char *top, char *buf, size_t size) {
+        ssize_t n = size >= 2 ? readlinkat(dir_fd, file, buf, size - 1) : -1;
+        const char *name;
+
+        if (n <= 0 || (size_t) n >= size - 1)
+                return NULL;
+        buf[n] = '\0';
+        if (!(name = startswith(buf, "../"))) {
+                if (!(name = startswith(buf, top)) || *name != '/')
+                        return NULL;
+                name++;
+        }
+        if (!*name || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+                return NULL;
+        return name;
 }
 
 static int write_one(int dir_fd, const char *name) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "cmdline.h"
 
@@ -43,6 +44,14 @@ void kairos_mode_detect(bool usi_mode, const struct cmdline *cl, const char *ent
  * unknown mode: then no extension of that layout is loaded, not even
  * common/. */
 const char *kairos_mode_extension_dir(const struct kairos_mode *m);
+
+/* kairos-agent enables an image by a symlink in <mode>/ or common/ to the
+ * image in the top directory `top` (an absolute path as the final OS sees
+ * it, or "../NAME"). The link `file` in dir_fd is read, never followed: the
+ * image's plain file name directly in top (pointing into buf, of `size`
+ * bytes), or NULL when the link names anything else. The caller opens that
+ * name in top again without following anything. */
+const char *kairos_mode_link_target(int dir_fd, const char *file, const char *top, char *buf, size_t size);
 
 #define KAIROS_SENTINEL_DIR "/run/cos"
 

@@ -235,31 +235,46 @@ int pcrsig_find(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask,
                        fp, strempty(bank_name), masks, strempty(bank_name), held);
 }
 
-size_t pcrsig_policies(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, const struct pcrsig_key *key,
-                       struct pcrsig_policy *out, size_t max) {
+/* The bank's array, or NULL. */
+static json_object *bank_entries(json_object *sig, TPMI_ALG_HASH bank) {
         const char *bank_name = tpm2_hash_to_string(bank);
         json_object *arr;
+
+        if (!bank_name || !json_object_object_get_ex(sig, bank_name, &arr) || !json_object_is_type(arr, json_type_array))
+                return NULL;
+        return arr;
+}
+
+/* Does entry e sign a 32-byte policy for `mask` (by the key of fingerprint
+ * fp; NULL: any)? Then the policy is in pol. */
+static bool entry_policy(json_object *e, uint32_t mask, const char *fp, uint8_t pol[64]) {
+        json_object *pcrs;
+        const char *epol, *efp;
+        size_t size;
+
+        if (!json_object_is_type(e, json_type_object) || !json_object_object_get_ex(e, "pcrs", &pcrs) ||
+            !entry_pcrs_equal(pcrs, mask))
+                return false;
+        efp = entry_string(e, "pkfp");
+        if (fp && efp && strcasecmp(efp, fp) != 0)
+                return false;
+        epol = entry_string(e, "pol");
+        return epol && hex_parse(epol, pol, 64, &size) >= 0 && size == 32;
+}
+
+size_t pcrsig_policies(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, const struct pcrsig_key *key,
+                       struct pcrsig_policy *out, size_t max) {
+        json_object *arr = bank_entries(sig, bank);
         char fp[65];
         size_t n = 0;
 
-        if (!bank_name || !json_object_object_get_ex(sig, bank_name, &arr) || !json_object_is_type(arr, json_type_array))
-                return 0;
         if (key)
                 hex_string(key->fingerprint, 32, fp);
-        for (size_t i = 0; i < json_object_array_length(arr) && n < max; i++) {
-                json_object *e = json_object_array_get_idx(arr, i), *pcrs;
-                const char *epol, *efp;
+        for (size_t i = 0; arr && i < json_object_array_length(arr) && n < max; i++) {
+                json_object *e = json_object_array_get_idx(arr, i);
                 TPMT_SIGNATURE s;
-                size_t size;
 
-                if (!json_object_is_type(e, json_type_object) || !json_object_object_get_ex(e, "pcrs", &pcrs) ||
-                    !entry_pcrs_equal(pcrs, mask))
-                        continue;
-                efp = entry_string(e, "pkfp");
-                if (key && efp && strcasecmp(efp, fp) != 0)
-                        continue;
-                epol = entry_string(e, "pol");
-                if (!epol || hex_parse(epol, out[n].pol, sizeof(out[n].pol), &size) < 0 || size != 32)
+                if (!entry_policy(e, mask, key ? fp : NULL, out[n].pol))
                         continue;
                 /* With a key, an entry counts only if its signature verifies:
                  * nothing else checks it before a verdict is given. */
@@ -272,11 +287,12 @@ size_t pcrsig_policies(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, cons
 }
 
 bool pcrsig_policy_signed(json_object *sig, TPMI_ALG_HASH bank, uint32_t mask, const uint8_t policy[32]) {
-        struct pcrsig_policy pols[PCRSIG_MAX_ENTRIES];
-        size_t n = pcrsig_policies(sig, bank, mask, NULL, pols, ELEMENTSOF(pols));
+        json_object *arr = bank_entries(sig, bank);
+        uint8_t pol[64];
 
-        for (size_t i = 0; i < n; i++)
-                if (memcmp(pols[i].pol, policy, 32) == 0)
+        /* Every entry: one past the first PCRSIG_MAX_ENTRIES counts too. */
+        for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
+                if (entry_policy(json_object_array_get_idx(arr, i), mask, NULL, pol) && memcmp(pol, policy, 32) == 0)
                         return true;
         return false;
 }

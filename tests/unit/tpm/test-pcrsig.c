@@ -129,6 +129,32 @@ static void test_find_escapes(void **state) {
         json_object_put(sig);
 }
 
+/* The hand-off check asks whether any entry signs a policy: an entry after
+ * the first PCRSIG_MAX_ENTRIES of the selection counts too. */
+static void test_policy_signed_past_cap(void **state) {
+        json_object *sig = json_object_new_object(), *arr = json_object_new_array();
+        uint8_t pol[32];
+        char hex[65];
+
+        for (int i = 0; i <= PCRSIG_MAX_ENTRIES + 1; i++) {
+                json_object *e = json_object_new_object(), *pcrs = json_object_new_array();
+
+                memset(pol, i, sizeof(pol));
+                json_object_array_add(pcrs, json_object_new_int(11));
+                json_object_object_add(e, "pcrs", pcrs);
+                json_object_object_add(e, "pol", json_object_new_string(hex_string(pol, 32, hex)));
+                json_object_array_add(arr, e);
+        }
+        json_object_object_add(sig, "sha256", arr);
+        memset(pol, 0, sizeof(pol));
+        assert_true(pcrsig_policy_signed(sig, TPM2_ALG_SHA256, 1u << 11, pol));
+        memset(pol, PCRSIG_MAX_ENTRIES + 1, sizeof(pol));
+        assert_true(pcrsig_policy_signed(sig, TPM2_ALG_SHA256, 1u << 11, pol));
+        memset(pol, 0xee, sizeof(pol));
+        assert_false(pcrsig_policy_signed(sig, TPM2_ALG_SHA256, 1u << 11, pol));
+        json_object_put(sig);
+}
+
 static void test_bad_keys(void **state) {
         _cleanup_free_ char *why = NULL;
         struct pcrsig_key k;
@@ -200,6 +226,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_public_template, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_find, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_find_escapes, setup, teardown),
+                cmocka_unit_test(test_policy_signed_past_cap),
                 cmocka_unit_test(test_bad_keys),
                 cmocka_unit_test(test_load),
                 cmocka_unit_test(test_load_refused),
