@@ -905,29 +905,25 @@ static bool pcr_values_cached(const struct tpm2_ctx *c, TPMI_ALG_HASH bank, uint
  * when the file signs one policy for this key and selection, it is the only
  * one that can unlock, and the TPM itself checks it against the PCRs
  * (PolicyAuthorize refuses an approved policy that is not the session's). */
-static int signed_part(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank,
-                       const struct tpm2_unseal_args *a, TPM2B_NAME *ret_name, char **why) {
-        struct pcrsig_key key;
-        uint8_t values[24 * 64], approved[32] = {};
-        TPML_PCR_SELECTION sel;
-        TPM2B_DIGEST none = {}, appr = { .size = 32 };
-        TPM2B_NONCE ref = {};
+static int signed_ticket(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank,
+                         const struct tpm2_unseal_args *a, struct pcrsig_key *key, uint8_t approved[32],
+                         bool count_reuse, struct ticket **ret, char **why) {
+        uint8_t values[24 * 64];
         struct ticket *tk;
         bool unread = false;
-        TSS2_RC rc;
         int r;
 
-        r = pcrsig_key_from_pem(t->pubkey_pem, t->pubkey_pem_size, &key, why);
+        memset(approved, 0, 32);
+        r = pcrsig_key_from_pem(t->pubkey_pem, t->pubkey_pem_size, key, why);
         if (r < 0) {
                 why_prefix(why, "field 'tpm2_pubkey'");
                 return r;
         }
-        *ret_name = key.name;
         if (!pcr_values_cached(c, bank, t->pubkey_pcr_mask)) {
                 r = load_signature(c, a, why);
                 if (r < 0)
                         return r;
-                unread = single_signed_policy(c, bank, t->pubkey_pcr_mask, &key, approved);
+                unread = single_signed_policy(c, bank, t->pubkey_pcr_mask, key, approved);
         }
         if (!unread) {
                 r = pcr_values(c, bank, t->pubkey_pcr_mask, values, why);
@@ -938,15 +934,15 @@ static int signed_part(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
                         return why_set(why, r, "cannot compute the PCR policy");
         }
 
-        tk = find_ticket(c, &key.name, approved);
+        tk = find_ticket(c, &key->name, approved);
         if (tk)
-                c->stats.tickets_reused++;
+                c->stats.tickets_reused += count_reuse;
         else {
                 TPMT_SIGNATURE sig;
                 r = load_signature(c, a, why);
                 if (r < 0)
                         return r;
-                r = pcrsig_find(c->signature, bank, t->pubkey_pcr_mask, &key, approved, &sig, why);
+                r = pcrsig_find(c->signature, bank, t->pubkey_pcr_mask, key, approved, &sig, why);
                 if (r == -ENXIO)
                         return unsigned_pcrs(c, t, bank, values, approved, why);
                 if (r < 0) {
@@ -954,10 +950,30 @@ static int signed_part(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
                         return r;
                 }
                 log_debug("tpm2: PCR policy %s signed in %s", hex_string(approved, 32, (char[65]) {}), c->signature_path);
-                r = verify_signature(c, &key, approved, &sig, &tk, why);
+                r = verify_signature(c, key, approved, &sig, &tk, why);
                 if (r < 0)
                         return r;
         }
+        *ret = tk;
+        return 0;
+}
+
+static int signed_part(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank,
+                       const struct tpm2_unseal_args *a, TPM2B_NAME *ret_name, char **why) {
+        struct pcrsig_key key;
+        uint8_t values[24 * 64], approved[32];
+        TPML_PCR_SELECTION sel;
+        TPM2B_DIGEST none = {}, appr = { .size = 32 };
+        TPM2B_NONCE ref = {};
+        struct ticket *tk;
+        TSS2_RC rc;
+        int r;
+
+        /* unseal_token() verified it or found it kept; counted there. */
+        r = signed_ticket(c, t, bank, a, &key, approved, false, &tk, why);
+        if (r < 0)
+                return r;
+        *ret_name = key.name;
 
         policy_pcr_selection(bank, t->pubkey_pcr_mask, &sel);
         rc = Esys_PolicyPCR(c->esys, c->session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &none, &sel);
@@ -1162,6 +1178,21 @@ static int unseal_token(struct tpm2_ctx *c, const struct tpm2_token *t, const st
                 return r;
         if (!bank) {
                 r = best_bank(c, t->pcr_mask | t->pubkey_pcr_mask, &bank, why);
+                if (r < 0)
+                        return r;
+        }
+        /* The signature first, while the TPM holds nothing of ours: behind
+         * the kernel's resource manager every live object and session is
+         * swapped in and out around each command, so LoadExternal and
+         * VerifySignature cost least now; and a token whose PCRs are not
+         * signed is refused before a primary key is made for it. The
+         * ticket is kept for the policy session (signed_part()). */
+        if (t->pubkey_pcr_mask) {
+                struct pcrsig_key key;
+                uint8_t approved[32];
+                struct ticket *tk;
+
+                r = signed_ticket(c, t, bank, a, &key, approved, true, &tk, why);
                 if (r < 0)
                         return r;
         }
