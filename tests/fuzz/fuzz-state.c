@@ -15,6 +15,7 @@
 #include "fuzz-tmpdir.h"
 #include "state-read.c"
 #include "cmd-status.c"
+#include "status-svg.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -46,6 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 (void) state_hex32(s, "pcr11_base", base);
                 (void) streq_ptr(state_str(s, "outcome"), "failed");
                 (void) json_object_to_json_string_ext(s, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+                /* The timeline of status --svg, drawn from the same record. */
+                char *svg_why = NULL;
+                (void) status_svg(s, "-", &svg_why);
+                free(svg_why);
                 json_object_put(s);
         } else if (!why)
                 abort();
