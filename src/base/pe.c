@@ -23,24 +23,6 @@
 
 static uint16_t le16(const uint8_t *p) { return (uint16_t) (p[0] | p[1] << 8); }
 static uint32_t le32(const uint8_t *p) { return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24; }
-
-/* Exactly `size` bytes at `offset`, which the caller checked lie in the file. */
-static int read_at(int fd, uint64_t offset, void *buf, size_t size) {
-        size_t done = 0;
-
-        while (done < size) {
-                ssize_t n = pread(fd, (uint8_t *) buf + done, size - done, (off_t) (offset + done));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return -EIO;    /* shrank under us */
-                done += (size_t) n;
-        }
-        return 0;
-}
-
 static bool power_of_two(uint32_t v) { return v && !(v & (v - 1)); }
 
 int pe_read(int fd, struct pe_image *ret, char **why) {
@@ -58,7 +40,7 @@ int pe_read(int fd, struct pe_image *ret, char **why) {
         ret->file_size = (uint64_t) st.st_size;
         if (ret->file_size < sizeof(dos))
                 return why_set(why, EBADMSG, "%llu bytes: too short for a DOS header", (unsigned long long) ret->file_size);
-        if ((r = read_at(fd, 0, dos, sizeof(dos))) < 0)
+        if ((r = pread_exact(fd, dos, sizeof(dos), 0)) < 0)
                 return why_set(why, r, "cannot read the DOS header: %s", strerror(-r));
         if (le16(dos) != DOS_MAGIC)
                 return why_set(why, EBADMSG, "DOS header: e_magic is not \"MZ\"");
@@ -66,7 +48,7 @@ int pe_read(int fd, struct pe_image *ret, char **why) {
         if (pe_off + sizeof(hdr) > ret->file_size)
                 return why_set(why, EBADMSG, "DOS header: e_lfanew %#llx leaves no room for the PE headers in %llu bytes",
                                (unsigned long long) pe_off, (unsigned long long) ret->file_size);
-        if ((r = read_at(fd, pe_off, hdr, sizeof(hdr))) < 0)
+        if ((r = pread_exact(fd, hdr, sizeof(hdr), pe_off)) < 0)
                 return why_set(why, r, "cannot read the PE headers: %s", strerror(-r));
         if (le32(hdr) != PE_SIGNATURE)
                 return why_set(why, EBADMSG, "PE signature at e_lfanew %#llx is not \"PE\\0\\0\"", (unsigned long long) pe_off);
@@ -93,7 +75,7 @@ int pe_read(int fd, struct pe_image *ret, char **why) {
         for (uint16_t i = 0; i < n; i++) {
                 struct pe_section *s = &ret->sections[i];
 
-                if ((r = read_at(fd, table_off + (uint64_t) i * SECTION_HEADER_SIZE, sh, sizeof(sh))) < 0)
+                if ((r = pread_exact(fd, sh, sizeof(sh), table_off + (uint64_t) i * SECTION_HEADER_SIZE)) < 0)
                         return why_set(why, r, "cannot read section header %u: %s", i, strerror(-r));
                 memcpy(s->name, sh, 8);
                 s->name[8] = 0;
@@ -135,7 +117,7 @@ int pe_section_stream(int fd, const struct pe_image *pe, const struct pe_section
                 if (done < from_file) {
                         if (chunk > from_file - done)
                                 chunk = from_file - done;
-                        if ((r = read_at(fd, (uint64_t) s->raw_offset + done, buf, chunk)) < 0)
+                        if ((r = pread_exact(fd, buf, chunk, (uint64_t) s->raw_offset + done)) < 0)
                                 return why_set(why, r, "cannot read section %s: %s", s->name, strerror(-r));
                 } else
                         memset(buf, 0, chunk);

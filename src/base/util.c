@@ -182,3 +182,18 @@ char *str_escape_dup(const char *s) {
         out = malloc(size);
         return out ? str_escape(s, out, size) : NULL;
 }
+
+int pread_exact(int fd, void *buf, size_t size, uint64_t offset) {
+        for (size_t done = 0; done < size;) {
+                ssize_t n = pread(fd, (uint8_t *) buf + done, size - done, (off_t) (offset + done));
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return -EIO;
+                done += (size_t) n;
+        }
+        return 0;
+}

@@ -82,6 +82,10 @@ char *str_escape_dup(const char *s);
  * st_size (efivarfs and /proc report 0); -EFBIG past `max` bytes. */
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len);
 
+/* pread() until `size` bytes at `offset` are read. -EIO when the file ends
+ * first (a device or image shorter than what it claims), else 0 or -errno. */
+int pread_exact(int fd, void *buf, size_t size, uint64_t offset);
+
 /* Microseconds of `id` (CLOCK_MONOTONIC: deadlines and durations;
  * CLOCK_BOOTTIME: the timeline since the kernel started). */
 uint64_t clock_usec(clockid_t id);

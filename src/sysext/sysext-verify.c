@@ -253,21 +253,6 @@ static int read_layout(int fd, uint64_t file_size, struct layout *l, char **why)
         return check_overlap(l, why);
 }
 
-static int pread_all(int fd, void *buf, size_t size, uint64_t offset) {
-        size_t done = 0;
-        while (done < size) {
-                ssize_t k = pread(fd, (uint8_t *) buf + done, size - done, (off_t) (offset + done));
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        return -EIO;
-                done += (size_t) k;
-        }
-        return 0;
-}
-
 static const char *json_string_field(json_object *o, const char *name) {
         json_object *v;
         if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
@@ -289,7 +274,7 @@ static int read_signature(int fd, const struct sysext_part *p, struct sysext_ima
         buf = malloc(p->size + 1);
         if (!buf)
                 return -ENOMEM;
-        r = pread_all(fd, buf, p->size, p->offset);
+        r = pread_exact(fd, buf, p->size, p->offset);
         if (r < 0)
                 return why_set(why, r, "cannot read the verity-sig partition: %s", strerror(-r));
         buf[p->size] = 0;

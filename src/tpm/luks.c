@@ -8,7 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <inttypes.h>
+
 #include "log.h"
+#include "luks-copies.h"
 #include "luks-header.h"
 #include "luks.h"
 #include "pcr15.h"
@@ -48,32 +51,96 @@ static int copy_range(int from, int to, const struct luks_header_range *rg) {
         }
         return 0;
 }
-
-/* A first look through libcryptsetup, only to learn the header's sizes and
- * which keyslot areas to copy; nothing it read is trusted or used after. */
-static int header_probe(const char *path, uint64_t *ret_end, struct luks_header_range *ranges, int *ret_n,
-                        char **why) {
-        struct crypt_device *cd = NULL;
-        const char *json = NULL;
-        uint64_t md = 0, ks = 0;
+/* Both metadata copies of a candidate size into a new buffer, judged. */
+static int read_copies(int fd, uint64_t md, uint8_t **ret_area, struct luks_copies *ret) {
+        _cleanup_free_ uint8_t *area = malloc(2 * md);
         int r;
 
-        r = crypt_init(&cd, path);
+        if (!area)
+                return -ENOMEM;
+        if ((r = pread_exact(fd, area, 2 * md, 0)) < 0 || (r = luks_copies_judge(area, 2 * md, md, ret)) < 0)
+                return r;
+        *ret_area = TAKE_PTR(area);
+        return 0;
+}
+
+/* Find the metadata and read both copies, as libcryptsetup would find them:
+ * the size the primary copy states, else (primary wiped or damaged with the
+ * backup not where it says) the first intact backup at one of the sizes
+ * LUKS2 allows. libcryptsetup never says which copy it used, so a damaged one
+ * is told here: a disk going bad, an interrupted update, or a rewrite. */
+static int read_metadata(int fd, const char *path, uint8_t **ret_area, struct luks_copies *ret, char **why) {
+        uint8_t hdr[LUKS_BIN_HDR_SIZE];
+        uint64_t md;
+        int r;
+
+        if ((r = pread_exact(fd, hdr, sizeof(hdr), 0)) < 0)
+                return why_set(why, r, "cannot read the LUKS2 header: %s", strerror(-r));
+        if (luks_copy_is_luks1(hdr))
+                return why_set(why, EMEDIUMTYPE, "LUKS1 header, not LUKS2: refusing");
+        md = luks_copy_size_primary(hdr);
+        if (md && (r = read_copies(fd, md, ret_area, ret)) < 0 && r != -EIO)
+                return why_set(why, r, "cannot read the LUKS2 header: %s", strerror(-r));
+        if (!md || r < 0 || (ret->state[0] != LUKS_COPY_OK && ret->state[1] != LUKS_COPY_OK)) {
+                struct luks_copies primary = md && r >= 0 ? *ret : (struct luks_copies) { 0 };
+
+                free(*ret_area);
+                *ret_area = NULL;
+                for (const uint64_t *o = luks_copy_backup_offsets; *o && !*ret_area; o++) {
+                        struct luks_copies c;
+                        uint8_t *area = NULL;
+
+                        if (pread_exact(fd, hdr, sizeof(hdr), *o) < 0 || !luks_copy_size_backup(hdr, *o) ||
+                            read_copies(fd, *o, &area, &c) < 0)
+                                continue;
+                        if (c.state[1] == LUKS_COPY_OK) {
+                                *ret_area = area;
+                                *ret = c;
+                        } else
+                                free(area);
+                }
+                if (!*ret_area) {
+                        if (!md)
+                                return why_set(why, EMEDIUMTYPE, "no LUKS2 header (neither the primary copy nor a backup copy is intact)");
+                        return why_set(why, EMEDIUMTYPE, "no intact LUKS2 header copy: the primary copy: %s; the backup copy: %s",
+                                       luks_copy_state_to_string(primary.state[0]),
+                                       luks_copy_state_to_string(primary.state[1]));
+                }
+        }
+        if (ret->state[0] != LUKS_COPY_OK)
+                log_warn("%s: the primary LUKS2 header is damaged (%s): using the backup copy; 'cryptsetup repair %s' rewrites it",
+                            path, luks_copy_state_to_string(ret->state[0]), path);
+        else if (ret->state[1] != LUKS_COPY_OK)
+                log_warn("%s: the backup LUKS2 header is damaged (%s): using the primary copy; 'cryptsetup repair %s' rewrites it",
+                            path, luks_copy_state_to_string(ret->state[1]), path);
+        else if (ret->seqid[0] != ret->seqid[1])
+                log_warn("%s: the two LUKS2 header copies differ (sequence %" PRIu64 " and %" PRIu64 "): using the newer; an update was interrupted or one copy was rewritten",
+                            path, ret->seqid[0], ret->seqid[1]);
+        return 0;
+}
+
+/* The keyslot areas in use, from a first load of the metadata copy: which
+ * ranges to copy and how big the whole header is. Nothing it read is used
+ * after; the copy is loaded again once complete. */
+static int header_areas(const char *hdr, const char *path, uint64_t md, uint64_t *ret_end,
+                        struct luks_header_range *ranges, int *ret_n, char **why) {
+        struct crypt_device *cd = NULL;
+        const char *json = NULL;
+        uint64_t md2 = 0, ks = 0;
+        int r;
+
+        r = crypt_init_data_device(&cd, hdr, path);
         if (r < 0)
                 return why_set(why, r, "cannot open: %s", strerror(-r));
         crypt_set_log_callback(cd, crypt_log_cb, NULL);
-        r = crypt_load(cd, CRYPT_LUKS, NULL);
+        r = crypt_load(cd, CRYPT_LUKS2, NULL);
         if (r < 0) {
                 crypt_free(cd);
-                return why_set(why, r == -EINVAL ? EMEDIUMTYPE : r, "no LUKS header (%s)", strerror(-r));
+                return why_set(why, r == -EINVAL ? EMEDIUMTYPE : r, "no LUKS2 header in the copy read (%s)",
+                               strerror(-r));
         }
-        if (!streq_ptr(crypt_get_type(cd), CRYPT_LUKS2)) {
-                why_set(why, EMEDIUMTYPE, "%s header, not LUKS2: refusing", strempty(crypt_get_type(cd)));
-                crypt_free(cd);
-                return -EMEDIUMTYPE;
-        }
-        r = crypt_get_metadata_size(cd, &md, &ks);
-        if (r >= 0 && (md == 0 || 2 * md + ks > HEADER_COPY_MAX))
+        r = crypt_get_metadata_size(cd, &md2, &ks);
+        if (r >= 0 && (md2 != md || 2 * md + ks > HEADER_COPY_MAX))
                 r = -EFBIG;
         if (r >= 0)
                 r = crypt_dump_json(cd, &json, 0);
@@ -88,10 +155,15 @@ static int header_probe(const char *path, uint64_t *ret_end, struct luks_header_
 }
 
 /* Read the header once into memory (a sealed memfd): the metadata copies
- * and the keyslot areas in use, at their own offsets. */
+ * and the keyslot areas in use, at their own offsets. The device itself is
+ * only read: libcryptsetup would repair a damaged copy in place, writing to
+ * a disk nobody has judged yet; here it repairs the memory copy. */
 static int header_copy(const char *path, int *ret, char **why) {
         struct luks_header_range ranges[HEADER_RANGES_MAX];
         _cleanup_close_ int fd = -1, mfd = -1;
+        _cleanup_free_ uint8_t *area = NULL;
+        char hdr[sizeof(FD_PATH_PREFIX) + 12];
+        struct luks_copies copies;
         struct stat st;
         uint64_t end = 0;
         int n = 0, r;
@@ -106,13 +178,22 @@ static int header_copy(const char *path, int *ret, char **why) {
                 return why_set(why, errno, "cannot open: %s", strerror(errno));
         if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
                 return why_set(why, ENOTBLK, "neither a block device nor an image file: refusing");
-        r = header_probe(path, &end, ranges, &n, why);
-        if (r < 0)
+        if ((r = read_metadata(fd, path, &area, &copies, why)) < 0)
                 return r;
         mfd = memfd_create("luks2-header", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (mfd < 0 || ftruncate(mfd, (off_t) end) < 0)
+        /* Sized, sparsely, for the largest header until the first load says
+         * how big its keyslot area is: libcryptsetup refuses a header device
+         * shorter than the areas its JSON names. */
+        if (mfd < 0 || ftruncate(mfd, (off_t) HEADER_COPY_MAX) < 0 ||
+            pwrite(mfd, area, 2 * copies.metadata_size, 0) != (ssize_t) (2 * copies.metadata_size))
+                return why_set(why, errno ? errno : EIO, "cannot hold the LUKS2 header in memory: %s", strerror(errno));
+        snprintf(hdr, sizeof(hdr), FD_PATH_PREFIX "%d", mfd);
+        if ((r = header_areas(hdr, path, copies.metadata_size, &end, ranges, &n, why)) < 0)
+                return r;
+        if (ftruncate(mfd, (off_t) end) < 0)
                 return why_set(why, errno, "cannot hold the LUKS2 header in memory: %s", strerror(errno));
-        for (int i = 0; i < n; i++)
+        /* ranges[0] is the metadata, already there (maybe repaired). */
+        for (int i = 1; i < n; i++)
                 if ((r = copy_range(fd, mfd, &ranges[i])) < 0)
                         return why_set(why, r, "cannot read the LUKS2 header: %s", strerror(-r));
         *ret = TAKE_FD(mfd);

@@ -75,6 +75,72 @@ refused two-segments "LUKS2 header has 2 data segments, not exactly one" "a seco
 rewrite secondary --secondary-only "$NULLSEG"
 refused secondary "LUKS2 data segment 0 uses cipher_null-ecb" "the second metadata copy alone rewritten"
 
+# Damaged metadata copies (a disk going bad, an interrupted update, or a
+# rewrite). libcryptsetup opens from whichever copy is intact and repairs
+# the other on disk, saying nothing; usi-init opens from it too, says which
+# copy was damaged and how, and never writes to the device.
+MD=$(cryptsetup luksDump "$T/img" | sed -n 's/^Metadata area:[[:space:]]*\([0-9]*\) .*/\1/p')
+check "the metadata size is read from the header ($MD)" test -n "$MD"
+# damage NAME OFFSET: a copy of the image with a byte at OFFSET changed, or
+# with the 4 KiB binary header at OFFSET zeroed (NAME ending in -wiped).
+damage() {
+	cp "$T/img" "$T/$1"
+	case $1 in
+	*-wiped) dd if=/dev/zero of="$T/$1" bs=4096 seek=$(($2 / 4096)) count=1 conv=notrunc status=none ;;
+	*) printf '#' | dd of="$T/$1" bs=1 seek="$2" conv=notrunc status=none ;;
+	esac
+	sha256sum < "$T/$1" > "$T/$1.sum"
+}
+unchanged() { sha256sum < "$T/$1" | cmp -s - "$T/$1.sum"; }
+# opens_warned NAME WARNING DESCRIPTION: unlocks by its token, the one other
+# line is IMAGE: WARNING, and the image is byte for byte what it was.
+opens_warned() {
+	unlock "$S" "$T/$1"
+	check "$3: unlocked by the token" test "$RC" = 0
+	check "  the success line" expect_line "$T/$1: unlocked by token 0 (keyslot 1)"
+	check "  the warning names the image and the damage" expect_line "usi-init: warning: $T/$1: $2"
+	check "  nothing else is said" expect_lines 2
+	check "  the image was not written (no repair on an unjudged disk)" unchanged "$1"
+}
+REPAIR="'cryptsetup repair"
+damage primary-csum 5000
+opens_warned primary-csum "the primary LUKS2 header is damaged (its checksum does not match): using the backup copy; $REPAIR $T/primary-csum' rewrites it" \
+	"a byte of the primary copy's JSON changed"
+damage primary-wiped 0
+check "blkid still finds the volume by its backup copy" sh -c "blkid -p -o value -s TYPE '$T/primary-wiped' | grep -qx crypto_LUKS"
+opens_warned primary-wiped "the primary LUKS2 header is damaged (no LUKS2 header there (wiped or overwritten)): using the backup copy; $REPAIR $T/primary-wiped' rewrites it" \
+	"the primary copy's binary header wiped"
+damage backup-csum $((MD + 5000))
+opens_warned backup-csum "the backup LUKS2 header is damaged (its checksum does not match): using the primary copy; $REPAIR $T/backup-csum' rewrites it" \
+	"a byte of the backup copy's JSON changed"
+damage backup-wiped "$MD"
+opens_warned backup-wiped "the backup LUKS2 header is damaged (no LUKS2 header there (wiped or overwritten)): using the primary copy; $REPAIR $T/backup-wiped' rewrites it" \
+	"the backup copy's binary header wiped"
+# Both copies intact but of different updates: cryptsetup takes the newer.
+rewrite newer-backup --secondary-only config.flags='["allow-discards"]'
+sha256sum < "$T/newer-backup" > "$T/newer-backup.sum"
+EPOCH=$(cryptsetup luksDump "$T/img" | sed -n 's/^Epoch:[[:space:]]*\([0-9]*\).*/\1/p')
+opens_warned newer-backup "the two LUKS2 header copies differ (sequence $EPOCH and $((EPOCH + 1))): using the newer; an update was interrupted or one copy was rewritten" \
+	"the backup copy alone rewritten, harmlessly"
+damage both-csum 5000
+printf '#' | dd of="$T/both-csum" bs=1 seek=$((MD + 5000)) conv=notrunc status=none
+sha256sum < "$T/both-csum" > "$T/both-csum.sum"
+unlock "$S" "$T/both-csum"
+check "both copies damaged: refused, naming what is wrong with each" expect_fail \
+	"$T/both-csum: no intact LUKS2 header copy: the primary copy: its checksum does not match; the backup copy: its checksum does not match"
+check "  the image was not written" unchanged both-csum
+damage all-wiped 0
+dd if=/dev/zero of="$T/all-wiped" bs=4096 seek=$((MD / 4096)) count=1 conv=notrunc status=none
+unlock "$S" "$T/all-wiped"
+check "both binary headers wiped: no LUKS2 header" expect_fail "$T/all-wiped: no LUKS2 header (neither the primary copy nor a backup copy is intact)"
+# The primary wiped and the backup rewritten: judged as the copy used.
+rewrite wiped-null --secondary-only "$NULLSEG"
+dd if=/dev/zero of="$T/wiped-null" bs=4096 count=1 conv=notrunc status=none
+unlock "$S" "$T/wiped-null"
+check "the primary wiped and a rewritten backup: the backup is judged and refused" \
+	sh -c "[ $RC != 0 ]"
+check "  the refusal names the field" expect_line "usi-init: error: $T/wiped-null: LUKS2 data segment 0 uses cipher_null-ecb: refused"
+
 # The CLI reads only block devices and image files, never blocking.
 mkfifo "$T/fifo"
 OUT=$(timeout 10 "$USI_INIT" unlock --check --key-file="$T/pw" "$T/fifo" 2>&1); RC=$?
