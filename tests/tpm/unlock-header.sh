@@ -141,6 +141,16 @@ check "the primary wiped and a rewritten backup: the backup is judged and refuse
 	sh -c "[ $RC != 0 ]"
 check "  the refusal names the field" expect_line "usi-init: error: $T/wiped-null: LUKS2 data segment 0 uses cipher_null-ecb: refused"
 
+# The TPM keyslot's area damaged (the key material the token's passphrase
+# decrypts; under no checksum): the token unseals, the keyslot does not
+# open, and the one line names the image, the token and the keyslot.
+KS1=$(cryptsetup luksDump --dump-json-metadata "$T/img" | python3 -c 'import json, sys; print(json.load(sys.stdin)["keyslots"]["1"]["area"]["offset"])')
+cp "$T/img" "$T/keyslot-area"
+dd if=/dev/urandom of="$T/keyslot-area" bs=4096 seek=$((KS1 / 4096)) count=8 conv=notrunc status=none
+unlock "$S" "$T/keyslot-area"
+check "a damaged keyslot area: one line naming the image, token and keyslot" \
+	expect_fail "$T/keyslot-area: token 0: unsealed key does not open keyslot 1"
+
 # The CLI reads only block devices and image files, never blocking.
 mkfifo "$T/fifo"
 OUT=$(timeout 10 "$USI_INIT" unlock --check --key-file="$T/pw" "$T/fifo" 2>&1); RC=$?
