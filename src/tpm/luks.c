@@ -101,7 +101,7 @@ static int read_metadata(int fd, const char *path, uint8_t **ret_area, struct lu
                 }
                 if (!*ret_area) {
                         if (!md)
-                                return why_set(why, EMEDIUMTYPE, "no LUKS2 header (neither the primary copy nor a backup copy is intact)");
+                                return why_set(why, EMEDIUMTYPE, "no LUKS header (neither a LUKS2 primary copy nor an intact backup copy)");
                         return why_set(why, EMEDIUMTYPE, "no intact LUKS2 header copy: the primary copy: %s; the backup copy: %s",
                                        luks_copy_state_to_string(primary.state[0]),
                                        luks_copy_state_to_string(primary.state[1]));

@@ -1107,8 +1107,39 @@ static int satisfy_policy(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_A
         return 0;
 }
 
+/* The sealed object under its parent, with the PIN's authorization value
+ * when the token has one. */
+static int load_object(struct tpm2_ctx *c, const struct tpm2_token *t, ESYS_TR parent,
+                       const struct tpm2_unseal_args *a, ESYS_TR *ret, char **why) {
+        TSS2_RC rc;
+        int r = 0;
+
+        TPM_FIRST(c, rc, Esys_Load(c->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &t->private,
+                                   &t->public, ret));
+        if (rc != TSS2_RC_SUCCESS)
+                return why_set(why, rc_base(rc) == TPM2_RC_LOCKOUT ? EBUSY : EIO,
+                               "cannot load the sealed object: %s", rc_text(c, rc, (char[RC_TEXT_MAX]) {}));
+        if (t->pin) {
+                TPM2B_AUTH auth;
+                r = tpm2_pin_auth(a->pin, t->salt, t->salt_size, &auth);
+                if (r >= 0 && Esys_TR_SetAuth(c->esys, *ret, &auth) != TSS2_RC_SUCCESS)
+                        r = -EIO;
+                explicit_bzero(&auth, sizeof(auth));
+                if (r < 0) {
+                        flush(c, ret);
+                        return why_set(why, r, "cannot derive the PIN's authorization value");
+                }
+        }
+        return 0;
+}
+
+/* The policy first, then the object (*obj, loaded on the first try and
+ * kept for the next): behind the kernel's resource manager every live
+ * object and session is swapped in and out around each command, and the
+ * policy commands need only the session, so the sealed object is live
+ * for its Unseal alone. */
 static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_HASH bank, ESYS_TR parent,
-                       ESYS_TR obj, const struct tpm2_unseal_args *a, struct secret **ret, char **why) {
+                       ESYS_TR *obj, const struct tpm2_unseal_args *a, struct secret **ret, char **why) {
         TPM2B_SENSITIVE_DATA *out = NULL;
         TSS2_RC rc;
         int r;
@@ -1118,6 +1149,8 @@ static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
         r = satisfy_policy(c, t, bank, parent, a, why);
         if (r < 0)
                 return r;
+        if (*obj == ESYS_TR_NONE && (r = load_object(c, t, parent, a, obj, why)) < 0)
+                return r;
         /* The response is encrypted with the session's salt. On the last
          * Unseal of the run the TPM also ends the session (continueSession
          * clear), which saves a FlushContext; only after success, so a
@@ -1126,7 +1159,7 @@ static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, TPMI_ALG_
                                        TPMA_SESSION_ENCRYPT | (last ? 0 : TPMA_SESSION_CONTINUESESSION), 0xff);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(c, why, rc, "cannot set session attributes");
-        rc = Esys_Unseal(c->esys, obj, c->session, ESYS_TR_NONE, ESYS_TR_NONE, &out);
+        rc = Esys_Unseal(c->esys, *obj, c->session, ESYS_TR_NONE, ESYS_TR_NONE, &out);
         if (rc != TSS2_RC_SUCCESS) {
                 TSS2_RC b = rc_base(rc);
                 if (b == TPM2_RC_POLICY_FAIL) {
@@ -1166,7 +1199,6 @@ static int unseal_token(struct tpm2_ctx *c, const struct tpm2_token *t, const st
                         struct secret **ret, char **why) {
         TPMI_ALG_HASH bank = t->pcr_bank;
         ESYS_TR parent = ESYS_TR_NONE, obj = ESYS_TR_NONE;
-        TSS2_RC rc;
         int r;
 
         r = tpm2_token_supported(t, why);
@@ -1199,24 +1231,8 @@ static int unseal_token(struct tpm2_ctx *c, const struct tpm2_token *t, const st
         r = get_parent(c, t, &parent, why);
         if (r < 0)
                 return r;
-        TPM_FIRST(c, rc, Esys_Load(c->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &t->private,
-                                   &t->public, &obj));
-        if (rc != TSS2_RC_SUCCESS)
-                return why_set(why, rc_base(rc) == TPM2_RC_LOCKOUT ? EBUSY : EIO,
-                               "cannot load the sealed object: %s", rc_text(c, rc, (char[RC_TEXT_MAX]) {}));
-        if (t->pin) {
-                TPM2B_AUTH auth;
-                r = tpm2_pin_auth(a->pin, t->salt, t->salt_size, &auth);
-                if (r >= 0 && Esys_TR_SetAuth(c->esys, obj, &auth) != TSS2_RC_SUCCESS)
-                        r = -EIO;
-                explicit_bzero(&auth, sizeof(auth));
-                if (r < 0) {
-                        flush(c, &obj);
-                        return why_set(why, r, "cannot derive the PIN's authorization value");
-                }
-        }
         for (unsigned i = 0; i < UNSEAL_TRIES; i++) {
-                r = unseal_once(c, t, bank, parent, obj, a, ret, why);
+                r = unseal_once(c, t, bank, parent, &obj, a, ret, why);
                 if (r != -EAGAIN)
                         break;
                 log_debug("tpm2: PCRs changed during the unseal, trying again");
@@ -1229,7 +1245,7 @@ static int unseal_token(struct tpm2_ctx *c, const struct tpm2_token *t, const st
          * itself, and its salt came from a checked parent: provably clean. */
         if (r < 0)
                 flush(c, &c->session);
-        if (t->pin) {
+        if (t->pin && obj != ESYS_TR_NONE) {
                 /* ESYS keeps the authValue with the handle: overwrite it first. */
                 TPM2B_AUTH empty = {};
                 (void) Esys_TR_SetAuth(c->esys, obj, &empty);

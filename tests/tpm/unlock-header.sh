@@ -132,7 +132,7 @@ check "  the image was not written" unchanged both-csum
 damage all-wiped 0
 dd if=/dev/zero of="$T/all-wiped" bs=4096 seek=$((MD / 4096)) count=1 conv=notrunc status=none
 unlock "$S" "$T/all-wiped"
-check "both binary headers wiped: no LUKS2 header" expect_fail "$T/all-wiped: no LUKS2 header (neither the primary copy nor a backup copy is intact)"
+check "both binary headers wiped: no LUKS2 header" expect_fail "$T/all-wiped: no LUKS header (neither a LUKS2 primary copy nor an intact backup copy)"
 # The primary wiped and the backup rewritten: judged as the copy used.
 rewrite wiped-null --secondary-only "$NULLSEG"
 dd if=/dev/zero of="$T/wiped-null" bs=4096 count=1 conv=notrunc status=none
