@@ -64,7 +64,10 @@ static int chain_from_state(struct json_object *state, const char *name, uint8_t
         if (!state || !json_object_object_get_ex(state, "volume_key_measurements", &a) ||
             !json_object_is_type(a, json_type_array))
                 return -ENOENT;
-        snprintf(prefix, sizeof(prefix), "cryptsetup:%s:", name);
+        /* The record holds what was measured: the name escaped as
+         * systemd escapes it, so a name with ':' is found too. */
+        if (pcr15_description(name, "", prefix) < 0)
+                return -ENOENT;
         for (size_t i = 0; i < json_object_array_length(a); i++) {
                 struct json_object *x = json_object_array_get_idx(a, i);
                 struct pcr15_digests d = { .n = 1 };
