@@ -11,15 +11,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "root-fs.h"
 #include "util.h"
+#include "../no-openat2.h"
 
 static char dir[] = "/tmp/test-root-fs.XXXXXX";
 static int dir_fd = -1;
@@ -101,15 +99,8 @@ static void test_walk(void **state) {
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-                struct sock_filter filter[] = {
-                        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-                        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
-                        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-                        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-                };
-                struct sock_fprog prog = { .len = ELEMENTSOF(filter), .filter = filter };
 
-                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+                if (no_openat2() < 0)
                         _exit(77);
                 alarm(10);
                 for (size_t i = 0; i < ELEMENTSOF(cases); i++)
