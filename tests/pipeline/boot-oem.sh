@@ -15,7 +15,7 @@ printf '#cloud-config\ninstall:\n  bind_mounts:\n    - /var/lib/custom\nstages:\
 pl_oem_disks "$T/oemtree"
 pl_boot_state "$R" "
 	python3 $top_srcdir/tests/pipeline/mount-order.py $R $R/run/usi-init/state.json >$T/order 2>&1; echo \$? >$T/order.rc
-	stat -c %d:%i $R/srv/data $R/usr/local/.state/srv-data.bind $R/var/lib/custom $R/usr/local/.state/var-lib-custom.bind >$T/ino
+	stat -c %d:%i $R/srv/data $R/usr/local/.state/srv-data.bind $R/var/lib/custom $R/usr/local/.state/var-lib-custom.bind >$T/ino 2>&1
 "
 check "boot with a config on /oem exits 0" test "$(cat "$T/rc")" = 0
 [ "$(cat "$T/rc")" = 0 ] || sed 's/^/# /' "$T/out"

@@ -40,13 +40,15 @@ mkdir -p "$T/empty-root/.extra"
 check "plan: an empty /.extra (part of an image, not left by the stub) is no evidence" grep -q '^USI mode: off' "$T/plan.empty"
 
 # boot_in ROOT OUT ARGS...: one boot in its own namespace; OUT.rc, OUT.n
-# (mounts below ROOT), OUT.state (state.json), OUT.flog (failure.log).
+# (mounts below ROOT), OUT.ul (mounts on ROOT/usr/local), OUT.state
+# (state.json), OUT.flog (failure.log).
 boot_in() {
 	_r=$1 _o=$2
 	shift 2
 	pl_ns "
 		\"\$USI_INIT\" boot --root $_r --no-handoff --cmdline 'rd.usi.timeout=2 ${PL_CMDLINE:-}' $* >$_o 2>&1; echo \$? >$_o.rc
 		grep -c ' $_r/' /proc/self/mountinfo >$_o.n
+		grep -c ' $_r/usr/local ' /proc/self/mountinfo >$_o.ul
 		cp $_r/run/usi-init/state.json $_o.state 2>/dev/null
 		cp $_r/run/usi-init/failure.log $_o.flog 2>/dev/null
 	"
@@ -63,7 +65,9 @@ check "USI mode (/.extra): a plaintext ext4 COS_PERSISTENT is refused" test "$(c
 check "  naming the device and what is there" grep -q "volume persistent: $P carries ext4 file system label COS_PERSISTENT .* where an encrypted volume is expected" "$T/plain"
 check "  nothing mounted below the root but the API file systems" test \
 	"$(pl_json "$T/plain.state" '[m["target"] for m in s["mounts"] if m["stage"] != "early"]')" = "[]"
-check "  nothing on /usr/local" sh -c "! grep -q ' $R/usr/local ' /proc/self/mountinfo"
+# Read in the boot's namespace: this shell's /proc/self/mountinfo never
+# shows what the boot mounted.
+check "  nothing on /usr/local" test "$(cat "$T/plain.ul")" = 0
 check "  state.json: failed in devices, the device in the banner" test \
 	"$(pl_json "$T/plain.state" 's["failed_stage"] + " " + str(s["plan"]["usi_mode"])')" = "devices True"
 check "  failure.log names the device" grep -q "boot failed in stage devices, device $P (volume persistent): volume persistent: $P carries ext4" "$T/plain.flog"

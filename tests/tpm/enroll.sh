@@ -224,7 +224,7 @@ check "no output holds the secret (hex, spaced as in the TSS trace)" \
 	nosecret "$(printf '%s' "$hex" | sed 's/../& /g' | cut -c1-47)"
 check "no output holds a PIN" nosecret sesame-4711
 check "no output holds the unlock passphrase" nosecret fixture-passphrase
-not_in_file() { [ -s "$2" ] && ! in_file "$@"; }
+not_in_file() { [ -s "$1" ] && [ -s "$2" ] && ! in_file "$@"; }
 check "the TPM recording holds no secret (the Create was encrypted)" not_in_file "$T/enroll.pcap" "$T/secret.bin"
 check "the TPM recording holds no passphrase" not_in_file "$T/enroll.pcap" "$T/secret.pass"
 

@@ -29,8 +29,8 @@ check "one CreatePrimary on the wire for two volumes" [ "$(count CreatePrimary)"
 check "one VerifySignature on the wire for two volumes" [ "$(count VerifySignature)" = 1 ]
 check "one LoadExternal on the wire for two volumes" [ "$(count LoadExternal)" = 1 ]
 check "two Unseal on the wire" [ "$(count Unseal)" = 2 ]
-check "one StartAuthSession for two volumes: one salted policy session that also encrypts" \
-	[ "$(count StartAuthSession)" = 1 ] && [ "$(count 'StartAuthSession(salted)')" = 1 ]
+one_salted_session() { [ "$(count StartAuthSession)" = 1 ] && [ "$(count 'StartAuthSession(salted)')" = 1 ]; }
+check "one StartAuthSession for two volumes: one salted policy session that also encrypts" one_salted_session
 check "no Startup (the TPM is started) and no PCR_Read (the file signs one policy)" \
 	[ -z "$(count Startup)$(count PCR_Read)" ]
 # The whole list, the minimum for two volumes of systemd 252 on a TPM without
@@ -100,7 +100,7 @@ TCTI_PCAP_FILE=$T/c.pcap "$USI_INIT" unlock --check --tpm2-device="pcap:$TCTI" -
 	--pin-file="$T/pin" "$T/c" >/dev/null 2>&1
 check "recorded: the PIN volume unlocks through one salted session" \
 	[ "$(python3 "$top_srcdir/tests/tpm/pcap-count.py" "$T/c.pcap" | awk '$1 == "StartAuthSession(salted)" { print $2 }')" = 1 ]
-not_in_file() { ! in_file "$@"; }
+not_in_file() { [ -s "$1" ] && [ -s "$2" ] && ! in_file "$@"; }
 check "the recording holds no unsealed secret" not_in_file "$T/c.pcap" "$T/sealed.bin"
 check "the recording holds no passphrase (base64 of the secret)" not_in_file "$T/c.pcap" "$T/sealed.pass"
 helper pinauth 80085 | python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' > "$T/pinauth.bin"
