@@ -159,6 +159,16 @@ fixture_disk_planted() {  # fixture_disk_planted NAME [make-disk args]
         local n=$1; shift
         fixture_disk_bound && fixture_disk "$n" --tpm-from "$(disk_dir bound)/tpm" --unbound --keep-password "$@"
 }
+# disk_parts DISK: "NAME START SIZE" (512-byte sectors) per GPT partition,
+# in the table's order. part_of DISK NAME: "START SIZE" of partition NAME
+# (empty when there is none).
+disk_parts() {
+        sfdisk --json "$1" | python3 -c 'import json, sys
+for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
+    print(p["name"], p["start"], p["size"])'
+}
+part_of() { disk_parts "$1" | awk -v n="$2" '$1 == n { print $2, $3; exit }'; }
+
 # splice_partition FROM_DISK_NAME PART OUT_IMG: copy partition PART (oem or
 # persistent) of FROM's disk over the same partition of OUT_IMG (both made
 # by make-disk with the same sizes).
@@ -166,9 +176,7 @@ splice_partition() {
         local from start size
         from=$(disk_dir "$1")/disk.img
         read -r start size <<EOF2
-$(sfdisk --json "$from" | python3 -c 'import json, sys
-for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
-    if p["name"] == sys.argv[1]: print(p["start"], p["size"])' "$2")
+$(part_of "$from" "$2")
 EOF2
         [ -n "$start" ] || { fail "no partition $2 in $from"; return 1; }
         dd if="$from" of="$3" bs=512 skip="$start" seek="$start" count="$size" conv=notrunc status=none
@@ -181,9 +189,7 @@ pcr15_volumes() {
         local dd img t n start size
         dd=$(disk_dir "$1") img=$(disk_dir "$1")/disk.img t=$W/pcr15-parts
         mkdir -p "$t"
-        sfdisk --json "$img" | python3 -c 'import json, sys
-for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
-    print(p["name"], p["start"], p["size"])' | while read -r n start size; do
+        disk_parts "$img" | while read -r n start size; do
                 dd if="$img" of="$t/$n.img" bs=1M iflag=skip_bytes,count_bytes skip=$((start * 512)) \
                         count=$((size * 512)) status=none
                 cryptsetup luksDump --dump-volume-key --batch-mode --key-file "$dd/password" \

@@ -7,11 +7,7 @@
 describe="LUKS2 primary header wiped on oem, backup damaged on persistent: both open from the intact copy, warned, headers not rewritten"
 
 # part_range DISK NAME: "START SIZE" in bytes of partition NAME.
-part_range() {
-        sfdisk --json "$1" | python3 -c 'import json, sys
-for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
-    if p["name"] == sys.argv[1]: print(p["start"] * 512, p["size"] * 512)' "$2"
-}
+part_range() { part_of "$1" "$2" | awk '{ print $1 * 512, $2 * 512 }'; }
 
 # header_sum DISK NAME: sha256 of the partition's LUKS2 header: both metadata
 # copies and the keyslot area, up to the data segment's offset (read from

@@ -10,9 +10,7 @@ describe="key rotation: enroll key B through the A tokens, B's image opens (stil
 # rot_parts OUT_DIR: the disk's partitions as image files, "NAME START" lines.
 rot_parts() {
         mkdir -p "$1"
-        sfdisk --json "$W/disk.img" | python3 -c 'import json, sys
-for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
-    print(p["name"], p["start"], p["size"])' | while read -r n start size; do
+        disk_parts "$W/disk.img" | while read -r n start size; do
                 dd if="$W/disk.img" of="$1/$n.img" bs=512 skip="$start" count="$size" status=none
                 echo "$n $start"
         done > "$1/list"

@@ -17,9 +17,7 @@ scenario() {
         mkdir -p "$p"
         for n in oem persistent; do
                 read -r start size <<EOF2
-$(sfdisk --json "$W/disk.img" | python3 -c 'import json, sys
-for q in json.load(sys.stdin)["partitiontable"]["partitions"]:
-    if q["name"] == sys.argv[1]: print(q["start"], q["size"])' "$n")
+$(part_of "$W/disk.img" "$n")
 EOF2
                 dd if="$W/disk.img" of="$p/$n.img" bs=512 skip="$start" count="$size" status=none
                 echo "$start" > "$p/$n.start"

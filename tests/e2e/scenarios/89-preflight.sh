@@ -12,9 +12,7 @@ describe="upgrade preflight: opens / stays locked predicted per volume for three
 pf_parts() {
         local n start size
         mkdir -p "$1"
-        sfdisk --json "$W/disk.img" | python3 -c 'import json, sys
-for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
-    print(p["name"], p["start"], p["size"])' > "$1/list" ||
+        disk_parts "$W/disk.img" > "$1/list" ||
                 { fail "sfdisk --json $W/disk.img failed"; return 1; }
         [ -s "$1/list" ] || { fail "$W/disk.img: no partitions"; return 1; }
         while read -r n start size; do
