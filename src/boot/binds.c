@@ -43,6 +43,11 @@ static int apply_bind(const struct plan *p, const struct plan_bind *bd, struct b
         struct seed_stats stats;
         if ((r = reopen_dir(tfd, &tdir)) < 0 || (r = reopen_dir(sfd, &sdir)) < 0)
                 return boot_fail(b, r, "persistent path %s: cannot open: %s", bd->path, strerror(-r));
+        /* Before the work, so that whoever reads the console of a boot that
+         * stopped here (a power cut) knows which path was being seeded. A
+         * path the image lacks has nothing to seed: no line for it. */
+        if (!created)
+                log_info("persistent path %s: seeding %s%s from the image", bd->path, b->root, bd->state);
         if ((r = seed_tree(tdir, sdir, p->seed, &stats, &why)) < 0)
                 return boot_fail(b, r, "persistent path %s: seeding %s%s from the image failed: %s", bd->path, b->root,
                                  bd->state, why);

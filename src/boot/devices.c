@@ -400,10 +400,22 @@ static int handle_device(struct seen_list *s, struct udev_device *dev) {
         }
         r = probe_device(node, &d);
         if (r < 0) {
-                /* A device that vanished or cannot be read is simply not a candidate. */
+                /* A device that vanished is simply not a candidate. */
                 log_debug("devices: cannot probe %s: %s", node, strerror(-r));
                 seen_remove(s, node);
-                return 0;
+                if (r == -ENOENT || r == -ENXIO || r == -ENODEV || r == -ENOMEDIUM || r == -ENOMEM)
+                        return 0;
+                /* One that is there but unreadable (an I/O error) stays among
+                 * what was seen, never matching a volume: a volume that never
+                 * shows up is then explained by the device it may be on. */
+                log_warn("devices: cannot read %s: %s", node, strerror(-r));
+                d = (struct probed) { .content = CONTENT_OTHER };
+                if (!(d.devnode = strdup(node)) || asprintf(&d.type, "unreadable: %s", strerror(-r)) < 0) {
+                        d.type = NULL;
+                        probed_done(&d);
+                        return -ENOMEM;
+                }
+                return seen_put(s, &d);
         }
         const char *sp = udev_device_get_syspath(dev);
         if (sp && !(d.syspath = strdup(sp))) {

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "stages.h"
 #include "mounts.h"
+#include "devices.h"
 
 static void mnt_free_contextp(struct libmnt_context **c) {
         if (*c)
@@ -188,8 +189,18 @@ static int mount_volume(const struct plan *p, const struct plan_volume *v, struc
                 return boot_fail(b, -EPERM, "volume %s: must be mounted through a dm-crypt mapping usi-init opened; refusing %s",
                                  v->name, bv->mount_device);
         const char *fstype = bv->mount_fstype;
-        if (!fstype)
+        if (!fstype) {
+                /* Nothing recognised, or nothing readable: probe again for
+                 * the error, so an I/O error is not reported as no file system. */
+                struct probed again = {};
+                int e = probe_device(bv->mount_device, &again);
+                probed_done(&again);
+                if (e < 0 && e != -ENOMEM)
+                        return boot_fail(b, e, "volume %s: cannot read %s%s%s%s: %s; not mounting it", v->name,
+                                         bv->mount_device, bv->opened ? " (opened from " : "",
+                                         bv->opened ? strempty(bv->dev.devnode) : "", bv->opened ? ")" : "", strerror(-e));
                 return boot_fail(b, -EMEDIUMTYPE, "volume %s: no file system found on %s", v->name, bv->mount_device);
+        }
         if (!streq(v->fstype, "auto") && !streq(v->fstype, fstype))
                 return boot_fail(b, -EMEDIUMTYPE, "volume %s: %s holds %s, the configuration expects %s; not mounting it",
                                  v->name, bv->mount_device, fstype, v->fstype);

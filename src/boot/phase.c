@@ -10,18 +10,9 @@ bool phase_wanted(const struct plan *p, const struct boot *b) {
         return p->measure_phases && boot_may_extend(p, b);
 }
 
-int phase_step(const struct plan *p, struct boot *b, const char *word) {
-        if (!phase_wanted(p, b))
-                return 0;
-        int r = measure_boot_phase(p, b, word);
-        if (r < 0)
-                return boot_fail(b, r, "cannot measure '%s' into PCR %d; not booting on", word, MEASURE_PCR_PHASE);
-        return 0;
-}
-
-int measure_boot_phase(const struct plan *p, struct boot *b, const char *word) {
+/* 0 when measuring is off, 1 when measured, else a negative errno and why. */
+static int measure_phase_why(const struct plan *p, struct boot *b, const char *word, char **why) {
         _cleanup_tpm2_ struct tpm2_ctx *own = NULL;
-        _cleanup_free_ char *why = NULL;
         struct tpm2_ctx *tpm = tpm_session_peek(b);
         int r = 0;
 
@@ -30,14 +21,37 @@ int measure_boot_phase(const struct plan *p, struct boot *b, const char *word) {
         /* Outside the unlock stage's lifetime the connection is our own and
          * closed again at once: nothing is left open across the hand-off. */
         if (!tpm) {
-                r = tpm_session_open(p, &own, &why);
+                r = tpm_session_open(p, &own, why);
                 tpm = own;
         }
         if (r >= 0)
-                r = measure_phase(tpm, word, &why);
+                r = measure_phase(tpm, word, why);
+        if (r < 0)
+                return r;
+        log_info("measured '%s' into PCR %d", word, MEASURE_PCR_PHASE);
+        return 1;
+}
+
+int phase_step(const struct plan *p, struct boot *b, const char *word) {
+        _cleanup_free_ char *why = NULL;
+
+        if (!phase_wanted(p, b))
+                return 0;
+        /* The reason goes into the banner (and failure.log): "no TPM" is
+         * what the operator must read there, not only in a line before. */
+        int r = measure_phase_why(p, b, word, &why);
+        if (r < 0)
+                return boot_fail(b, r, "cannot measure '%s' into PCR %d: %s; not booting on", word, MEASURE_PCR_PHASE,
+                                 strempty(why));
+        return 0;
+}
+
+int measure_boot_phase(const struct plan *p, struct boot *b, const char *word) {
+        _cleanup_free_ char *why = NULL;
+        int r = measure_phase_why(p, b, word, &why);
+
         if (r < 0)
                 return log_error_errno(r, "cannot measure '%s' into PCR %d: %s", word, MEASURE_PCR_PHASE, strempty(why));
-        log_info("measured '%s' into PCR %d", word, MEASURE_PCR_PHASE);
         return 0;
 }
 

@@ -168,20 +168,53 @@ static int seed_entry(struct seed *s, int sdfd, struct dst_dir *dd, const char *
         return r < 0 ? r : 0;
 }
 
-static int seed_dir(struct seed *s, int sdfd, int ddfd, bool made, const struct stat *st) {
-        struct dst_dir dd = { .fd = ddfd, .plain = seed_dir_plain(ddfd) };
-        int fd = fcntl(sdfd, F_DUPFD_CLOEXEC, 3);
+/* A stream over a directory fd of ours, on a duplicate of it (closedir()
+ * closes the fd it was given). */
+static int dir_stream(int dfd, DIR **ret) {
+        int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
                 return -errno;
-        _cleanup_(closedirp) DIR *d = fdopendir(fd);
-        if (!d) {
+        if (!(*ret = fdopendir(fd))) {
+                int e = errno;
                 close(fd);
-                return -errno;
+                return -e;
         }
+        return 0;
+}
+
+/* Temporaries an interrupted seed left in a directory that existed before
+ * this one. They are named from the source inode, which another image (or
+ * the same image unpacked again) need not give the same file, so the walk
+ * would never reuse them and they would hold their space for good. None of
+ * ours is pending here yet: the walk removes before it makes any. One pass
+ * over the directory's names, only for directories not made by this seed
+ * (a made one is empty), so a first boot pays nothing. Removal is best
+ * effort: a directory of that name is someone else's and stays. */
+static int remove_stale_tmps(int ddfd) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r = dir_stream(ddfd, &d);
+        if (r < 0)
+                return r;
+        for (struct dirent *de; (errno = 0, de = readdir(d));)
+                if (startswith(de->d_name, SEED_TMP_PREFIX) && de->d_type != DT_DIR)
+                        (void) unlinkat(ddfd, de->d_name, 0);
+        return errno ? -errno : 0;
+}
+
+static int seed_dir(struct seed *s, int sdfd, int ddfd, bool made, const struct stat *st) {
+        struct dst_dir dd = { .fd = ddfd, .plain = seed_dir_plain(ddfd) };
+        int r;
+        if (!made && (r = remove_stale_tmps(ddfd)) < 0) {
+                why_set(s->why, 0, "%s: reading the state dir: %s", s->path[0] ? s->path : "/", strerror(-r));
+                return r;
+        }
+        _cleanup_(closedirp) DIR *d = NULL;
+        if ((r = dir_stream(sdfd, &d)) < 0)
+                return r;
         for (struct dirent *de; (errno = 0, de = readdir(d));) {
                 if (streq(de->d_name, ".") || streq(de->d_name, "..") || startswith(de->d_name, SEED_TMP_PREFIX))
                         continue;
-                int r = seed_entry(s, sdfd, &dd, de->d_name);
+                r = seed_entry(s, sdfd, &dd, de->d_name);
                 if (r < 0) {
                         if (!*s->why)
                                 why_set(s->why, 0, "%s/%s: %s", s->path, de->d_name, strerror(-r));

@@ -263,14 +263,20 @@ mount_of() { report "mount $1"; }
 # final OS; on a failure banner the scenario fails with it.
 boot_node_to_final() {
         node_boot "$@"
-        wait_final || { boot_stop; fail "neither the final OS nor a failure banner within ${E2E_BOOT_CAP}s"; return 1; }
+        await_final
+}
+
+# await_final: the running boot must reach the final OS (after whatever the
+# scenario typed or plugged in); on a failure banner the scenario fails with it.
+await_final() {
+        wait_final || { boot_stop; fail "$BOOT: neither the final OS nor a failure banner within ${E2E_BOOT_CAP}s"; return 1; }
         if grep -Eq 'boot failed|Kernel panic' "$W/$BOOT.console"; then
                 boot_stop
-                fail "the boot failed: $(failure_banner)"
+                fail "$BOOT: the boot failed: $(failure_banner)"
                 return 1
         fi
         boot_wait
-        have_report || { fail "no report from the final OS"; return 1; }
+        have_report || { fail "$BOOT: no report from the final OS"; return 1; }
 }
 
 # judge_layout DISK_NAME: what every good boot leaves in the final OS.

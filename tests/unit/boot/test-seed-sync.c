@@ -4,7 +4,8 @@
  * after it; copy_file_range given up after the first refusal; no chown
  * where the owner is already right; a seed cut before or during its renames
  * leaves only complete files, and the next one completes, reusing the
- * temporaries left behind; a tree larger than a batch flushes early. */
+ * temporaries left behind, and removes the ones another image's seed left;
+ * a tree larger than a batch flushes early. */
 #include <sys/stat.h>
 
 #include "seed-batch.h"
@@ -211,6 +212,33 @@ static void test_cut_during_renames(void **state) {
         assert_int_equal(count_tmp(t), 0);
 }
 
+static void test_stale_tmps_removed(void **state) {
+        struct seed_dirs *t = *state;
+        struct seed_stats st;
+        char p[512];
+        struct stat s;
+
+        /* What a seed cut by a power cut under another image leaves: torn
+         * temporaries named from inodes this image does not have, in the
+         * state dir and below it. The next seed removes them; a directory
+         * of such a name, and the user's own files, stay. */
+        sh("mkdir -p %s/a && cd %s && head -c 4096 /dev/zero >'" SEED_TMP_PREFIX "4000000001.0123456789abcdef'"
+           " && head -c 3 /dev/zero >'a/" SEED_TMP_PREFIX "4000000002.fedcba9876543210'"
+           " && ln -s nowhere 'a/" SEED_TMP_PREFIX "4000000003.0000000000000001'"
+           " && mkdir '" SEED_TMP_PREFIX "keep' && echo mine >a/user-file",
+           t->dst, t->dst);
+        assert_int_equal(count_tmp(t), 4);
+        assert_int_equal(seed(t, &st), 0);
+        assert_int_equal(count_tmp(t), 1);
+        snprintf(p, sizeof p, "%s/" SEED_TMP_PREFIX "keep", t->dst);
+        assert_int_equal(stat(p, &s), 0);
+        assert_true(S_ISDIR(s.st_mode));
+        snprintf(p, sizeof p, "%s/a/user-file", t->dst);
+        assert_int_equal(stat(p, &s), 0);
+        sh("rmdir '%s/" SEED_TMP_PREFIX "keep' && rm %s/a/user-file", t->dst, t->dst);
+        assert_true(same_tree(t));
+}
+
 static void test_many_directories(void **state) {
         struct seed_dirs *t = *state;
         struct seed_stats st;
@@ -238,7 +266,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 SEED_TEST(test_one_syncfs_then_renames), SEED_TEST(test_copy_range_refused_once),
                 SEED_TEST(test_owner_calls_skipped), SEED_TEST(test_cut_before_sync),
-                SEED_TEST(test_cut_during_renames), SEED_TEST(test_many_directories),
+                SEED_TEST(test_cut_during_renames), SEED_TEST(test_stale_tmps_removed),
+                SEED_TEST(test_many_directories),
         };
         return run_as_root("seeding's system calls", tests, sizeof tests / sizeof tests[0]);
 }
