@@ -167,7 +167,13 @@ static int run_fsck(const struct plan *p, struct boot *b, const char *name, cons
         char line[4200] = "";
         for (size_t i = 0; argv[i]; i++)
                 snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? " " : "", argv[i]);
-        log_info("volume %s: %s exited %d", name, line, code);
+        /* e2fsck's exit codes 1-3: it found errors and corrected them, which
+         * says something about the disk or the last shutdown. */
+        if (code >= 1 && code <= 3)
+                log_warn("volume %s: %s exited %d: errors on %s were corrected%s", name, line, code, device,
+                         code & 2 ? " (e2fsck advises a reboot)" : "");
+        else
+                log_info("volume %s: %s exited %d", name, line, code);
         if (code >= 4)
                 return boot_fail(b, -EUCLEAN, "volume %s: %s found errors on %s it did not repair (exit %d); not mounting it",
                                  name, path, device, code);

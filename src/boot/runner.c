@@ -213,11 +213,53 @@ static bool oem_mounted(const struct plan *p, const struct boot *b) {
         return false;
 }
 
+static bool path_under(const char *path, const char *dir) {
+        size_t n = strlen(dir);
+
+        if (streq(dir, "/"))
+                return path[0] == '/';
+        return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* "DEVICE (volume NAME, label L)" of volume v, as the banner names it. */
+static void volume_device(const struct plan_volume *v, const struct boot_volume *bv, const char *dev, char *buf,
+                          size_t size) {
+        snprintf(buf, size, "%s (volume %s%s%s)", dev, v->name, bv->dev.label ? ", label " : "", strempty(bv->dev.label));
+}
+
+/* The binds work in the state dir: the mounted volume it lies on (the
+ * longest mount point above it). */
+static bool state_dir_device(const struct plan *p, const struct boot *b, char *buf, size_t size) {
+        const struct plan_volume *best = NULL;
+        const struct boot_volume *best_bv = NULL;
+
+        for (size_t i = 0; p->state_dir && i < p->n_volumes; i++) {
+                const struct plan_volume *v = &p->volumes[i];
+                const struct boot_volume *bv = boot_volume_find(b, v->name);
+
+                if (v->mount && bv && bv->mounted && bv->mount_device && path_under(p->state_dir, v->mount) &&
+                    (!best || strlen(v->mount) > strlen(best->mount))) {
+                        best = v;
+                        best_bv = bv;
+                }
+        }
+        if (!best)
+                return false;
+        volume_device(best, best_bv, best_bv->mount_device, buf, size);
+        return true;
+}
+
 /* The device a failed stage was working on: the first volume of the pass
- * that the stage left undone. */
+ * that the stage left undone; for the binds, the state dir's volume. */
 static void failure_device(const struct plan *p, const struct boot *b, char *buf, size_t size) {
         snprintf(buf, size, "%s", b->failure_device ? b->failure_device : "none");
-        if (b->failure_device || !p || b->failed_stage < STAGE_DEVICES || b->failed_stage > STAGE_MOUNTS)
+        if (b->failure_device || !p)
+                return;
+        if (b->failed_stage == STAGE_BINDS) {
+                (void) state_dir_device(p, b, buf, size);
+                return;
+        }
+        if (b->failed_stage < STAGE_DEVICES || b->failed_stage > STAGE_MOUNTS)
                 return;
         for (size_t i = 0; i < p->n_volumes; i++) {
                 const struct plan_volume *v = &p->volumes[i];
@@ -238,9 +280,9 @@ static void failure_device(const struct plan *p, const struct boot *b, char *buf
                         continue;
                 if ((b->failed_stage == STAGE_UNLOCK && !bv->opened && !bv->mount_device) ||
                     (b->failed_stage == STAGE_MOUNTS && !bv->mounted && v->mount)) {
-                        snprintf(buf, size, "%s (volume %s%s%s)",
-                                 b->failed_stage == STAGE_MOUNTS && bv->mount_device ? bv->mount_device : bv->dev.devnode,
-                                 v->name, bv->dev.label ? ", label " : "", strempty(bv->dev.label));
+                        volume_device(v, bv,
+                                      b->failed_stage == STAGE_MOUNTS && bv->mount_device ? bv->mount_device : bv->dev.devnode,
+                                      buf, size);
                         return;
                 }
         }

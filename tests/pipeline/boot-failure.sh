@@ -47,4 +47,18 @@ pl_ns "
 "
 check "a good boot exits 0" test "$(cat "$T/rc3")" = 0
 check "a good boot writes no failure.log" test ! -e "$T/present"
+
+# A binds failure names the volume the state dir lies on: its state dir
+# replaced by a symlink on COS_PERSISTENT.
+pl_ns "
+	mkdir -p $T/mnt && mount -o loop $T/persistent.img $T/mnt &&
+		rm -rf $T/mnt/.state && ln -s /oem $T/mnt/.state && umount $T/mnt
+	\"\$USI_INIT\" boot --root $R --no-handoff >$T/out4 2>&1; echo \$? >$T/rc4
+	cp $F $T/failure4.log 2>/dev/null
+"
+sed -n 1p "$T/failure4.log" | sed 's/^/# /'
+check "a state dir that is a symlink fails the boot" test "$(cat "$T/rc4")" != 0
+check "the binds banner names the state dir's volume" grep -q \
+	'^==== boot failed in stage binds, device /dev/loop[0-9]* (volume persistent, label COS_PERSISTENT): persistent path .*/usr/local/.state.* ====$' \
+	"$T/failure4.log"
 done_testing

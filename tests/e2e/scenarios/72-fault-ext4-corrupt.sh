@@ -25,7 +25,7 @@ scenario() {
         boot_node_to_final repair "$dd" --initrd "$W/initrd.img" --disk "$W/disk.img" \
                 --append "$E2E_CMDLINE usi.run=fault-data-corrupt fault.corrupt=unrepairable" || return 1
         expect_console 'COS_PERSISTENT contains a file system with errors, check forced' "e2fsck's check of the flagged file system"
-        expect_console '^usi-init: volume persistent: /usr/sbin/e2fsck -p /dev/mapper/persistent exited 1' \
+        expect_console '^usi-init: warning: volume persistent: /usr/sbin/e2fsck -p /dev/mapper/persistent exited 1: errors on /dev/mapper/persistent were corrected' \
                 "usi-init saying e2fsck repaired /dev/mapper/persistent (exit 1)"
         case $(mount_of /usr/local) in ext4\ *) ;; *) fail "/usr/local is not the repaired ext4: '$(mount_of /usr/local)'" ;; esac
         case $(mount_of /etc/ssh) in ext4\ *) ;; *) fail "/etc/ssh is not bound from the repaired volume: '$(mount_of /etc/ssh)'" ;; esac
