@@ -23,6 +23,43 @@ static char **kernel_argv;
  * TSS's own logging, and the final init must get the kernel's environment. */
 static bool kernel_had_tss2_log;
 
+/* The kernel rate-limits what user space writes to /dev/kmsg (a burst of
+ * ten lines per five seconds under kernel.printk_devkmsg=ratelimit, its
+ * default), and a boot says more than that: lines, the failure banner among
+ * them, would be missing from the kernel log that the final OS's journal
+ * reads (the console gets them all anyway). PID 1 lifts the limit for its
+ * own run and puts the default back right before the exec of the final
+ * init. A value the command line set (printk.devkmsg=) cannot be changed
+ * and is left as it is. (The kernel takes a value only with its newline.) */
+#define DEVKMSG_SYSCTL "/proc/sys/kernel/printk_devkmsg"
+static bool devkmsg_lifted;
+
+static bool devkmsg_set(const char *value) {
+        int fd = open(DEVKMSG_SYSCTL, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        bool ok = fd >= 0 && write(fd, value, strlen(value)) == (ssize_t) strlen(value);
+
+        if (fd >= 0)
+                close(fd);
+        return ok;
+}
+
+static void devkmsg_lift(void) {
+        char v[16] = "";
+        int fd = open(DEVKMSG_SYSCTL, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                return;
+        ssize_t n = read(fd, v, sizeof(v) - 1);
+        close(fd);
+        if (n > 0 && startswith(v, "ratelimit"))
+                devkmsg_lifted = devkmsg_set("on\n");
+}
+
+static void devkmsg_restore(void) {
+        if (devkmsg_lifted && devkmsg_set("ratelimit\n"))
+                devkmsg_lifted = false;
+}
+
 /* The API file systems, mounted before anything else so that /dev/console,
  * /dev/kmsg and /proc/cmdline exist. Safe flags: no setuid binaries or device
  * nodes anyone could plant on the writable ones (/dev/shm had neither nosuid
@@ -157,6 +194,7 @@ int pid1_exec(const char *path, char *const argv[]) {
         cloexec_all_but_stdio();
         if (kernel_argv && !kernel_had_tss2_log)
                 (void) unsetenv("TSS2_LOG");
+        devkmsg_restore();
         execve(path, args, environ);
         int e = errno;
         /* Back to the boot's own handling, so the failure policy runs as before. */
@@ -328,6 +366,7 @@ void pid1_setup(char **argv) {
         for (size_t i = 0; i < ELEMENTSOF(api_fs); i++)
                 api_result[i] = mount_api_fs(&api_fs[i]);
         stdio_on_console();
+        devkmsg_lift();
         log_open(LOG_TARGET_KMSG);
         signals_setup();
 

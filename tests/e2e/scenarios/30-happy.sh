@@ -30,6 +30,13 @@ scenario() {
         grep -qx '/usr/local/.state/etc-ssh.bind /etc/ssh none bind 0 0' "$f" || fail "/etc/fstab has no /etc/ssh bind line"
         expect_eq "/run/cos sentinels (BIOS: no LoaderDevicePartUUID)" "$(report cos)" "live_mode uki_install_mode"
 
+        # Every line usi-init printed reached the kernel log too (none lost
+        # to the /dev/kmsg rate limit), and the limit is back for the final OS.
+        local con; con=$(sed -n '1,/^USI-REPORT-BEGIN/p' "$W/node.console" | tr -d '\r' | grep -c '^usi-init: ')
+        [ "$con" -gt 10 ] && [ "$(report kmsg_usi_lines)" -ge "$con" ] ||
+                fail "the kernel log holds $(report kmsg_usi_lines) of usi-init's lines, the console $con"
+        expect_eq "kernel.printk_devkmsg in the final OS" "$(report printk_devkmsg)" ratelimit
+
         judge_state || return 1
         s=$W/node.res/state.json
         for v in oem persistent; do
